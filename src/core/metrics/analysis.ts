@@ -1,0 +1,94 @@
+import { type DeadlineOptions, type ResolvedDeadlines, resolveDeadlines } from './deadline-options.ts';
+import {
+  computeRequestMetrics,
+  type RequestMetrics,
+  type RequestRow,
+  toRequestRow,
+} from './request-metrics.ts';
+import type { RequestRecord } from './request-record.ts';
+import { RunSummary, type RunSummaryOptions, type SummaryReport } from './run-summary.ts';
+
+/** Requests without a region are grouped under this name. */
+export const NO_REGION = 'unspecified';
+
+export interface AnalyzerOptions extends RunSummaryOptions {
+  deadlines: DeadlineOptions;
+  /** Predicted prefill time in µs for a prompt length; makes the TTFT deadline predictor-based. */
+  predictPrefillUs?: (promptTokens: number) => number;
+  /** Keep every per-request row for the report (off for summary-only use on huge inputs). */
+  keepRequests?: boolean;
+  /** Called with each request's metrics (e.g. to export etalon's per-request file). */
+  onRequest?: (metrics: RequestMetrics) => void;
+}
+
+export interface AnalysisReport {
+  requests: RequestRow[];
+  summary: SummaryReport & { deadlines: DeadlinesReport; regions: Record<string, SummaryReport> };
+  throughput: SummaryReport['throughput'];
+  service_level: SummaryReport['service_level'];
+}
+
+export interface DeadlinesReport {
+  ttft_deadline_s: number | null;
+  ttft_deadline_source: 'fixed' | 'prefill_predictor';
+  ttft_slack_s: number | null;
+  tbt_deadline_s: number;
+  target_miss_rate: number;
+}
+
+/**
+ * Streams request records into per-region mergeable summaries (spec §4–§6); the overall summary
+ * is the merge of the regions. Records must already be schema-valid.
+ */
+export class Analyzer {
+  private readonly deadlines: ResolvedDeadlines;
+  private readonly regions = new Map<string, RunSummary>();
+  private readonly rows: RequestRow[] = [];
+  private readonly options: AnalyzerOptions;
+
+  constructor(options: AnalyzerOptions) {
+    this.options = options;
+    this.deadlines = resolveDeadlines(options.deadlines, options.predictPrefillUs);
+  }
+
+  add(record: RequestRecord): RequestMetrics {
+    const metrics = computeRequestMetrics(record, this.deadlines);
+    const region = record.region ?? NO_REGION;
+    let summary = this.regions.get(region);
+    if (!summary) {
+      summary = new RunSummary(this.options);
+      this.regions.set(region, summary);
+    }
+    summary.add(metrics);
+    if (this.options.keepRequests) this.rows.push(toRequestRow(metrics));
+    this.options.onRequest?.(metrics);
+    return metrics;
+  }
+
+  report(): AnalysisReport {
+    const overall = new RunSummary(this.options);
+    const regions: Record<string, SummaryReport> = {};
+    for (const [name, summary] of [...this.regions].sort(([a], [b]) => a.localeCompare(b))) {
+      overall.merge(summary);
+      regions[name] = summary.report();
+    }
+    const report = overall.report();
+    const d = this.options.deadlines;
+    return {
+      requests: this.rows,
+      summary: {
+        ...report,
+        deadlines: {
+          ttft_deadline_s: this.deadlines.predicted ? null : d.ttft_deadline_s,
+          ttft_deadline_source: this.deadlines.predicted ? 'prefill_predictor' : 'fixed',
+          ttft_slack_s: this.deadlines.predicted ? d.ttft_slack_s : null,
+          tbt_deadline_s: d.tbt_deadline_s,
+          target_miss_rate: d.target_miss_rate,
+        },
+        regions,
+      },
+      throughput: report.throughput,
+      service_level: report.service_level,
+    };
+  }
+}

@@ -1,0 +1,217 @@
+import { DDSketch } from '@datadog/sketches-js';
+import { z } from 'zod';
+
+/** Relative accuracy of the sketch once a summary stops being exact (spec §6: 0.1% or better). */
+export const SKETCH_RELATIVE_ACCURACY = 0.001;
+
+/** Distinct values kept exactly before a summary falls back to the sketch. */
+export const DEFAULT_EXACT_LIMIT = 4096;
+
+/** Quantiles every summary reports (spec §6). */
+export const REPORTED_QUANTILES = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p99_9: 0.999 } as const;
+
+export const quantileSummaryStateSchema = z.object({
+  count: z.number().int().nonnegative(),
+  sum: z.number(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  exact_limit: z.number().int().positive(),
+  /** [value, count] pairs while exact; null once sketched. */
+  exact: z.array(z.tuple([z.number(), z.number().int().positive()])).nullable(),
+  /** [bin key, count] pairs of the positive and negative stores, and the zero count, once sketched. */
+  sketch: z
+    .object({
+      positive: z.array(z.tuple([z.number().int(), z.number()])),
+      negative: z.array(z.tuple([z.number().int(), z.number()])),
+      zero_count: z.number(),
+    })
+    .nullable(),
+});
+export type QuantileSummaryState = z.infer<typeof quantileSummaryStateSchema>;
+
+export interface QuantileStats {
+  count: number;
+  mean: number | null;
+  min: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  p99_9: number | null;
+  max: number | null;
+  /** true: type-7 percentiles of the exact values; false: from the relative-error sketch. */
+  exact: boolean;
+}
+
+/**
+ * A mergeable distribution summary. It counts every distinct value exactly (type-7 percentiles,
+ * spec §6) until it has seen more than `exactLimit` distinct values, then moves to a DDSketch with
+ * 0.1% relative error. Count, sum, min and max stay exact throughout. Shards summarise their own
+ * requests; a coordinator merges summaries without ever holding the raw values.
+ */
+export class QuantileSummary {
+  count = 0;
+  sum = 0;
+  min: number | null = null;
+  max: number | null = null;
+  readonly exactLimit: number;
+  private exact: Map<number, number> | null = new Map();
+  private sketch: DDSketch | null = null;
+  /** Sorted distinct values and their cumulative counts; rebuilt after any change. */
+  private ranks: { values: Float64Array; cumulative: Float64Array } | null = null;
+
+  constructor(exactLimit = DEFAULT_EXACT_LIMIT) {
+    this.exactLimit = exactLimit;
+  }
+
+  get isExact(): boolean {
+    return this.exact !== null;
+  }
+
+  add(value: number, weight = 1): void {
+    this.count += weight;
+    this.sum += value * weight;
+    if (this.min === null || value < this.min) this.min = value;
+    if (this.max === null || value > this.max) this.max = value;
+    this.ranks = null;
+    if (this.exact) {
+      this.exact.set(value, (this.exact.get(value) ?? 0) + weight);
+      if (this.exact.size > this.exactLimit) this.toSketch();
+    } else {
+      this.sketch!.accept(value, weight);
+    }
+  }
+
+  merge(other: QuantileSummary): void {
+    this.count += other.count;
+    this.sum += other.sum;
+    if (other.min !== null && (this.min === null || other.min < this.min)) this.min = other.min;
+    if (other.max !== null && (this.max === null || other.max > this.max)) this.max = other.max;
+    this.ranks = null;
+    if (this.exact && other.exact) {
+      for (const [value, n] of other.exact) this.exact.set(value, (this.exact.get(value) ?? 0) + n);
+      if (this.exact.size > this.exactLimit) this.toSketch();
+      return;
+    }
+    if (this.exact) this.toSketch();
+    if (other.exact) for (const [value, n] of other.exact) this.sketch!.accept(value, n);
+    else this.sketch!.merge(other.sketch!);
+  }
+
+  /** Type-7 quantile when exact; the sketch's estimate otherwise. Null when empty. */
+  quantile(q: number): number | null {
+    if (this.count === 0) return null;
+    if (q <= 0) return this.min;
+    if (q >= 1) return this.max;
+    if (!this.exact) return Math.min(this.max!, Math.max(this.min!, this.sketch!.getValueAtQuantile(q)));
+    const h = (this.count - 1) * q;
+    const lowRank = Math.floor(h);
+    const low = this.valueAtRank(lowRank);
+    if (h === lowRank) return low;
+    const high = this.valueAtRank(lowRank + 1);
+    return low + (h - lowRank) * (high - low);
+  }
+
+  /** Several quantiles at once. */
+  quantiles(qs: readonly number[]): (number | null)[] {
+    return qs.map((q) => this.quantile(q));
+  }
+
+  stats(): QuantileStats {
+    const [p50, p90, p95, p99, p99_9] = this.quantiles(Object.values(REPORTED_QUANTILES));
+    return {
+      count: this.count,
+      mean: this.count === 0 ? null : this.sum / this.count,
+      min: this.min,
+      p50: p50 ?? null,
+      p90: p90 ?? null,
+      p95: p95 ?? null,
+      p99: p99 ?? null,
+      p99_9: p99_9 ?? null,
+      max: this.max,
+      exact: this.isExact,
+    };
+  }
+
+  toJSON(): QuantileSummaryState {
+    const bins = (store: DDSketch['store']): [number, number][] => {
+      const out: [number, number][] = [];
+      store.bins.forEach((n, i) => {
+        if (n > 0) out.push([i + store.offset, n]);
+      });
+      return out;
+    };
+    return {
+      count: this.count,
+      sum: this.sum,
+      min: this.min,
+      max: this.max,
+      exact_limit: this.exactLimit,
+      exact: this.exact ? [...this.exact.entries()] : null,
+      sketch: this.sketch
+        ? {
+            positive: bins(this.sketch.store),
+            negative: bins(this.sketch.negativeStore),
+            zero_count: this.sketch.zeroCount,
+          }
+        : null,
+    };
+  }
+
+  static fromJSON(state: QuantileSummaryState): QuantileSummary {
+    const summary = new QuantileSummary(state.exact_limit);
+    summary.count = state.count;
+    summary.sum = state.sum;
+    summary.min = state.min;
+    summary.max = state.max;
+    if (state.exact) {
+      summary.exact = new Map(state.exact);
+    } else {
+      const sketch = newSketch();
+      for (const [key, n] of state.sketch?.positive ?? []) sketch.store.add(key, n);
+      for (const [key, n] of state.sketch?.negative ?? []) sketch.negativeStore.add(key, n);
+      sketch.zeroCount = state.sketch?.zero_count ?? 0;
+      sketch.count = state.count;
+      sketch.sum = state.sum;
+      sketch.min = state.min ?? Number.POSITIVE_INFINITY;
+      sketch.max = state.max ?? Number.NEGATIVE_INFINITY;
+      summary.exact = null;
+      summary.sketch = sketch;
+    }
+    return summary;
+  }
+
+  /** The value of the order statistic `rank` (0-based) while exact: binary search on counts. */
+  private valueAtRank(rank: number): number {
+    if (!this.ranks) {
+      const values = Float64Array.from(this.exact!.keys()).sort();
+      const cumulative = new Float64Array(values.length);
+      let seen = 0;
+      values.forEach((value, i) => {
+        seen += this.exact!.get(value)!;
+        cumulative[i] = seen;
+      });
+      this.ranks = { values, cumulative };
+    }
+    const { values, cumulative } = this.ranks;
+    let lo = 0;
+    let hi = values.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rank < cumulative[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return values[lo]!;
+  }
+
+  private toSketch(): void {
+    const sketch = newSketch();
+    for (const [value, n] of this.exact!) sketch.accept(value, n);
+    this.sketch = sketch;
+    this.exact = null;
+  }
+}
+
+function newSketch(): DDSketch {
+  return new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+}

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { missRate } from './fluidity.ts';
+import { CURVE_TBT_DEADLINES_MS, decodeOnlyMissRates } from './miss-rate-curve.ts';
+import {
+  DEFAULT_EXACT_LIMIT,
+  type QuantileStats,
+  QuantileSummary,
+  quantileSummaryStateSchema,
+} from './quantile-summary.ts';
+import type { RequestMetrics } from './request-metrics.ts';
+import { OUTCOMES, type Outcome } from './request-record.ts';
+import { fluidTokenGenerationRate, tbtBasedThroughput, tpotBasedThroughput } from './throughput.ts';
+import { usToS } from './units.ts';
+
+/** Distributions kept in µs and reported in seconds (the report names end in `_s`). */
+const DURATION_METRICS = [
+  'ttft',
+  'tbt',
+  'tpot',
+  'e2e',
+  'normalized_e2e',
+  'inter_chunk',
+  'headers',
+  'decode_only_min_tbt_deadline',
+] as const;
+/** Distributions reported in their own unit, named in the key. */
+const VALUE_METRICS = [
+  'output_throughput',
+  'fluidity_index',
+  'miss_rate',
+  'prompt_tokens',
+  'output_tokens',
+  'schedule_lag_ms',
+] as const;
+type DurationMetric = (typeof DURATION_METRICS)[number];
+type ValueMetric = (typeof VALUE_METRICS)[number];
+type MetricName = DurationMetric | ValueMetric;
+const METRICS: readonly MetricName[] = [...DURATION_METRICS, ...VALUE_METRICS];
+
+export const runSummaryStateSchema = z.object({
+  requests: z.number().int().nonnegative(),
+  outcomes: z.record(z.enum(OUTCOMES), z.number().int().nonnegative()),
+  missed_deadlines: z.number().int().nonnegative(),
+  total_deadlines: z.number().int().nonnegative(),
+  metrics: z.record(z.string(), quantileSummaryStateSchema),
+  miss_rate_curve: z.array(quantileSummaryStateSchema).nullable(),
+});
+export type RunSummaryState = z.infer<typeof runSummaryStateSchema>;
+
+export interface RunSummaryOptions {
+  /** Distinct values per distribution kept exactly before sketching. */
+  exactLimit?: number;
+  /** Also build the P99 miss-rate curve over 1–100 ms (100 decode simulations per request). */
+  missRateCurve?: boolean;
+}
+
+/**
+ * Mergeable summary of a set of requests (spec §4–§6). Every request counts in the totals and the
+ * outcome breakdown; latency, deadline and throughput figures describe successful (`ok`) requests.
+ * Shards build one per region; merging gives the run's summary without the raw values.
+ */
+export class RunSummary {
+  requests = 0;
+  outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  missedDeadlines = 0;
+  totalDeadlines = 0;
+  readonly metrics: Record<MetricName, QuantileSummary>;
+  readonly curve: QuantileSummary[] | null;
+
+  constructor(options: RunSummaryOptions = {}) {
+    const limit = options.exactLimit ?? DEFAULT_EXACT_LIMIT;
+    this.metrics = Object.fromEntries(METRICS.map((m) => [m, new QuantileSummary(limit)])) as Record<
+      MetricName,
+      QuantileSummary
+    >;
+    this.curve = options.missRateCurve ? CURVE_TBT_DEADLINES_MS.map(() => new QuantileSummary(limit)) : null;
+  }
+
+  add(m: RequestMetrics): void {
+    this.requests += 1;
+    this.outcomes[m.outcome] += 1;
+    const s = this.metrics;
+    if (m.scheduleLagMs !== null) s.schedule_lag_ms.add(m.scheduleLagMs);
+    if (m.headersUs !== null) s.headers.add(m.headersUs);
+    if (m.outcome !== 'ok') return;
+    s.prompt_tokens.add(m.promptTokens);
+    s.output_tokens.add(m.outputTokens);
+    const n = m.ittUs.length;
+    if (n === 0) return;
+    s.ttft.add(m.ttftUs!);
+    s.e2e.add(m.e2eUs!);
+    if (m.normalizedE2eUs !== null) s.normalized_e2e.add(m.normalizedE2eUs);
+    if (m.outputThroughputTps !== null) s.output_throughput.add(m.outputThroughputTps);
+    for (let i = 1; i < n; i++) s.tbt.add(m.ittUs[i]!);
+    for (const gap of m.interChunkUs) s.inter_chunk.add(gap);
+    if (m.tpotUs !== null) s.tpot.add(m.tpotUs);
+    if (n >= 2 && m.decodeOnlyMinTbtDeadlineUs !== null)
+      s.decode_only_min_tbt_deadline.add(m.decodeOnlyMinTbtDeadlineUs);
+    this.missedDeadlines += m.deadlines.missed;
+    this.totalDeadlines += m.deadlines.total;
+    const rate = missRate(m.deadlines);
+    s.miss_rate.add(rate);
+    s.fluidity_index.add(1 - rate);
+    if (this.curve) {
+      const rates = decodeOnlyMissRates(m.ittUs);
+      rates.forEach((rate, k) => this.curve![k]!.add(rate));
+    }
+  }
+
+  merge(other: RunSummary): void {
+    this.requests += other.requests;
+    for (const o of OUTCOMES) this.outcomes[o] += other.outcomes[o];
+    this.missedDeadlines += other.missedDeadlines;
+    this.totalDeadlines += other.totalDeadlines;
+    for (const m of METRICS) this.metrics[m].merge(other.metrics[m]);
+    if (this.curve && other.curve) this.curve.forEach((q, k) => q.merge(other.curve![k]!));
+  }
+
+  toJSON(): RunSummaryState {
+    return {
+      requests: this.requests,
+      outcomes: { ...this.outcomes },
+      missed_deadlines: this.missedDeadlines,
+      total_deadlines: this.totalDeadlines,
+      metrics: Object.fromEntries(METRICS.map((m) => [m, this.metrics[m].toJSON()])),
+      miss_rate_curve: this.curve ? this.curve.map((q) => q.toJSON()) : null,
+    };
+  }
+
+  static fromJSON(state: RunSummaryState): RunSummary {
+    const summary = new RunSummary({ missRateCurve: state.miss_rate_curve !== null });
+    summary.requests = state.requests;
+    for (const o of OUTCOMES) summary.outcomes[o] = state.outcomes[o] ?? 0;
+    summary.missedDeadlines = state.missed_deadlines;
+    summary.totalDeadlines = state.total_deadlines;
+    for (const m of METRICS) {
+      const metric = state.metrics[m];
+      if (metric) summary.metrics[m] = QuantileSummary.fromJSON(metric);
+    }
+    state.miss_rate_curve?.forEach((q, k) => {
+      summary.curve![k] = QuantileSummary.fromJSON(q);
+    });
+    return summary;
+  }
+
+  report(): SummaryReport {
+    const s = this.metrics;
+    const ok = this.outcomes.ok;
+    const seconds = (m: DurationMetric) => statsInSeconds(s[m].stats());
+    return {
+      requests: this.requests,
+      ok,
+      failed: this.requests - ok,
+      error_rate: this.requests === 0 ? null : (this.requests - ok) / this.requests,
+      outcomes: { ...this.outcomes },
+      service_level: {
+        missed_deadlines: this.missedDeadlines,
+        total_deadlines: this.totalDeadlines,
+        miss_rate: missRate({ missed: this.missedDeadlines, total: this.totalDeadlines }),
+      },
+      throughput: {
+        tpot_based_throughput: tpotBasedThroughput(s.tpot.count === 0 ? null : s.tpot.sum / s.tpot.count),
+        tbt_based_throughput: tbtBasedThroughput(s.tbt.quantile(0.99)),
+        fluid_token_generation_rate: fluidTokenGenerationRate(s.decode_only_min_tbt_deadline.quantile(0.99)),
+      },
+      ttft_s: seconds('ttft'),
+      tbt_s: seconds('tbt'),
+      tpot_s: seconds('tpot'),
+      e2e_s: seconds('e2e'),
+      normalized_e2e_s: seconds('normalized_e2e'),
+      inter_chunk_s: seconds('inter_chunk'),
+      headers_s: seconds('headers'),
+      decode_only_min_tbt_deadline_s: seconds('decode_only_min_tbt_deadline'),
+      output_throughput: s.output_throughput.stats(),
+      fluidity_index: s.fluidity_index.stats(),
+      miss_rate: s.miss_rate.stats(),
+      prompt_tokens: s.prompt_tokens.stats(),
+      output_tokens: s.output_tokens.stats(),
+      schedule_lag_ms: s.schedule_lag_ms.stats(),
+      miss_rate_curve: this.curve
+        ? {
+            tbt_deadline_ms: [...CURVE_TBT_DEADLINES_MS],
+            p99_miss_rate: this.curve.map((q) => q.quantile(0.99)),
+          }
+        : null,
+    };
+  }
+}
+
+export interface SummaryReport {
+  requests: number;
+  ok: number;
+  failed: number;
+  error_rate: number | null;
+  outcomes: Record<Outcome, number>;
+  service_level: { missed_deadlines: number; total_deadlines: number; miss_rate: number };
+  throughput: {
+    tpot_based_throughput: number | null;
+    tbt_based_throughput: number | null;
+    fluid_token_generation_rate: number | null;
+  };
+  ttft_s: QuantileStats;
+  tbt_s: QuantileStats;
+  tpot_s: QuantileStats;
+  e2e_s: QuantileStats;
+  normalized_e2e_s: QuantileStats;
+  inter_chunk_s: QuantileStats;
+  headers_s: QuantileStats;
+  decode_only_min_tbt_deadline_s: QuantileStats;
+  output_throughput: QuantileStats;
+  fluidity_index: QuantileStats;
+  miss_rate: QuantileStats;
+  prompt_tokens: QuantileStats;
+  output_tokens: QuantileStats;
+  schedule_lag_ms: QuantileStats;
+  miss_rate_curve: { tbt_deadline_ms: number[]; p99_miss_rate: (number | null)[] } | null;
+}
+
+function statsInSeconds(stats: QuantileStats): QuantileStats {
+  const s = (us: number | null) => (us === null ? null : usToS(us));
+  return {
+    ...stats,
+    mean: s(stats.mean),
+    min: s(stats.min),
+    p50: s(stats.p50),
+    p90: s(stats.p90),
+    p95: s(stats.p95),
+    p99: s(stats.p99),
+    p99_9: s(stats.p99_9),
+    max: s(stats.max),
+  };
+}

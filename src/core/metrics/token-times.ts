@@ -1,0 +1,38 @@
+import { msToUs } from './units.ts';
+
+/** One network read that carried output: [ms since the request was sent, tokens in that read]. */
+export type Chunk = readonly [offsetMs: number, tokens: number];
+
+/**
+ * Inter-token times in µs (spec §2). All tokens of one read arrive at that read's time: the first
+ * carries the gap since the previous token-carrying read (or the send), the rest are 0. Reads that
+ * carried no token are not token arrivals and are skipped (etalon counts them: vector 11).
+ */
+export function interTokenTimesUs(chunks: readonly Chunk[]): Float64Array {
+  let count = 0;
+  for (const chunk of chunks) count += chunk[1];
+  const itt = new Float64Array(count);
+  let prevUs = 0;
+  let i = 0;
+  for (const [offsetMs, tokens] of chunks) {
+    if (tokens === 0) continue;
+    const atUs = msToUs(offsetMs);
+    itt[i] = atUs - prevUs;
+    i += tokens; // the remaining tokens of this read stay 0
+    prevUs = atUs;
+  }
+  return itt;
+}
+
+/** Gaps between consecutive token-carrying reads, in µs (no zeros from multi-token reads). */
+export function interChunkGapsUs(chunks: readonly Chunk[]): number[] {
+  const gaps: number[] = [];
+  let prevUs: number | null = null;
+  for (const [offsetMs, tokens] of chunks) {
+    if (tokens === 0) continue;
+    const atUs = msToUs(offsetMs);
+    if (prevUs !== null) gaps.push(atUs - prevUs);
+    prevUs = atUs;
+  }
+  return gaps;
+}
