@@ -103,7 +103,9 @@ export class RunSummary {
     s.fluidity_index.add(1 - rate);
     if (this.curve) {
       const rates = decodeOnlyMissRates(m.ittUs);
-      rates.forEach((rate, k) => this.curve![k]!.add(rate));
+      rates.forEach((rate, k) => {
+        this.curve![k]!.add(rate);
+      });
     }
   }
 
@@ -113,7 +115,11 @@ export class RunSummary {
     this.missedDeadlines += other.missedDeadlines;
     this.totalDeadlines += other.totalDeadlines;
     for (const m of METRICS) this.metrics[m].merge(other.metrics[m]);
-    if (this.curve && other.curve) this.curve.forEach((q, k) => q.merge(other.curve![k]!));
+    if (this.curve && other.curve) {
+      this.curve.forEach((q, k) => {
+        q.merge(other.curve![k]!);
+      });
+    }
   }
 
   toJSON(): RunSummaryState {
