@@ -52,7 +52,8 @@ export class Analyzer {
   }
 
   add(record: RequestRecord): RequestMetrics {
-    const metrics = computeRequestMetrics(record, this.deadlines);
+    const detail = this.options.keepRequests === true || this.options.onRequest !== undefined;
+    const metrics = computeRequestMetrics(record, this.deadlines, detail);
     const region = record.region ?? NO_REGION;
     let summary = this.regions.get(region);
     if (!summary) {

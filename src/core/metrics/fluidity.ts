@@ -19,6 +19,56 @@ export function deadlineCounts(
   skipFirst = false,
 ): DeadlineCounts {
   if (!(tbtDeadlineUs > 0)) throw new RangeError(`tbt deadline must be > 0 µs, got ${tbtDeadlineUs}`);
+  return runSchedule(ittUs, ttftDeadlineUs, tbtDeadlineUs, skipFirst, Number.POSITIVE_INFINITY)!;
+}
+
+/** missed / total, and 0 when there was no deadline at all. */
+export function missRate(counts: DeadlineCounts): number {
+  return counts.total === 0 ? 0 : counts.missed / counts.total;
+}
+
+/**
+ * The smallest integer TBT deadline (µs, ≥ 1) whose miss rate is ≤ `targetMissRate` (spec §5.1),
+ * or null when no deadline reaches it (a late first token on a very short request). The miss rate
+ * does not increase with the deadline, so integer bisection finds the exact minimum.
+ */
+export function minTbtDeadlineUs(
+  ittUs: ArrayLike<number>,
+  ttftDeadlineUs: number,
+  targetMissRate: number,
+  skipFirst = false,
+): number | null {
+  const meets = (d: number) => {
+    const counts = runSchedule(ittUs, ttftDeadlineUs, d, skipFirst, targetMissRate);
+    return counts !== null && missRate(counts) <= targetMissRate;
+  };
+  // Past the largest decode gap every later token meets its deadline; past the first token's
+  // overrun it is charged a single miss. There the miss rate is at its floor.
+  let hi = 1;
+  for (let i = 1; i < ittUs.length; i++) hi = Math.max(hi, ittUs[i] as number);
+  if (!skipFirst && ittUs.length > 0) hi = Math.max(hi, (ittUs[0] as number) - ttftDeadlineUs + 1);
+  if (!meets(hi)) return null;
+  let lo = 1;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (meets(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The deadline schedule; returns null as soon as the miss rate can no longer end at or below
+ * `abandonAboveRate`. Misses add to both counts and a met token adds 1 to the total, so
+ * missed / (total + tokens left) is a lower bound of the final rate.
+ */
+function runSchedule(
+  ittUs: ArrayLike<number>,
+  ttftDeadlineUs: number,
+  tbtDeadlineUs: number,
+  skipFirst: boolean,
+  abandonAboveRate: number,
+): DeadlineCounts | null {
   let slack = 0;
   let missed = 0;
   let total = 0;
@@ -45,39 +95,7 @@ export function deadlineCounts(
     missed += overran;
     total += overran;
     slack = 0;
+    if (missed / (total + n - 1 - i) > abandonAboveRate) return null;
   }
   return { missed, total };
-}
-
-/** missed / total, and 0 when there was no deadline at all. */
-export function missRate(counts: DeadlineCounts): number {
-  return counts.total === 0 ? 0 : counts.missed / counts.total;
-}
-
-/**
- * The smallest integer TBT deadline (µs, ≥ 1) whose miss rate is ≤ `targetMissRate` (spec §5.1),
- * or null when no deadline reaches it (a late first token on a very short request). The miss rate
- * does not increase with the deadline, so integer bisection finds the exact minimum.
- */
-export function minTbtDeadlineUs(
-  ittUs: ArrayLike<number>,
-  ttftDeadlineUs: number,
-  targetMissRate: number,
-  skipFirst = false,
-): number | null {
-  const meets = (d: number) =>
-    missRate(deadlineCounts(ittUs, ttftDeadlineUs, d, skipFirst)) <= targetMissRate;
-  // Past the largest decode gap every later token meets its deadline; past the first token's
-  // overrun it is charged a single miss. There the miss rate is at its floor.
-  let hi = 1;
-  for (let i = 1; i < ittUs.length; i++) hi = Math.max(hi, ittUs[i] as number);
-  if (!skipFirst && ittUs.length > 0) hi = Math.max(hi, (ittUs[0] as number) - ttftDeadlineUs + 1);
-  if (!meets(hi)) return null;
-  let lo = 1;
-  while (lo < hi) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    if (meets(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }

@@ -1,7 +1,7 @@
 import type { ResolvedDeadlines } from './deadline-options.ts';
 import { type DeadlineCounts, deadlineCounts, minTbtDeadlineUs, missRate } from './fluidity.ts';
 import type { Outcome, RequestRecord } from './request-record.ts';
-import { interChunkGapsUs, interTokenTimesUs } from './token-times.ts';
+import { interTokenTimesUs } from './token-times.ts';
 import { usToS } from './units.ts';
 
 /** Per-request metrics (spec §4, §5) in integer µs; undefined values are null. */
@@ -13,7 +13,7 @@ export interface RequestMetrics {
   promptTokens: number;
   outputTokens: number;
   /** Inter-token times (spec §2); itt[0] is the TTFT. */
-  ittUs: Float64Array;
+  ittUs: readonly number[];
   ttftUs: number | null;
   e2eUs: number | null;
   /** Mean of itt[1:], not an integer in general; null below 2 tokens. */
@@ -22,17 +22,23 @@ export interface RequestMetrics {
   normalizedE2eUs: number | null;
   /** output tokens / e2e, tokens per second. */
   outputThroughputTps: number | null;
-  interChunkUs: number[];
+  /** The record's reads, for inter-chunk gaps. */
+  chunks: RequestRecord['chunks'];
   headersUs: number | null;
   scheduleLagMs: number | null;
   ttftDeadlineUs: number;
   deadlines: DeadlineCounts;
   decodeOnly: DeadlineCounts;
-  minTbtDeadlineUs: number | null;
+  /** Fixed-TTFT minimum deadline; `undefined` when not asked for (it is not used by summaries). */
+  minTbtDeadlineUs: number | null | undefined;
   decodeOnlyMinTbtDeadlineUs: number | null;
 }
 
-export function computeRequestMetrics(record: RequestRecord, deadlines: ResolvedDeadlines): RequestMetrics {
+export function computeRequestMetrics(
+  record: RequestRecord,
+  deadlines: ResolvedDeadlines,
+  withFixedMinDeadline = true,
+): RequestMetrics {
   const ittUs = interTokenTimesUs(record.chunks);
   const n = ittUs.length;
   let e2eUs = 0;
@@ -54,13 +60,17 @@ export function computeRequestMetrics(record: RequestRecord, deadlines: Resolved
     tpotUs: n >= 2 ? (e2eUs - ttftUs!) / (n - 1) : null,
     normalizedE2eUs: perToken ? e2eUs / record.output_tokens : null,
     outputThroughputTps: perToken && e2eUs > 0 ? record.output_tokens / usToS(e2eUs) : null,
-    interChunkUs: interChunkGapsUs(record.chunks),
+    chunks: record.chunks,
     headersUs: record.headers_ms === undefined ? null : Math.round(record.headers_ms * 1000),
     scheduleLagMs: record.scheduled_at_ms === undefined ? null : record.sent_at_ms - record.scheduled_at_ms,
     ttftDeadlineUs,
     deadlines: deadlineCounts(ittUs, ttftDeadlineUs, tbtDeadlineUs),
     decodeOnly: deadlineCounts(ittUs, 0, tbtDeadlineUs, true),
-    minTbtDeadlineUs: n > 0 ? minTbtDeadlineUs(ittUs, ttftDeadlineUs, targetMissRate) : null,
+    minTbtDeadlineUs: !withFixedMinDeadline
+      ? undefined
+      : n > 0
+        ? minTbtDeadlineUs(ittUs, ttftDeadlineUs, targetMissRate)
+        : null,
     decodeOnlyMinTbtDeadlineUs: n > 0 ? minTbtDeadlineUs(ittUs, 0, targetMissRate, true) : null,
   };
 }
@@ -111,7 +121,7 @@ export function toRequestRow(m: RequestMetrics): RequestRow {
     total_deadlines: m.deadlines.total,
     miss_rate: rate,
     fluidity_index: 1 - rate,
-    min_tbt_deadline_s: nullableS(m.minTbtDeadlineUs),
+    min_tbt_deadline_s: nullableS(m.minTbtDeadlineUs ?? null),
     decode_only_missed_deadlines: m.decodeOnly.missed,
     decode_only_total_deadlines: m.decodeOnly.total,
     decode_only_miss_rate: missRate(m.decodeOnly),

@@ -10,6 +10,7 @@ import {
 import type { RequestMetrics } from './request-metrics.ts';
 import { OUTCOMES, type Outcome } from './request-record.ts';
 import { fluidTokenGenerationRate, tbtBasedThroughput, tpotBasedThroughput } from './throughput.ts';
+import { forEachInterChunkGapUs } from './token-times.ts';
 import { usToS } from './units.ts';
 
 /** Distributions kept in µs and reported in seconds (the report names end in `_s`). */
@@ -92,7 +93,7 @@ export class RunSummary {
     if (m.normalizedE2eUs !== null) s.normalized_e2e.add(m.normalizedE2eUs);
     if (m.outputThroughputTps !== null) s.output_throughput.add(m.outputThroughputTps);
     for (let i = 1; i < n; i++) s.tbt.add(m.ittUs[i]!);
-    for (const gap of m.interChunkUs) s.inter_chunk.add(gap);
+    forEachInterChunkGapUs(m.chunks, (gap) => s.inter_chunk.add(gap));
     if (m.tpotUs !== null) s.tpot.add(m.tpotUs);
     if (n >= 2 && m.decodeOnlyMinTbtDeadlineUs !== null)
       s.decode_only_min_tbt_deadline.add(m.decodeOnlyMinTbtDeadlineUs);

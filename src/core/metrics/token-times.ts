@@ -8,10 +8,11 @@ export type Chunk = readonly [offsetMs: number, tokens: number];
  * carries the gap since the previous token-carrying read (or the send), the rest are 0. Reads that
  * carried no token are not token arrivals and are skipped (etalon counts them: vector 11).
  */
-export function interTokenTimesUs(chunks: readonly Chunk[]): Float64Array {
+export function interTokenTimesUs(chunks: readonly Chunk[]): number[] {
   let count = 0;
   for (const chunk of chunks) count += chunk[1];
-  const itt = new Float64Array(count);
+  // A plain array of small integers: far cheaper to allocate and collect than a typed array.
+  const itt: number[] = new Array<number>(count).fill(0);
   let prevUs = 0;
   let i = 0;
   for (const [offsetMs, tokens] of chunks) {
@@ -24,15 +25,20 @@ export function interTokenTimesUs(chunks: readonly Chunk[]): Float64Array {
   return itt;
 }
 
-/** Gaps between consecutive token-carrying reads, in µs (no zeros from multi-token reads). */
-export function interChunkGapsUs(chunks: readonly Chunk[]): number[] {
-  const gaps: number[] = [];
-  let prevUs: number | null = null;
+/** Calls `visit` with each gap between consecutive token-carrying reads, in µs (no zeros from multi-token reads). */
+export function forEachInterChunkGapUs(chunks: readonly Chunk[], visit: (gapUs: number) => void): void {
+  let prevUs = -1;
   for (const [offsetMs, tokens] of chunks) {
     if (tokens === 0) continue;
     const atUs = msToUs(offsetMs);
-    if (prevUs !== null) gaps.push(atUs - prevUs);
+    if (prevUs >= 0) visit(atUs - prevUs);
     prevUs = atUs;
   }
+}
+
+/** Gaps between consecutive token-carrying reads, in µs. */
+export function interChunkGapsUs(chunks: readonly Chunk[]): number[] {
+  const gaps: number[] = [];
+  forEachInterChunkGapUs(chunks, (gap) => gaps.push(gap));
   return gaps;
 }

@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { type AnalyzeFlags, analyzeCommand } from './analyze-command.ts';
+import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
+
+/** Runs the CLI on `argv` (without `node script`) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('fluidbench')
+    .description('LLM-inference load generator and etalon-style fluidity metrics')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('analyze')
+    .description('compute TTFT/TBT/TPOT/e2e, fluidity-index and throughputs from request records')
+    .argument(
+      '<file>',
+      'request records: JSONL, JSON array, {"requests": [...]}, or etalon request_level_metrics.json',
+    )
+    .option('--json', 'print {requests, summary, throughput, service_level} as JSON')
+    .option('--ttft-deadline <s>', 'fixed TTFT deadline in seconds (default 0.3)')
+    .option('--tbt-deadline <s>', 'TBT deadline in seconds (default 0.05)')
+    .option('--target-miss-rate <r>', 'miss rate for the minimum-deadline search, 0..1 (default 0.1)')
+    .option('--prefill-profile <file>', 'prefill profile: TTFT deadline = predicted prefill + --ttft-slack')
+    .option('--ttft-slack <s>', 'slack added to the predicted prefill time, seconds (default 0.3)')
+    .option('--curve', 'also compute the P99 miss-rate curve for TBT deadlines 1..100 ms')
+    .option(
+      '--etalon-dir <dir>',
+      "also write etalon's metric files (request_level_metrics.json, CDF CSVs, ...)",
+    )
+    .action(async (file: string, flags: AnalyzeFlags) => {
+      const { stdout } = await analyzeCommand(file, flags);
+      process.stdout.write(stdout);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; commander has already printed its own message for usage errors.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`fluidbench: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(
+      `fluidbench: unexpected error (please report): ${(error as Error).stack ?? String(error)}\n`,
+    );
+    return EXIT_BUG;
+  }
+}

@@ -1,0 +1,163 @@
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { CliError } from './cli-error.ts';
+import { etalonToRecords, isEtalonRequestLevelMetrics } from './etalon/etalon-input.ts';
+
+/** The file layouts `analyze` reads. */
+export type InputFormat = 'jsonl' | 'json-array' | 'json-requests' | 'json-record' | 'etalon';
+
+/** One record as parsed JSON (not yet schema-checked) and where it came from. */
+export interface RawRecord {
+  value: unknown;
+  /** 0-based position among the file's records. */
+  index: number;
+  /** 1-based line for JSONL input. */
+  line: number | null;
+}
+
+export interface InputIssue {
+  where: string;
+  message: string;
+}
+
+export interface RecordInput {
+  format: InputFormat;
+  /** Records in file order, in batches (a per-record await would cost more than parsing). */
+  batches: AsyncIterable<RawRecord[]>;
+}
+
+/**
+ * Opens a file of request records: JSONL (one record a line, streamed), a JSON array, an object
+ * with a `requests` array (the vector files), a single record, or etalon's column-oriented
+ * `request_level_metrics.json`. JSON syntax problems of JSONL lines are appended to `issues` and
+ * reading goes on, so every bad line is reported at once; anything else unreadable throws.
+ */
+export async function openRecords(path: string, issues: InputIssue[]): Promise<RecordInput> {
+  const head = await readHead(path);
+  const text = head.replace(/^\uFEFF/, '').trimStart();
+  if (text === '') throw new CliError(`${path} is empty: expected request records (JSON or JSONL)`);
+  if (text[0] === '{') {
+    const firstLine = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n')).trim();
+    const rest = text.slice(firstLine.length).trim();
+    if (tryParse(firstLine) !== undefined && rest !== '')
+      return { format: 'jsonl', batches: readJsonLines(path, issues) };
+  } else if (text[0] !== '[') {
+    throw new CliError(`${path} is not JSON or JSONL: it starts with ${JSON.stringify(text.slice(0, 20))}`);
+  }
+  return parseWholeJson(path, await readWhole(path));
+}
+
+function parseWholeJson(path: string, content: string): RecordInput {
+  let json: unknown;
+  try {
+    json = JSON.parse(content.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new CliError(`${path}: invalid JSON: ${jsonErrorWithLine(error, content)}`);
+  }
+  if (Array.isArray(json)) return { format: 'json-array', batches: fromArray(json) };
+  if (json !== null && typeof json === 'object') {
+    const object = json as Record<string, unknown>;
+    if (Array.isArray(object.requests))
+      return { format: 'json-requests', batches: fromArray(object.requests) };
+    if (isEtalonRequestLevelMetrics(json)) {
+      const { records, issues } = etalonToRecords(json);
+      if (issues.length > 0) {
+        const where = issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+        throw new CliError(
+          `${path}: invalid etalon request_level_metrics.json: ${where.slice(0, 8).join('; ')}`,
+        );
+      }
+      return { format: 'etalon', batches: fromArray(records) };
+    }
+    if ('chunks' in object) return { format: 'json-record', batches: fromArray([object]) };
+  }
+  throw new CliError(
+    `${path}: expected request records: a JSON array, {"requests": [...]}, JSONL, or etalon's request_level_metrics.json`,
+  );
+}
+
+async function* fromArray(values: readonly unknown[]): AsyncGenerator<RawRecord[]> {
+  yield values.map((value, index) => ({ value, index, line: null }));
+}
+
+/** Streams lines in large chunks (readline's per-line events cost more than the JSON parse). */
+async function* readJsonLines(path: string, issues: InputIssue[]): AsyncGenerator<RawRecord[]> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  let carry = '';
+  let line = 0;
+  let index = 0;
+  const parseLines = (text: string, final: boolean): RawRecord[] => {
+    const batch: RawRecord[] = [];
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end === -1 && !final) break;
+      line += 1;
+      const raw = text.slice(start, end === -1 ? undefined : end);
+      const trimmed = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
+      if (trimmed !== '') {
+        try {
+          batch.push({ value: JSON.parse(trimmed), index, line });
+        } catch (error) {
+          issues.push({ where: `line ${line}`, message: `invalid JSON: ${(error as Error).message}` });
+        }
+        index += 1;
+      }
+      if (end === -1) break;
+      start = end + 1;
+    }
+    carry = final ? '' : text.slice(start);
+    return batch;
+  };
+  for await (const chunk of stream as AsyncIterable<string>) yield parseLines(carry + chunk, false);
+  if (carry !== '') yield parseLines(carry, true);
+}
+
+async function readHead(path: string): Promise<string> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
+  }
+}
+
+async function readWhole(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${describeFsError(error)}`);
+  }
+}
+
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return (error as Error).message;
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** V8 reports a character position; users want a line. */
+function jsonErrorWithLine(error: unknown, content: string): string {
+  const message = (error as Error).message;
+  if (/\(line \d+ column \d+\)/.test(message)) return message;
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return message;
+  const line = content.slice(0, Number(position[1])).split('\n').length;
+  return `${message} (line ${line})`;
+}
