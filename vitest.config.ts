@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // `worker` runs the Worker inside workerd with its real bindings.
 export default defineConfig({
   test: {
+    // In CI also write a JSON report, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results.json' }]] : ['default'],
     projects: [
       {
         test: {
