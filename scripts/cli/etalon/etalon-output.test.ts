@@ -1,29 +1,21 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { percentile } from '../../../src/core/metrics/percentile.ts';
 import { cdfRows, ETALON_FILE_NAMES, writeEtalonDir } from './etalon-output.ts';
-import { makeData } from './etalon-test-fixture.ts';
+import { makeData, useTempRoot } from './etalon-test-fixture.ts';
 
 const MISS_RATE_NAME =
   'Deadline Miss Rate with 0.05s TBT Deadline, 0.1s TTFT Deadline, 0.0s TTFT Slack, Using Predictions for TTFT: False ';
 
-let root = '';
-beforeEach(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'fluidbench-etalon-'));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-const read = (dir: string, name: string) => readFile(path.join(dir, name), 'utf8');
+const temp = useTempRoot();
+const { read } = temp;
 
 describe('writeEtalonDir file contents', () => {
   let dir = '';
   let written: string[] = [];
   beforeEach(async () => {
-    dir = path.join(root, 'run');
+    dir = path.join(temp.root(), 'run');
     written = await writeEtalonDir(dir, makeData());
   });
 
@@ -142,7 +134,7 @@ describe('writeEtalonDir file contents', () => {
 
 describe('writeEtalonDir edge cases', () => {
   it('writes header-only CDFs and 0 summaries for empty metrics', async () => {
-    const dir = path.join(root, 'empty');
+    const dir = path.join(temp.root(), 'empty');
     await writeEtalonDir(
       dir,
       makeData({
@@ -162,7 +154,7 @@ describe('writeEtalonDir edge cases', () => {
   });
 
   it('creates missing parents and names the new deadline options in the miss-rate column', async () => {
-    const dir = path.join(root, 'a', 'b', 'run');
+    const dir = path.join(temp.root(), 'a', 'b', 'run');
     const deadlines = {
       ttftDeadline_s: 0.3,
       tbtDeadline_s: 0.03,

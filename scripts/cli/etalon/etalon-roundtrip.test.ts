@@ -7,6 +7,7 @@ import type { RequestRecord } from '../../../src/core/metrics/request-record.ts'
 import { etalonFiles } from './etalon-files.ts';
 import { etalonToRecords } from './etalon-input.ts';
 import { type EtalonExportData, type EtalonRequestRow, writeEtalonDir } from './etalon-output.ts';
+import { makeData } from './etalon-test-fixture.ts';
 
 // records → etalon rows → request_level_metrics.json → records must give back every token's time
 // and the same reads (runs of zero gaps).
@@ -37,21 +38,14 @@ function rowFromRecord(record: RequestRecord): EtalonRequestRow {
 }
 
 function exportData(requests: EtalonRequestRow[]): EtalonExportData {
-  return {
+  return makeData({
     requests,
     launchedRequests: requests.length,
     erroredRequests: 0,
     serviceLevel: { missed: 0, total: 0, missRate: 0 },
     throughput: { tpotBased: null, tbtBased: null, fluid: null },
     missRateCurve: Array<number>(100).fill(0),
-    deadlines: {
-      ttftDeadline_s: 0.1,
-      tbtDeadline_s: 0.05,
-      targetMissRate: 0.1,
-      ttftSlack_s: 0,
-      usePredictions: false,
-    },
-  };
+  });
 }
 
 function tokenTimesS(record: RequestRecord): number[] {

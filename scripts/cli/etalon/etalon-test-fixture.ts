@@ -1,3 +1,7 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { EtalonExportData, EtalonRequestRow } from './etalon-output.ts';
 
 // Shared test data: the two requests of the etalon format notes plus a 1-token request.
@@ -58,4 +62,16 @@ export function makeData(overrides: Partial<EtalonExportData> = {}): EtalonExpor
     },
     ...overrides,
   };
+}
+
+/** A fresh temporary directory per test, removed afterwards; `root()` gives its path. */
+export function useTempRoot(): { root: () => string; read: (dir: string, name: string) => Promise<string> } {
+  let root = '';
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'fluidbench-etalon-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  return { root: () => root, read: (dir, name) => readFile(path.join(dir, name), 'utf8') };
 }
