@@ -95,7 +95,7 @@ export class QuantileSummary {
     }
     if (this.exact) this.toSketch();
     if (other.exact) for (const [value, n] of other.exact) this.sketch!.accept(value, n);
-    else this.sketch!.merge(other.sketch!);
+    else mergeSketch(this.sketch!, other.sketch!);
   }
 
   /** Type-7 quantile when exact; the sketch's estimate otherwise. Null when empty. */
@@ -210,6 +210,26 @@ export class QuantileSummary {
     this.sketch = sketch;
     this.exact = null;
   }
+}
+
+/**
+ * `into += from`, bin by bin. Not `DDSketch.merge`: in @datadog/sketches-js 2.1.1 it drops the
+ * other sketch's negative store (while adding its count), and `DenseStore.merge` ignores a
+ * maximum key of 0 (`secondKey || key`), i.e. values near 1 such as a fluidity-index of 1.
+ */
+function mergeSketch(into: DDSketch, from: DDSketch): void {
+  const addBins = (target: DDSketch['store'], source: DDSketch['store']) => {
+    source.bins.forEach((n, i) => {
+      if (n > 0) target.add(i + source.offset, n);
+    });
+  };
+  addBins(into.store, from.store);
+  addBins(into.negativeStore, from.negativeStore);
+  into.zeroCount += from.zeroCount;
+  into.count += from.count;
+  into.sum += from.sum;
+  into.min = Math.min(into.min, from.min);
+  into.max = Math.max(into.max, from.max);
 }
 
 function newSketch(): DDSketch {
