@@ -7,7 +7,17 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('fluidbench')
     .description('LLM-inference load generator and etalon-style fluidity metrics')
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors follow the CLI's error contract: one `fluidbench: ` line on stderr, exit 2.
+    .configureOutput({
+      outputError: (message, write) =>
+        write(
+          `fluidbench: ${message
+            .replace(/^error: /, '')
+            .trim()
+            .split(/\s*\n\s*/)
+            .join(' ')} (run with --help for usage)\n`,
+        ),
+    })
     .exitOverride();
 
   program
@@ -38,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version exit 0; commander has already printed its own message for usage errors.
+      // Help and version exit 0; usage errors were already printed by outputError above.
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
     if (error instanceof CliError) {

@@ -99,7 +99,9 @@ async function* readJsonLines(path: string, issues: InputIssue[]): AsyncGenerato
         try {
           batch.push({ value: JSON.parse(trimmed), index, line });
         } catch (error) {
-          issues.push({ where: `line ${line}`, message: `invalid JSON: ${(error as Error).message}` });
+          // V8 counts lines within the text it parsed, which is this one line: keep only the column.
+          const message = (error as Error).message.replace(/ \(line 1 column (\d+)\)$/, ' (column $1)');
+          issues.push({ where: `line ${line}`, message: `invalid JSON: ${message}` });
         }
         index += 1;
       }

@@ -199,11 +199,48 @@ describe('fitPrefillPredictor: properties', () => {
         const p = fitPrefillPredictor(samples, { kind });
         const L = lastLength(samples);
         const atL = predictPrefillS(p, L);
+        const at10L = predictPrefillS(p, 10 * L);
         const step = predictPrefillS(p, 2 * L) - atL;
         expect(step).toBeGreaterThan(0);
         // Convex beyond the edge: nine more steps of L add at least nine times the first step.
-        expect(predictPrefillS(p, 10 * L) - atL).toBeGreaterThanOrEqual(9 * step * (1 - 1e-9));
+        // Each prediction is a handful of roundings of non-negative terms (relative error ≤ 3ε),
+        // so f(10L) − 9·f(2L) + 8·f(L) is exact to within 3ε·18·f(10L), plus ε·f(10L) for the
+        // differences here: the slack is absolute, in units of the value, not of the step (a
+        // flat-ish fit near 10 s grows by 1e-6 s per step and rounds at 2e-15 s).
+        expect(at10L - atL).toBeGreaterThanOrEqual(9 * step - 64 * Number.EPSILON * at10L);
       }),
+    );
+  });
+
+  it('a flat profile extrapolates proportionally for every kind, despite rounding in the fit', () => {
+    // Equal minima at two lengths: the normal equations return a noise slope of ~1e-21 s/token for
+    // the quadratic; before the tail floor looked at the data, its positive secant made the
+    // prediction at 10× the largest length 0.10000000000000027 s instead of 1 s.
+    for (const kind of ['auto', 'quadratic', 'piecewise_linear'] as const) {
+      const p = fitPrefillPredictor(
+        [
+          { prompt_tokens: 100, ttft_s: 0.1 },
+          { prompt_tokens: 20000, ttft_s: 0.1 },
+        ],
+        { kind },
+      );
+      relClose(predictPrefillS(p, 20000), 0.1, 1e-12);
+      relClose(predictPrefillS(p, 200_000), 1, 1e-12);
+    }
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 2_000_000 }), { minLength: 1, maxLength: 30 }),
+        fc.double({ min: 1e-4, max: 100, noNaN: true }),
+        kindArb,
+        (lengths, ttft_s, kind) => {
+          const p = fitPrefillPredictor(
+            lengths.map((prompt_tokens) => ({ prompt_tokens, ttft_s })),
+            { kind },
+          );
+          const L = Math.max(...lengths);
+          relClose(predictPrefillS(p, 10 * L), 10 * predictPrefillS(p, L), 1e-9);
+        },
+      ),
     );
   });
 

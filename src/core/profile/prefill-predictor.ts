@@ -117,11 +117,29 @@ function fitReport(params: PredictorParams, points: readonly ProfileSample[]): F
 /**
  * Lower bound on the slope beyond the profiled range. Prefill cost per token does not fall with
  * length, so the fitted secant slope over the profiled range is a fair floor; when that is 0 (a
- * flat fit, or one length) nothing is known, and the proportional slope fitted(Lmax)/Lmax is used.
+ * flat fit, minima that never rise, or one length) nothing is known, and the proportional slope
+ * fitted(Lmax)/Lmax is used.
  */
-function tailSlopeFloor(firstL: number, firstS: number, lastL: number, lastS: number): number {
-  const secant = lastL > firstL ? (lastS - firstS) / (lastL - firstL) : 0;
+function tailSlopeFloor(
+  firstL: number,
+  firstS: number,
+  lastL: number,
+  lastS: number,
+  minimaRise: boolean,
+): number {
+  const secant = minimaRise && lastL > firstL ? (lastS - firstS) / (lastL - firstL) : 0;
   return Math.max(secant > 0 ? secant : lastS / lastL, Number.MIN_VALUE);
+}
+
+/**
+ * Whether the per-length minima rise at all, read from the data (their isotonic regression is not
+ * constant) rather than from fitted values: for flat minima the normal equations can return a
+ * rounding-noise slope (e.g. 1.4e-21 s/token for 0.1 s at 100 and 20000 tokens) whose positive
+ * secant would make the extrapolation flat, etalon's defect.
+ */
+function minimaRise(points: readonly ProfileSample[]): boolean {
+  const monotone = isotonicRegression(points.map((p) => p.ttft_s));
+  return monotone[monotone.length - 1]! > monotone[0]!;
 }
 
 function fitQuadratic(points: readonly ProfileSample[]): QuadraticPredictor {
@@ -138,7 +156,7 @@ function fitQuadratic(points: readonly ProfileSample[]): QuadraticPredictor {
     slope_s_per_token: b,
     curvature_s_per_token2: c,
     max_profiled_tokens: last,
-    tail_slope_floor_s_per_token: tailSlopeFloor(first, at(first), last, at(last)),
+    tail_slope_floor_s_per_token: tailSlopeFloor(first, at(first), last, at(last), minimaRise(points)),
     fit: PLACEHOLDER_FIT,
   };
   return { ...draft, fit: fitReport(draft, points) };
@@ -154,7 +172,13 @@ function fitPiecewiseLinear(points: readonly ProfileSample[]): PiecewiseLinearPr
     beforeLast === undefined
       ? 0
       : (last.prefill_s - beforeLast.prefill_s) / (last.prompt_tokens - beforeLast.prompt_tokens);
-  const floor = tailSlopeFloor(first.prompt_tokens, first.prefill_s, last.prompt_tokens, last.prefill_s);
+  const floor = tailSlopeFloor(
+    first.prompt_tokens,
+    first.prefill_s,
+    last.prompt_tokens,
+    last.prefill_s,
+    last.prefill_s > first.prefill_s, // the knots are the isotonic regression itself
+  );
   const draft: PiecewiseLinearPredictor = {
     kind: 'piecewise_linear',
     knots,
