@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Presets, SingleBar } from 'cli-progress';
 import { type AnalysisReport, Analyzer } from '../../src/core/metrics/analysis.ts';
 import { type DeadlineOptions, deadlineOptionsSchema } from '../../src/core/metrics/deadline-options.ts';
 import { missRate } from '../../src/core/metrics/fluidity.ts';
@@ -22,6 +23,28 @@ export interface AnalyzeFlags {
   prefillProfile?: string;
   etalonDir?: string;
   curve?: boolean;
+  /** `false` (`--no-progress`) hides the bar shown for large files when stderr is a terminal. */
+  progress?: boolean;
+}
+
+/** Files at least this large get a progress bar (smaller ones finish in about a second). */
+const PROGRESS_MIN_BYTES = 16 << 20;
+
+function startProgress(totalBytes: number, wanted: boolean | undefined): SingleBar | null {
+  if (wanted === false || process.stderr.isTTY !== true || totalBytes < PROGRESS_MIN_BYTES) return null;
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      format: 'analyzing [{bar}] {percentage}% | {records} records | {value}/{total} MB read',
+      formatValue: (v, _options, type) =>
+        type === 'value' || type === 'total' ? (v / 1e6).toFixed(0) : String(v),
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(totalBytes, 0, { records: 0 });
+  return bar;
 }
 
 export interface AnalyzeResult {
@@ -52,7 +75,9 @@ export async function analyzeCommand(file: string, flags: AnalyzeFlags): Promise
   const issues: InputIssue[] = [];
   const input = await openRecords(file, issues);
   const seenIds = new Map<string, number>();
+  const progress = startProgress(input.totalBytes, flags.progress);
   for await (const batch of input.batches) {
+    progress?.update(input.bytesRead(), { records: seenIds.size });
     for (const raw of batch) {
       const where = raw.line === null ? `record ${raw.index}` : `record ${raw.index} (line ${raw.line})`;
       const parsed = requestRecordSchema.safeParse(raw.value);
@@ -77,6 +102,7 @@ export async function analyzeCommand(file: string, flags: AnalyzeFlags): Promise
       if (issues.length === 0) analyzer.add(parsed.data);
     }
   }
+  progress?.stop();
   if (issues.length > 0) throw new CliError(`${file}: ${issues.length} invalid: ${formatIssues(issues)}`);
   if (seenIds.size === 0) throw new CliError(`${file} holds no request records`);
 

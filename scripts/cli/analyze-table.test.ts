@@ -37,4 +37,14 @@ describe.concurrent('fluidbench analyze (table)', () => {
     );
     expect(run.stdout).not.toMatch(/│ region/); // a single region: no region table
   });
+
+  it('never draws a progress bar when stderr is not a terminal; --no-progress is accepted', async ({
+    expect,
+  }) => {
+    const path = await file('quiet.jsonl', jsonl(RECORDS));
+    const [auto, off] = await Promise.all([analyze(path), analyze(path, '--no-progress')]);
+    expectOk(expect, auto);
+    expectOk(expect, off);
+    expect(off.stdout).toBe(auto.stdout);
+  });
 });

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { CliError } from './cli-error.ts';
 import { etalonToRecords, isEtalonRequestLevelMetrics } from './etalon/etalon-input.ts';
@@ -24,6 +24,9 @@ export interface RecordInput {
   format: InputFormat;
   /** Records in file order, in batches (a per-record await would cost more than parsing). */
   batches: AsyncIterable<RawRecord[]>;
+  /** Size of the file in bytes, and how much of it has been read so far (for progress). */
+  totalBytes: number;
+  bytesRead: () => number;
 }
 
 /**
@@ -33,21 +36,28 @@ export interface RecordInput {
  * reading goes on, so every bad line is reported at once; anything else unreadable throws.
  */
 export async function openRecords(path: string, issues: InputIssue[]): Promise<RecordInput> {
-  const head = await readHead(path);
+  const { head, size } = await readHead(path);
   const text = head.replace(/^\uFEFF/, '').trimStart();
   if (text === '') throw new CliError(`${path} is empty: expected request records (JSON or JSONL)`);
   if (text[0] === '{') {
     const firstLine = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n')).trim();
     const rest = text.slice(firstLine.length).trim();
-    if (tryParse(firstLine) !== undefined && rest !== '')
-      return { format: 'jsonl', batches: readJsonLines(path, issues) };
+    if (tryParse(firstLine) !== undefined && rest !== '') {
+      const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+      return {
+        format: 'jsonl',
+        batches: readJsonLines(stream, issues),
+        totalBytes: size,
+        bytesRead: () => stream.bytesRead,
+      };
+    }
   } else if (text[0] !== '[') {
     throw new CliError(`${path} is not JSON or JSONL: it starts with ${JSON.stringify(text.slice(0, 20))}`);
   }
-  return parseWholeJson(path, await readWhole(path));
+  return { ...parseWholeJson(path, await readWhole(path)), totalBytes: size, bytesRead: () => size };
 }
 
-function parseWholeJson(path: string, content: string): RecordInput {
+function parseWholeJson(path: string, content: string): Pick<RecordInput, 'format' | 'batches'> {
   let json: unknown;
   try {
     json = JSON.parse(content.replace(/^\uFEFF/, ''));
@@ -81,8 +91,7 @@ async function* fromArray(values: readonly unknown[]): AsyncGenerator<RawRecord[
 }
 
 /** Streams lines in large chunks (readline's per-line events cost more than the JSON parse). */
-async function* readJsonLines(path: string, issues: InputIssue[]): AsyncGenerator<RawRecord[]> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+async function* readJsonLines(stream: ReadStream, issues: InputIssue[]): AsyncGenerator<RawRecord[]> {
   let carry = '';
   let line = 0;
   let index = 0;
@@ -115,13 +124,15 @@ async function* readJsonLines(path: string, issues: InputIssue[]): AsyncGenerato
   if (carry !== '') yield parseLines(carry, true);
 }
 
-async function readHead(path: string): Promise<string> {
+/** The first 64 KiB (to detect the layout) and the file's size. */
+async function readHead(path: string): Promise<{ head: string; size: number }> {
   try {
     const handle = await open(path, 'r');
     try {
+      const { size } = await handle.stat();
       const buffer = Buffer.alloc(64 * 1024);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead).toString('utf8');
+      return { head: buffer.subarray(0, bytesRead).toString('utf8'), size };
     } finally {
       await handle.close();
     }
