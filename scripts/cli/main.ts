@@ -38,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       '--etalon-dir <dir>',
       "also write etalon's metric files (request_level_metrics.json, CDF CSVs, ...)",
     )
+    .option('--no-progress', 'no progress bar on stderr (drawn for files of 16 MB or more on a terminal)')
     .action(async (file: string, flags: AnalyzeFlags) => {
       const { stdout } = await analyzeCommand(file, flags);
       process.stdout.write(stdout);
