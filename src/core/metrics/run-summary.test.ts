@@ -96,6 +96,25 @@ function summarise(metrics: readonly RequestMetrics[], options: RunSummaryOption
   return s;
 }
 
+/** Summaries of the two sides of a split, merged. */
+function summariseHalvesMerged(
+  metrics: readonly RequestMetrics[],
+  side: readonly boolean[],
+  options: RunSummaryOptions,
+): RunSummary {
+  const merged = summarise(
+    metrics.filter((_, i) => side[i]),
+    options,
+  );
+  merged.merge(
+    summarise(
+      metrics.filter((_, i) => !side[i]),
+      options,
+    ),
+  );
+  return merged;
+}
+
 const STATS_KEYS = [
   'ttft_s',
   'tbt_s',
@@ -190,16 +209,7 @@ describe('RunSummary.merge', () => {
       fc.property(inputArb, ({ metrics, curve, side }) => {
         const options = { exactLimit: EXACT, missRateCurve: curve };
         const whole = summarise(metrics, options);
-        const merged = summarise(
-          metrics.filter((_, i) => side[i]),
-          options,
-        );
-        merged.merge(
-          summarise(
-            metrics.filter((_, i) => !side[i]),
-            options,
-          ),
-        );
+        const merged = summariseHalvesMerged(metrics, side, options);
         const expected = whole.report();
         for (const key of STATS_KEYS) expect(expected[key].exact).toBe(true);
         expectSameReport(merged.report(), expected);
@@ -232,16 +242,7 @@ describe('RunSummary.merge', () => {
     fc.assert(
       fc.property(inputArb, fc.integer({ min: 1, max: 12 }), ({ metrics, curve, side }, limit) => {
         const options = { exactLimit: limit, missRateCurve: curve };
-        const merged = summarise(
-          metrics.filter((_, i) => side[i]),
-          options,
-        );
-        merged.merge(
-          summarise(
-            metrics.filter((_, i) => !side[i]),
-            options,
-          ),
-        );
+        const merged = summariseHalvesMerged(metrics, side, options);
         expectSameReport(merged.report(), summarise(metrics, options).report());
       }),
       { numRuns: 40 },
