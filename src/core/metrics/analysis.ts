@@ -45,15 +45,17 @@ export class Analyzer {
   private readonly regions = new Map<string, RunSummary>();
   private readonly rows: RequestRow[] = [];
   private readonly options: AnalyzerOptions;
+  /** Per-request figures only rows use (the fixed-TTFT minimum deadline) are computed only for them. */
+  private readonly perRequestDetail: boolean;
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
+    this.perRequestDetail = options.keepRequests === true || options.onRequest !== undefined;
     this.deadlines = resolveDeadlines(options.deadlines, options.predictPrefillUs);
   }
 
   add(record: RequestRecord): RequestMetrics {
-    const detail = this.options.keepRequests === true || this.options.onRequest !== undefined;
-    const metrics = computeRequestMetrics(record, this.deadlines, detail);
+    const metrics = computeRequestMetrics(record, this.deadlines, this.perRequestDetail);
     const region = record.region ?? NO_REGION;
     let summary = this.regions.get(region);
     if (!summary) {
