@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { type AnalyzeFlags, analyzeCommand } from './analyze-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 
@@ -7,6 +8,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('fluidbench')
     .description('LLM-inference load generator and etalon-style fluidity metrics')
+    .version(packageJson.version)
     // Usage errors follow the CLI's error contract: one `fluidbench: ` line on stderr, exit 2.
     .configureOutput({
       outputError: (message, write) =>
