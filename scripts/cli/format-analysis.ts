@@ -50,6 +50,17 @@ export function formatAnalysis(file: string, report: AnalysisReport): string {
   lines.push(
     `Throughput (tok/s): fluid token generation rate ${rate(t.fluid_token_generation_rate)}, TPOT-based ${rate(t.tpot_based_throughput)}, TBT-based ${rate(t.tbt_based_throughput)}`,
   );
+  const tokensPerRead = s.stream.tokens_per_read;
+  if (tokensPerRead !== null && tokensPerRead > 1.05) {
+    lines.push(
+      `Stream: ${tokensPerRead.toFixed(2)} tokens per read: TBT counts the extra tokens of a read as 0 s; the inter-chunk gaps are the observed per-read series.`,
+    );
+  }
+  if (s.stream.token_count_mismatches > 0) {
+    lines.push(
+      `Warning: ${s.stream.token_count_mismatches} successful requests have chunk token counts that do not add up to output_tokens.`,
+    );
+  }
   if (s.miss_rate_curve) {
     const points = [10, 20, 30, 40, 50, 75, 100].map(
       (ms) => `${ms} ms ${percent(s.miss_rate_curve!.p99_miss_rate[ms - 1] ?? null)}`,

@@ -263,3 +263,17 @@ function expectRelative(actual: number | null, expected: number | null, toleranc
   expect(actual).not.toBeNull();
   expect(Math.abs(actual! - expected) / Math.abs(expected)).toBeLessThanOrEqual(tolerance);
 }
+
+describe('stream shape', () => {
+  it('counts tokens per token-carrying read and flags token-count mismatches', () => {
+    // Vector 03: 16 tokens in 9 reads (one read carries 8).
+    const many = analyze(loadVector('03_many_tokens_one_chunk.json'));
+    expect(many.summary.stream).toEqual({ tokens_per_read: 16 / 9, token_count_mismatches: 0 });
+    // Vector 11: the zero-token read is not a token read: 4 tokens in 4 reads.
+    expect(analyze(loadVector('11_zero_token_chunk.json')).summary.stream.tokens_per_read).toBe(1);
+    // A record whose usage says more tokens than its reads carried.
+    const vector = loadVector('01_smooth_stream.json');
+    const record = { ...(vector.requests[0] as object), output_tokens: 21 };
+    expect(analyze({ ...vector, requests: [record] }).summary.stream.token_count_mismatches).toBe(1);
+  });
+});

@@ -138,6 +138,7 @@ const OTHER_KEYS = [
   'error_rate',
   'outcomes',
   'service_level',
+  'stream',
   'throughput',
   'miss_rate_curve',
 ];
@@ -179,6 +180,8 @@ function expectSameReport(actual: SummaryReport, expected: SummaryReport): void 
   expect(actual.error_rate).toBe(expected.error_rate);
   expect(actual.outcomes).toEqual(expected.outcomes);
   expect(actual.service_level).toEqual(expected.service_level);
+  expect(actual.stream.token_count_mismatches).toBe(expected.stream.token_count_mismatches);
+  expectRelative(actual.stream.tokens_per_read, expected.stream.tokens_per_read, 1e-12, 'tokens_per_read');
   for (const key of STATS_KEYS) expectSameStats(actual[key], expected[key], key);
   const quantileTolerance = (stats: QuantileStats) => (stats.exact ? 0 : 2.5 * SKETCH_TOLERANCE);
   const t = actual.throughput;

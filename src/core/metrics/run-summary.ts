@@ -43,6 +43,9 @@ export const runSummaryStateSchema = z.object({
   outcomes: z.record(z.enum(OUTCOMES), z.number().int().nonnegative()),
   missed_deadlines: z.number().int().nonnegative(),
   total_deadlines: z.number().int().nonnegative(),
+  streamed_tokens: z.number().int().nonnegative(),
+  token_reads: z.number().int().nonnegative(),
+  token_count_mismatches: z.number().int().nonnegative(),
   metrics: z.record(z.string(), quantileSummaryStateSchema),
   miss_rate_curve: z.array(quantileSummaryStateSchema).nullable(),
 });
@@ -65,6 +68,11 @@ export class RunSummary {
   outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   missedDeadlines = 0;
   totalDeadlines = 0;
+  /** Stream shape of successful requests: tokens seen in reads, reads that carried tokens. */
+  streamedTokens = 0;
+  tokenReads = 0;
+  /** Successful requests whose chunk token counts do not add up to their output_tokens. */
+  tokenCountMismatches = 0;
   readonly metrics: Record<MetricName, QuantileSummary>;
   readonly curve: QuantileSummary[] | null;
 
@@ -87,13 +95,20 @@ export class RunSummary {
     s.prompt_tokens.add(m.promptTokens);
     s.output_tokens.add(m.outputTokens);
     const n = m.ittUs.length;
+    if (n !== m.outputTokens) this.tokenCountMismatches += 1;
     if (n === 0) return;
     s.ttft.add(m.ttftUs!);
     s.e2e.add(m.e2eUs!);
     if (m.normalizedE2eUs !== null) s.normalized_e2e.add(m.normalizedE2eUs);
     if (m.outputThroughputTps !== null) s.output_throughput.add(m.outputThroughputTps);
     for (let i = 1; i < n; i++) s.tbt.add(m.ittUs[i]!);
-    forEachInterChunkGapUs(m.chunks, (gap) => s.inter_chunk.add(gap));
+    let reads = 1;
+    forEachInterChunkGapUs(m.chunks, (gap) => {
+      s.inter_chunk.add(gap);
+      reads += 1;
+    });
+    this.streamedTokens += n;
+    this.tokenReads += reads;
     if (m.tpotUs !== null) s.tpot.add(m.tpotUs);
     if (n >= 2 && m.decodeOnlyMinTbtDeadlineUs !== null)
       s.decode_only_min_tbt_deadline.add(m.decodeOnlyMinTbtDeadlineUs);
@@ -115,6 +130,9 @@ export class RunSummary {
     for (const o of OUTCOMES) this.outcomes[o] += other.outcomes[o];
     this.missedDeadlines += other.missedDeadlines;
     this.totalDeadlines += other.totalDeadlines;
+    this.streamedTokens += other.streamedTokens;
+    this.tokenReads += other.tokenReads;
+    this.tokenCountMismatches += other.tokenCountMismatches;
     for (const m of METRICS) this.metrics[m].merge(other.metrics[m]);
     if (this.curve && other.curve) {
       this.curve.forEach((q, k) => {
@@ -129,6 +147,9 @@ export class RunSummary {
       outcomes: { ...this.outcomes },
       missed_deadlines: this.missedDeadlines,
       total_deadlines: this.totalDeadlines,
+      streamed_tokens: this.streamedTokens,
+      token_reads: this.tokenReads,
+      token_count_mismatches: this.tokenCountMismatches,
       metrics: Object.fromEntries(METRICS.map((m) => [m, this.metrics[m].toJSON()])),
       miss_rate_curve: this.curve ? this.curve.map((q) => q.toJSON()) : null,
     };
@@ -140,6 +161,9 @@ export class RunSummary {
     for (const o of OUTCOMES) summary.outcomes[o] = state.outcomes[o] ?? 0;
     summary.missedDeadlines = state.missed_deadlines;
     summary.totalDeadlines = state.total_deadlines;
+    summary.streamedTokens = state.streamed_tokens;
+    summary.tokenReads = state.token_reads;
+    summary.tokenCountMismatches = state.token_count_mismatches;
     for (const m of METRICS) {
       const metric = state.metrics[m];
       if (metric) summary.metrics[m] = QuantileSummary.fromJSON(metric);
@@ -164,6 +188,10 @@ export class RunSummary {
         missed_deadlines: this.missedDeadlines,
         total_deadlines: this.totalDeadlines,
         miss_rate: missRate({ missed: this.missedDeadlines, total: this.totalDeadlines }),
+      },
+      stream: {
+        tokens_per_read: this.tokenReads === 0 ? null : this.streamedTokens / this.tokenReads,
+        token_count_mismatches: this.tokenCountMismatches,
       },
       throughput: {
         tpot_based_throughput: tpotBasedThroughput(s.tpot.count === 0 ? null : s.tpot.sum / s.tpot.count),
@@ -201,6 +229,11 @@ export interface SummaryReport {
   error_rate: number | null;
   outcomes: Record<Outcome, number>;
   service_level: { missed_deadlines: number; total_deadlines: number; miss_rate: number };
+  /**
+   * How tokens arrived. Above 1 token per read, TBT holds zeros for the extra tokens of a read and
+   * `inter_chunk_s` is the honest per-read series. Mismatches: chunk tokens ≠ output_tokens.
+   */
+  stream: { tokens_per_read: number | null; token_count_mismatches: number };
   throughput: {
     tpot_based_throughput: number | null;
     tbt_based_throughput: number | null;
