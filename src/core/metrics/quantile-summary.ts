@@ -133,6 +133,10 @@ export class QuantileSummary {
     };
   }
 
+  clone(): QuantileSummary {
+    return QuantileSummary.fromJSON(this.toJSON());
+  }
+
   toJSON(): QuantileSummaryState {
     const bins = (store: DDSketch['store']): [number, number][] => {
       const out: [number, number][] = [];
