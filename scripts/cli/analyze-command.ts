@@ -12,7 +12,7 @@ import { CliError, formatIssues, formatPath } from './cli-error.ts';
 import type { EtalonRequestRow } from './etalon/etalon-files.ts';
 import { writeEtalonDir } from './etalon/etalon-output.ts';
 import { formatAnalysis } from './format-analysis.ts';
-import { describeFsError, type InputIssue, openRecords } from './read-records.ts';
+import { describeFsError, type InputIssue, openRecords, recordValue } from './read-records.ts';
 
 export interface AnalyzeFlags {
   json?: boolean;
@@ -73,14 +73,16 @@ export async function analyzeCommand(file: string, flags: AnalyzeFlags): Promise
   });
 
   const issues: InputIssue[] = [];
-  const input = await openRecords(file, issues);
+  const input = await openRecords(file);
   const seenIds = new Map<string, number>();
   const progress = startProgress(input.totalBytes, flags.progress);
   for await (const batch of input.batches) {
     progress?.update(input.bytesRead(), { records: seenIds.size });
     for (const raw of batch) {
       const where = raw.line === null ? `record ${raw.index}` : `record ${raw.index} (line ${raw.line})`;
-      const parsed = requestRecordSchema.safeParse(raw.value);
+      const value = recordValue(raw, issues);
+      if (value === undefined) continue;
+      const parsed = requestRecordSchema.safeParse(value);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           issues.push({

@@ -6,9 +6,13 @@ import { etalonToRecords, isEtalonRequestLevelMetrics } from './etalon/etalon-in
 /** The file layouts `analyze` reads. */
 export type InputFormat = 'jsonl' | 'json-array' | 'json-requests' | 'json-record' | 'etalon';
 
-/** One record as parsed JSON (not yet schema-checked) and where it came from. */
+/**
+ * One record, not yet schema-checked, and where it came from: parsed JSON, or (JSONL) the line's
+ * text, parsed by `recordValue` just before use so only one parsed record is alive at a time.
+ */
 export interface RawRecord {
-  value: unknown;
+  value?: unknown;
+  text?: string;
   /** 0-based position among the file's records. */
   index: number;
   /** 1-based line for JSONL input. */
@@ -32,10 +36,10 @@ export interface RecordInput {
 /**
  * Opens a file of request records: JSONL (one record a line, streamed), a JSON array, an object
  * with a `requests` array (the vector files), a single record, or etalon's column-oriented
- * `request_level_metrics.json`. JSON syntax problems of JSONL lines are appended to `issues` and
- * reading goes on, so every bad line is reported at once; anything else unreadable throws.
+ * `request_level_metrics.json`. JSONL lines are parsed by `recordValue`, which reports bad lines
+ * and lets reading go on, so every bad line is reported at once; anything else unreadable throws.
  */
-export async function openRecords(path: string, issues: InputIssue[]): Promise<RecordInput> {
+export async function openRecords(path: string): Promise<RecordInput> {
   const { head, size } = await readHead(path);
   const text = head.replace(/^\uFEFF/, '').trimStart();
   if (text === '') throw new CliError(`${path} is empty: expected request records (JSON or JSONL)`);
@@ -46,7 +50,7 @@ export async function openRecords(path: string, issues: InputIssue[]): Promise<R
       const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
       return {
         format: 'jsonl',
-        batches: readJsonLines(stream, issues),
+        batches: readJsonLines(stream),
         totalBytes: size,
         bytesRead: () => stream.bytesRead,
       };
@@ -91,11 +95,11 @@ async function* fromArray(values: readonly unknown[]): AsyncGenerator<RawRecord[
 }
 
 /** Streams lines in large chunks (readline's per-line events cost more than the JSON parse). */
-async function* readJsonLines(stream: ReadStream, issues: InputIssue[]): AsyncGenerator<RawRecord[]> {
+async function* readJsonLines(stream: ReadStream): AsyncGenerator<RawRecord[]> {
   let carry = '';
   let line = 0;
   let index = 0;
-  const parseLines = (text: string, final: boolean): RawRecord[] => {
+  const splitLines = (text: string, final: boolean): RawRecord[] => {
     const batch: RawRecord[] = [];
     let start = 0;
     for (;;) {
@@ -104,24 +108,28 @@ async function* readJsonLines(stream: ReadStream, issues: InputIssue[]): AsyncGe
       line += 1;
       const raw = text.slice(start, end === -1 ? undefined : end);
       const trimmed = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
-      if (trimmed !== '') {
-        try {
-          batch.push({ value: JSON.parse(trimmed), index, line });
-        } catch (error) {
-          // V8 counts lines within the text it parsed, which is this one line: keep only the column.
-          const message = (error as Error).message.replace(/ \(line 1 column (\d+)\)$/, ' (column $1)');
-          issues.push({ where: `line ${line}`, message: `invalid JSON: ${message}` });
-        }
-        index += 1;
-      }
+      if (trimmed !== '') batch.push({ text: trimmed, index: index++, line });
       if (end === -1) break;
       start = end + 1;
     }
     carry = final ? '' : text.slice(start);
     return batch;
   };
-  for await (const chunk of stream as AsyncIterable<string>) yield parseLines(carry + chunk, false);
-  if (carry !== '') yield parseLines(carry, true);
+  for await (const chunk of stream as AsyncIterable<string>) yield splitLines(carry + chunk, false);
+  if (carry !== '') yield splitLines(carry, true);
+}
+
+/** The record's JSON value; a JSONL line that is not JSON is reported in `issues` (undefined). */
+export function recordValue(raw: RawRecord, issues: InputIssue[]): unknown {
+  if (raw.text === undefined) return raw.value;
+  try {
+    return JSON.parse(raw.text);
+  } catch (error) {
+    // V8 counts lines within the text it parsed, which is this one line: keep only the column.
+    const message = (error as Error).message.replace(/ \(line 1 column (\d+)\)$/, ' (column $1)');
+    issues.push({ where: `line ${raw.line}`, message: `invalid JSON: ${message}` });
+    return undefined;
+  }
 }
 
 /** The first 64 KiB (to detect the layout) and the file's size. */
