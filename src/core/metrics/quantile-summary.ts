@@ -1,5 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { z } from 'zod';
+import { ExactCounts } from './exact-counts.ts';
 
 /** Relative accuracy of the sketch once a summary stops being exact (spec §6: 0.1% or better). */
 export const SKETCH_RELATIVE_ACCURACY = 0.001;
@@ -55,13 +56,15 @@ export class QuantileSummary {
   min: number | null = null;
   max: number | null = null;
   readonly exactLimit: number;
-  private exact: Map<number, number> | null = new Map();
+  private exact: ExactCounts | null;
   private sketch: DDSketch | null = null;
   /** Sorted distinct values and their cumulative counts; rebuilt after any change. */
   private ranks: { values: Float64Array; cumulative: Float64Array } | null = null;
 
-  constructor(exactLimit = DEFAULT_EXACT_LIMIT) {
+  /** `denseLimit`: integers in [0, denseLimit) are counted in an array (see ExactCounts). */
+  constructor(exactLimit = DEFAULT_EXACT_LIMIT, denseLimit = 0) {
     this.exactLimit = exactLimit;
+    this.exact = new ExactCounts(denseLimit);
   }
 
   get isExact(): boolean {
@@ -75,7 +78,7 @@ export class QuantileSummary {
     if (this.max === null || value > this.max) this.max = value;
     this.ranks = null;
     if (this.exact) {
-      this.exact.set(value, (this.exact.get(value) ?? 0) + weight);
+      this.exact.add(value, weight);
       if (this.exact.size > this.exactLimit) this.toSketch();
     } else {
       this.sketch!.accept(value, weight);
@@ -89,12 +92,12 @@ export class QuantileSummary {
     if (other.max !== null && (this.max === null || other.max > this.max)) this.max = other.max;
     this.ranks = null;
     if (this.exact && other.exact) {
-      for (const [value, n] of other.exact) this.exact.set(value, (this.exact.get(value) ?? 0) + n);
+      for (const [value, n] of other.exact.entries()) this.exact.add(value, n);
       if (this.exact.size > this.exactLimit) this.toSketch();
       return;
     }
     if (this.exact) this.toSketch();
-    if (other.exact) for (const [value, n] of other.exact) this.sketch!.accept(value, n);
+    if (other.exact) for (const [value, n] of other.exact.entries()) this.sketch!.accept(value, n);
     else mergeSketch(this.sketch!, other.sketch!);
   }
 
@@ -162,14 +165,14 @@ export class QuantileSummary {
     };
   }
 
-  static fromJSON(state: QuantileSummaryState): QuantileSummary {
-    const summary = new QuantileSummary(state.exact_limit);
+  static fromJSON(state: QuantileSummaryState, denseLimit = 0): QuantileSummary {
+    const summary = new QuantileSummary(state.exact_limit, denseLimit);
     summary.count = state.count;
     summary.sum = state.sum;
     summary.min = state.min;
     summary.max = state.max;
     if (state.exact) {
-      summary.exact = new Map(state.exact);
+      for (const [value, n] of state.exact) summary.exact!.add(value, n);
     } else {
       const sketch = newSketch();
       for (const [key, n] of state.sketch?.positive ?? []) sketch.store.add(key, n);
@@ -187,16 +190,7 @@ export class QuantileSummary {
 
   /** The value of the order statistic `rank` (0-based) while exact: binary search on counts. */
   private valueAtRank(rank: number): number {
-    if (!this.ranks) {
-      const values = Float64Array.from(this.exact!.keys()).sort();
-      const cumulative = new Float64Array(values.length);
-      let seen = 0;
-      values.forEach((value, i) => {
-        seen += this.exact!.get(value)!;
-        cumulative[i] = seen;
-      });
-      this.ranks = { values, cumulative };
-    }
+    this.ranks ??= this.exact!.sorted();
     const { values, cumulative } = this.ranks;
     let lo = 0;
     let hi = values.length - 1;
@@ -210,7 +204,7 @@ export class QuantileSummary {
 
   private toSketch(): void {
     const sketch = newSketch();
-    for (const [value, n] of this.exact!) sketch.accept(value, n);
+    for (const [value, n] of this.exact!.entries()) sketch.accept(value, n);
     this.sketch = sketch;
     this.exact = null;
   }

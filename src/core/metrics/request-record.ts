@@ -33,7 +33,8 @@ export function chunkIssues(chunks: unknown): { path: (string | number)[]; messa
       issues.push({ path: [i], message: 'expected [ms_since_sent, tokens]' });
       continue;
     }
-    const [offsetMs, tokens] = chunk as [unknown, unknown];
+    const offsetMs: unknown = chunk[0]; // indexed, not destructured: this loop is hot
+    const tokens: unknown = chunk[1];
     if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || offsetMs < 0) {
       issues.push({
         path: [i, 0],
@@ -59,8 +60,11 @@ export function chunkIssues(chunks: unknown): { path: (string | number)[]; messa
 
 export const chunksSchema = z
   .custom<[offsetMs: number, tokens: number][]>()
-  .superRefine((chunks, ctx) => {
-    for (const issue of chunkIssues(chunks)) ctx.addIssue({ code: 'custom', ...issue });
+  // `.check` rather than `.superRefine`: the same issues, but superRefine's bookkeeping tripled the
+  // garbage-collection time of `analyze` on large files.
+  .check((ctx) => {
+    for (const issue of chunkIssues(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
   })
   .meta({ description: 'one [ms_since_sent, tokens] entry per network read that carried output' });
 

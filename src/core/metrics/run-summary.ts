@@ -40,6 +40,13 @@ type ValueMetric = (typeof VALUE_METRICS)[number];
 type MetricName = DurationMetric | ValueMetric;
 const METRICS: readonly MetricName[] = [...DURATION_METRICS, ...VALUE_METRICS];
 
+/**
+ * Inter-chunk gaps arrive once per read (the per-token bulk of the work): count gaps below 0.5 s
+ * in a dense array (≤ 4 MB); the other distributions see one value per request.
+ */
+const INTER_CHUNK_DENSE_LIMIT_US = 1 << 19;
+const denseLimitOf = (metric: MetricName) => (metric === 'inter_chunk' ? INTER_CHUNK_DENSE_LIMIT_US : 0);
+
 export const runSummaryStateSchema = z.object({
   requests: z.number().int().nonnegative(),
   outcomes: z.record(z.enum(OUTCOMES), z.number().int().nonnegative()),
@@ -80,10 +87,9 @@ export class RunSummary {
 
   constructor(options: RunSummaryOptions = {}) {
     const limit = options.exactLimit ?? DEFAULT_EXACT_LIMIT;
-    this.metrics = Object.fromEntries(METRICS.map((m) => [m, new QuantileSummary(limit)])) as Record<
-      MetricName,
-      QuantileSummary
-    >;
+    this.metrics = Object.fromEntries(
+      METRICS.map((m) => [m, new QuantileSummary(limit, denseLimitOf(m))]),
+    ) as Record<MetricName, QuantileSummary>;
     this.curve = options.missRateCurve ? CURVE_TBT_DEADLINES_MS.map(() => new QuantileSummary(limit)) : null;
   }
 
@@ -179,7 +185,7 @@ export class RunSummary {
     summary.tokenCountMismatches = state.token_count_mismatches;
     for (const m of METRICS) {
       const metric = state.metrics[m];
-      if (metric) summary.metrics[m] = QuantileSummary.fromJSON(metric);
+      if (metric) summary.metrics[m] = QuantileSummary.fromJSON(metric, denseLimitOf(m));
     }
     state.miss_rate_curve?.forEach((q, k) => {
       summary.curve![k] = QuantileSummary.fromJSON(q);

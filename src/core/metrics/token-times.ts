@@ -9,15 +9,19 @@ export type Chunk = readonly [offsetMs: number, tokens: number];
  * carried no token are not token arrivals and are skipped (etalon counts them: vector 11).
  */
 export function interTokenTimesUs(chunks: readonly Chunk[]): number[] {
+  // Indexed loops: destructuring each pair through the iterator protocol costs more than the work.
+  const n = chunks.length;
   let count = 0;
-  for (const chunk of chunks) count += chunk[1];
+  for (let c = 0; c < n; c++) count += chunks[c]![1];
   // A plain array of small integers: far cheaper to allocate and collect than a typed array.
   const itt: number[] = new Array<number>(count).fill(0);
   let prevUs = 0;
   let i = 0;
-  for (const [offsetMs, tokens] of chunks) {
+  for (let c = 0; c < n; c++) {
+    const chunk = chunks[c]!;
+    const tokens = chunk[1];
     if (tokens === 0) continue;
-    const atUs = msToUs(offsetMs);
+    const atUs = msToUs(chunk[0]);
     itt[i] = atUs - prevUs;
     i += tokens; // the remaining tokens of this read stay 0
     prevUs = atUs;
@@ -28,9 +32,10 @@ export function interTokenTimesUs(chunks: readonly Chunk[]): number[] {
 /** Calls `visit` with each gap between consecutive token-carrying reads, in µs (no zeros from multi-token reads). */
 export function forEachInterChunkGapUs(chunks: readonly Chunk[], visit: (gapUs: number) => void): void {
   let prevUs = -1;
-  for (const [offsetMs, tokens] of chunks) {
-    if (tokens === 0) continue;
-    const atUs = msToUs(offsetMs);
+  for (let c = 0; c < chunks.length; c++) {
+    const chunk = chunks[c]!;
+    if (chunk[1] === 0) continue;
+    const atUs = msToUs(chunk[0]);
     if (prevUs >= 0) visit(atUs - prevUs);
     prevUs = atUs;
   }
