@@ -31,13 +31,28 @@ export class ExactCounts {
     this.map.set(value, (this.map.get(value) ?? 0) + weight);
   }
 
-  /** Every [value, count] pair, in no particular order. */
-  *entries(): IterableIterator<[number, number]> {
+  /** Calls `visit` with every value and its count, in no particular order. */
+  forEach(visit: (value: number, count: number) => void): void {
     const dense = this.dense;
     if (dense) {
-      for (let value = 0; value < dense.length; value++) if (dense[value]! > 0) yield [value, dense[value]!];
+      for (let value = 0; value < dense.length; value++) if (dense[value]! > 0) visit(value, dense[value]!);
     }
-    yield* this.map.entries();
+    this.map.forEach((count, value) => visit(value, count));
+  }
+
+  /** Every [value, count] pair, in no particular order. */
+  entries(): [number, number][] {
+    const pairs: [number, number][] = [];
+    this.forEach((value, count) => pairs.push([value, count]));
+    return pairs;
+  }
+
+  clone(): ExactCounts {
+    const copy = new ExactCounts(this.denseLimit);
+    this.map.forEach((count, value) => copy.map.set(value, count));
+    copy.dense = this.dense ? this.dense.slice() : null;
+    copy.denseDistinct = this.denseDistinct;
+    return copy;
   }
 
   /** Distinct values in ascending order with their cumulative counts. */

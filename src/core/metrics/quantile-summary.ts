@@ -92,12 +92,12 @@ export class QuantileSummary {
     if (other.max !== null && (this.max === null || other.max > this.max)) this.max = other.max;
     this.ranks = null;
     if (this.exact && other.exact) {
-      for (const [value, n] of other.exact.entries()) this.exact.add(value, n);
+      other.exact.forEach((value, n) => this.exact!.add(value, n));
       if (this.exact.size > this.exactLimit) this.toSketch();
       return;
     }
     if (this.exact) this.toSketch();
-    if (other.exact) for (const [value, n] of other.exact.entries()) this.sketch!.accept(value, n);
+    if (other.exact) other.exact.forEach((value, n) => this.sketch!.accept(value, n));
     else mergeSketch(this.sketch!, other.sketch!);
   }
 
@@ -137,7 +137,14 @@ export class QuantileSummary {
   }
 
   clone(): QuantileSummary {
-    return QuantileSummary.fromJSON(this.toJSON());
+    if (!this.exact) return QuantileSummary.fromJSON(this.toJSON());
+    const copy = new QuantileSummary(this.exactLimit);
+    copy.count = this.count;
+    copy.sum = this.sum;
+    copy.min = this.min;
+    copy.max = this.max;
+    copy.exact = this.exact.clone();
+    return copy;
   }
 
   toJSON(): QuantileSummaryState {
@@ -204,7 +211,7 @@ export class QuantileSummary {
 
   private toSketch(): void {
     const sketch = newSketch();
-    for (const [value, n] of this.exact!.entries()) sketch.accept(value, n);
+    this.exact!.forEach((value, n) => sketch.accept(value, n));
     this.sketch = sketch;
     this.exact = null;
   }
