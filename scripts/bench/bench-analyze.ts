@@ -1,12 +1,13 @@
 // npm run bench:analyze [-- --requests N --tokens T --keep]
 // Synthesises N request records × T tokens as JSONL, then times, each in a fresh Node process:
 //   parse:   reading the file and a bare JSON.parse of every line (the floor for any analysis);
-//   analyze: `fluidbench analyze FILE` end to end (read, validate, metrics, summary, table);
+//   analyze: `fluidbench analyze FILE` end to end (read, validate, metrics, summary, table), with
+//   its default reader threads (files ≥ 16 MB: up to 4, one per core) and with --threads 1;
 //   analyze --json / --curve variants.
 // Prints wall time and peak RSS of each, and analyze / parse. Goal: analyze ≤ 2× the bare parse.
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -36,7 +37,7 @@ async function orchestrate(requests: number, tokens: number, keep: boolean): Pro
   console.log(
     `synthesised ${requests} requests × ${tokens} tokens: ${sizeMb.toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s (${file})`,
   );
-  const phases = ['parse', 'analyze', 'analyze-json', 'analyze-curve'];
+  const phases = ['parse', 'analyze', 'analyze-1-thread', 'analyze-json', 'analyze-curve'];
   const results: Record<string, { seconds: number; maxRssMb: number }> = {};
   for (const phase of phases) {
     const out = execFileSync(
@@ -50,11 +51,15 @@ async function orchestrate(requests: number, tokens: number, keep: boolean): Pro
     results[phase] = JSON.parse(out.trim().split('\n').at(-1)!);
     const r = results[phase]!;
     console.log(
-      `${phase.padEnd(14)} ${r.seconds.toFixed(2).padStart(7)} s   peak RSS ${r.maxRssMb.toFixed(0).padStart(5)} MB`,
+      `${phase.padEnd(18)} ${r.seconds.toFixed(2).padStart(7)} s   peak RSS ${r.maxRssMb.toFixed(0).padStart(5)} MB`,
     );
   }
   const ratio = results.analyze!.seconds / results.parse!.seconds;
-  console.log(`analyze / bare parse = ${ratio.toFixed(2)}× (goal ≤ 2×)`);
+  const single = results['analyze-1-thread']!.seconds / results.parse!.seconds;
+  console.log(
+    `analyze / bare parse = ${ratio.toFixed(2)}× (goal ≤ 2×); with one thread ${single.toFixed(2)}×`,
+  );
+  console.log(`reader threads by default: ${Math.min(availableParallelism(), 4)}`);
   console.log(`node ${process.version}, ${(await import('node:os')).cpus()[0]?.model ?? 'unknown cpu'}`);
   if (!keep) rmSync(file);
 }
@@ -78,7 +83,12 @@ async function runPhase(phase: string, file: string): Promise<void> {
     if (count === 0) throw new Error('nothing parsed');
   } else {
     const { analyzeCommand } = await import('../cli/analyze-command.ts');
-    const flags = { json: phase === 'analyze-json', curve: phase === 'analyze-curve' };
+    const flags = {
+      json: phase === 'analyze-json',
+      curve: phase === 'analyze-curve',
+      threads: phase === 'analyze-1-thread' ? '1' : undefined,
+      progress: false,
+    };
     const { stdout } = await analyzeCommand(file, flags);
     if (stdout.length === 0) throw new Error('no output');
   }

@@ -1,18 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { Presets, SingleBar } from 'cli-progress';
 import { type AnalysisReport, Analyzer } from '../../src/core/metrics/analysis.ts';
 import { type DeadlineOptions, deadlineOptionsSchema } from '../../src/core/metrics/deadline-options.ts';
-import { missRate } from '../../src/core/metrics/fluidity.ts';
-import type { RequestMetrics } from '../../src/core/metrics/request-metrics.ts';
-import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
-import { usToS } from '../../src/core/metrics/units.ts';
-import { predictPrefillUs } from '../../src/core/profile/prefill-predictor.ts';
-import { loadPrefillProfile } from '../../src/core/profile/prefill-profile-file.ts';
-import { CliError, formatIssues, formatPath } from './cli-error.ts';
+import { analyzeRange, type RangeResult, type RangeTask, type RecordIssue } from './analyze-range.ts';
+import { CliError, formatIssues } from './cli-error.ts';
 import type { EtalonRequestRow } from './etalon/etalon-files.ts';
 import { writeEtalonDir } from './etalon/etalon-output.ts';
 import { formatAnalysis } from './format-analysis.ts';
-import { describeFsError, type InputIssue, openRecords, recordValue } from './read-records.ts';
+import { readPrefillPredictor } from './read-prefill-profile.ts';
+import { describeFsError, detectLayout, type InputIssue, splitJsonLines } from './read-records.ts';
 
 export interface AnalyzeFlags {
   json?: boolean;
@@ -25,6 +22,8 @@ export interface AnalyzeFlags {
   curve?: boolean;
   /** `false` (`--no-progress`) hides the bar shown for large files when stderr is a terminal. */
   progress?: boolean;
+  /** Reader threads for JSONL (`--threads N`); default: several for files of 16 MB or more. */
+  threads?: string;
 }
 
 /** Files at least this large get a progress bar (smaller ones finish in about a second). */
@@ -52,95 +51,190 @@ export interface AnalyzeResult {
   stdout: string;
 }
 
+/** JSONL files at least this large are read by several threads unless `--threads` says otherwise. */
+const PARALLEL_MIN_BYTES = 16 << 20;
+const MAX_THREADS = 8;
+
 /**
  * `fluidbench analyze FILE`: validates every record first (all issues reported together), then
- * prints the summary (or JSON) and optionally writes etalon's file set.
+ * prints the summary (or JSON) and optionally writes etalon's file set. Large JSONL files are cut
+ * into byte ranges analysed by worker threads; their mergeable summaries are merged in file order.
  */
 export async function analyzeCommand(file: string, flags: AnalyzeFlags): Promise<AnalyzeResult> {
   const deadlines = parseDeadlineFlags(flags);
+  // Read here too, so a bad profile fails before any work (each range reads its own copy).
   const predictor = flags.prefillProfile ? await readPrefillPredictor(flags.prefillProfile) : undefined;
-  const etalonRows: EtalonRequestRow[] | null = flags.etalonDir ? [] : null;
+  const { jsonl, size } = await detectLayout(file);
+  const threads = jsonl ? chooseThreads(flags.threads, size) : 1;
+  const base: RangeTask = {
+    file,
+    deadlines,
+    prefillProfile: flags.prefillProfile,
+    keepRequests: flags.json === true,
+    etalonRows: flags.etalonDir !== undefined,
+    missRateCurve: flags.curve === true || flags.etalonDir !== undefined,
+  };
+  const progress = startProgress(size, flags.progress);
+  const results =
+    threads === 1
+      ? [await analyzeRange(base, (bytes, records) => progress?.update(bytes, { records }))]
+      : await analyzeInWorkers(base, await splitJsonLines(file, size, threads), progress);
+  progress?.stop();
+
+  const issues = shiftedIssues(results);
+  if (issues.length > 0) throw new CliError(`${file}: ${issues.length} invalid: ${formatIssues(issues)}`);
   const analyzer = new Analyzer({
     deadlines,
     predictPrefillUs: predictor,
-    keepRequests: flags.json === true,
-    missRateCurve: flags.curve === true || flags.etalonDir !== undefined,
-    // The CLI holds all values, so percentiles stay exact unless a distribution is enormous.
-    exactLimit: 1 << 20,
-    onRequest: etalonRows
-      ? (m) => m.outcome === 'ok' && m.ttftUs !== null && etalonRows.push(etalonRow(m))
-      : undefined,
+    missRateCurve: base.missRateCurve,
   });
-
-  const issues: InputIssue[] = [];
-  const input = await openRecords(file);
-  const seenIds = new Map<string, number>();
-  const progress = startProgress(input.totalBytes, flags.progress);
-  for await (const batch of input.batches) {
-    progress?.update(input.bytesRead(), { records: seenIds.size });
-    for (const raw of batch) {
-      const where = raw.line === null ? `record ${raw.index}` : `record ${raw.index} (line ${raw.line})`;
-      const value = recordValue(raw, issues);
-      if (value === undefined) continue;
-      const parsed = requestRecordSchema.safeParse(value);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-          issues.push({
-            where: `${where} ${formatPath(issue.path) || '(record)'}`.trim(),
-            message: issue.message,
-          });
-        }
-        continue;
-      }
-      const first = seenIds.get(parsed.data.id);
-      if (first !== undefined) {
-        issues.push({
-          where: `${where} id`,
-          message: `duplicate id ${JSON.stringify(parsed.data.id)} (first at record ${first})`,
-        });
-        continue;
-      }
-      seenIds.set(parsed.data.id, raw.index);
-      if (issues.length === 0) analyzer.add(parsed.data);
-    }
-  }
-  progress?.stop();
-  if (issues.length > 0) throw new CliError(`${file}: ${issues.length} invalid: ${formatIssues(issues)}`);
-  if (seenIds.size === 0) throw new CliError(`${file} holds no request records`);
-
+  for (const result of results) analyzer.absorb(result.regions, result.rows);
   const report = analyzer.report();
-  if (flags.etalonDir && etalonRows) {
-    const s = report.summary;
-    try {
-      await writeEtalonDir(flags.etalonDir, {
-        requests: etalonRows,
-        launchedRequests: s.requests,
-        erroredRequests: s.failed,
-        serviceLevel: {
-          missed: s.service_level.missed_deadlines,
-          total: s.service_level.total_deadlines,
-          missRate: s.service_level.miss_rate,
-        },
-        throughput: {
-          tpotBased: s.throughput.tpot_based_throughput,
-          tbtBased: s.throughput.tbt_based_throughput,
-          fluid: s.throughput.fluid_token_generation_rate,
-        },
-        missRateCurve: s.miss_rate_curve!.p99_miss_rate.map((v) => v ?? 0),
-        deadlines: {
-          ttftDeadline_s: deadlines.ttft_deadline_s,
-          tbtDeadline_s: deadlines.tbt_deadline_s,
-          targetMissRate: deadlines.target_miss_rate,
-          ttftSlack_s: predictor ? deadlines.ttft_slack_s : 0,
-          usePredictions: predictor !== undefined,
-        },
-      });
-    } catch (error) {
-      throw new CliError(`cannot write etalon files to ${flags.etalonDir}: ${describeFsError(error)}`);
-    }
+  if (report.summary.requests === 0) throw new CliError(`${file} holds no request records`);
+  if (flags.etalonDir) {
+    const predicted = flags.prefillProfile !== undefined;
+    await writeEtalonFiles(
+      flags.etalonDir,
+      report,
+      deadlines,
+      predicted,
+      results.flatMap((r) => r.etalonRows),
+    );
   }
   const stdout = flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatAnalysis(file, report);
   return { report, stdout };
+}
+
+function chooseThreads(flag: string | undefined, size: number): number {
+  if (flag === undefined) return size >= PARALLEL_MIN_BYTES ? Math.min(availableParallelism(), 4) : 1;
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new CliError(
+      `invalid options: --threads: expected a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(flag)}`,
+    );
+  }
+  return n;
+}
+
+/** Runs one worker per range; progress adds up the bytes each has read. */
+async function analyzeInWorkers(
+  base: RangeTask,
+  ranges: { start: number; end: number }[],
+  progress: SingleBar | null,
+): Promise<RangeResult[]> {
+  const bytes = ranges.map(() => 0);
+  const records = ranges.map(() => 0);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return Promise.all(
+    ranges.map(
+      (range, i) =>
+        new Promise<RangeResult>((resolve, reject) => {
+          const worker = new Worker(new URL('./analyze-worker.ts', import.meta.url), {
+            workerData: { ...base, range } satisfies RangeTask,
+          });
+          worker.on('message', (message: WorkerMessage) => {
+            if (message.type === 'progress') {
+              bytes[i] = message.bytes;
+              records[i] = message.records;
+              progress?.update(sum(bytes), { records: sum(records) });
+            } else if (message.type === 'done') resolve(message.result);
+            else reject(message.userFacing ? new CliError(message.message) : new Error(message.message));
+          });
+          worker.on('error', reject);
+          worker.on(
+            'exit',
+            (code) => code !== 0 && reject(new Error(`analyze worker exited with code ${code}`)),
+          );
+        }),
+    ),
+  );
+}
+
+type WorkerMessage =
+  | { type: 'progress'; bytes: number; records: number }
+  | { type: 'done'; result: RangeResult }
+  | { type: 'error'; message: string; userFacing: boolean };
+
+/**
+ * Every range's issues with file-wide record indexes and lines, plus ids that repeat an id of an
+ * earlier range (each range finds its own repeats).
+ */
+function shiftedIssues(results: readonly RangeResult[]): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const firstAt = new Map<string, number>();
+  let indexOffset = 0;
+  let lineOffset = 0;
+  for (const result of results) {
+    const line = (l: number | null) => (l === null ? null : l + lineOffset);
+    for (const issue of result.issues) {
+      issues.push(describeIssue({ ...issue, index: issue.index + indexOffset, line: line(issue.line) }));
+    }
+    // A range lists each of its ids once (it reports its own repeats), so a known id is from an
+    // earlier range.
+    for (const [id, index, idLine] of result.ids) {
+      const first = firstAt.get(id);
+      if (first === undefined) {
+        firstAt.set(id, index + indexOffset);
+        continue;
+      }
+      const message = `duplicate id ${JSON.stringify(id)} (first at record ${first})`;
+      issues.push(
+        describeIssue({
+          kind: 'record',
+          index: index + indexOffset,
+          line: line(idLine),
+          field: 'id',
+          message,
+        }),
+      );
+    }
+    indexOffset += result.records;
+    lineOffset += result.lines;
+  }
+  return issues;
+}
+
+function describeIssue(issue: RecordIssue): InputIssue {
+  if (issue.kind === 'json') return { where: `line ${issue.line}`, message: issue.message };
+  const record = issue.line === null ? `record ${issue.index}` : `record ${issue.index} (line ${issue.line})`;
+  return { where: `${record} ${issue.field}`, message: issue.message };
+}
+
+async function writeEtalonFiles(
+  dir: string,
+  report: AnalysisReport,
+  deadlines: DeadlineOptions,
+  predicted: boolean,
+  rows: EtalonRequestRow[],
+): Promise<void> {
+  const s = report.summary;
+  try {
+    await writeEtalonDir(dir, {
+      requests: rows,
+      launchedRequests: s.requests,
+      erroredRequests: s.failed,
+      serviceLevel: {
+        missed: s.service_level.missed_deadlines,
+        total: s.service_level.total_deadlines,
+        missRate: s.service_level.miss_rate,
+      },
+      throughput: {
+        tpotBased: s.throughput.tpot_based_throughput,
+        tbtBased: s.throughput.tbt_based_throughput,
+        fluid: s.throughput.fluid_token_generation_rate,
+      },
+      missRateCurve: s.miss_rate_curve!.p99_miss_rate.map((v) => v ?? 0),
+      deadlines: {
+        ttftDeadline_s: deadlines.ttft_deadline_s,
+        tbtDeadline_s: deadlines.tbt_deadline_s,
+        targetMissRate: deadlines.target_miss_rate,
+        ttftSlack_s: predicted ? deadlines.ttft_slack_s : 0,
+        usePredictions: predicted,
+      },
+    });
+  } catch (error) {
+    throw new CliError(`cannot write etalon files to ${dir}: ${describeFsError(error)}`);
+  }
 }
 
 /** Every deadline flag checked at once, named as the user typed it. */
@@ -178,42 +272,4 @@ function parseDeadlineFlags(flags: AnalyzeFlags): DeadlineOptions {
   }
   if (issues.length > 0 || !parsed.success) throw new CliError(`invalid options: ${formatIssues(issues)}`);
   return parsed.data;
-}
-
-async function readPrefillPredictor(path: string): Promise<(promptTokens: number) => number> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read prefill profile ${path}: ${describeFsError(error)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`prefill profile ${path}: invalid JSON: ${(error as Error).message}`);
-  }
-  try {
-    const { predictor } = loadPrefillProfile(json);
-    return (promptTokens) => predictPrefillUs(predictor, promptTokens);
-  } catch (error) {
-    throw new CliError(`prefill profile ${path}: ${(error as Error).message.replace(/\s*\n\s*/g, '; ')}`);
-  }
-}
-
-function etalonRow(m: RequestMetrics): EtalonRequestRow {
-  const tbt_s: number[] = [];
-  for (let i = 1; i < m.ittUs.length; i++) tbt_s.push(usToS(m.ittUs[i]!));
-  return {
-    prompt_tokens: m.promptTokens,
-    output_tokens: m.outputTokens,
-    ttft_s: usToS(m.ttftUs!),
-    tbt_s,
-    tpot_s: m.tpotUs === null ? null : usToS(m.tpotUs),
-    e2e_s: usToS(m.e2eUs!),
-    normalized_e2e_s: m.normalizedE2eUs === null ? 0 : usToS(m.normalizedE2eUs),
-    output_throughput: m.outputThroughputTps ?? 0,
-    miss_rate: missRate(m.deadlines),
-    min_tbt_deadline_s: m.minTbtDeadlineUs == null ? null : usToS(m.minTbtDeadlineUs),
-  };
 }

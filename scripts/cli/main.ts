@@ -40,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       '--etalon-dir <dir>',
       "also write etalon's metric files (request_level_metrics.json, CDF CSVs, ...)",
     )
+    .option('--threads <n>', 'reader threads for JSONL (default: up to 4 for files of 16 MB or more, else 1)')
     .option('--no-progress', 'no progress bar on stderr (drawn for files of 16 MB or more on a terminal)')
     .action(async (file: string, flags: AnalyzeFlags) => {
       const { stdout } = await analyzeCommand(file, flags);

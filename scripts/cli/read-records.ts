@@ -31,6 +31,8 @@ export interface RecordInput {
   /** Size of the file in bytes, and how much of it has been read so far (for progress). */
   totalBytes: number;
   bytesRead: () => number;
+  /** Lines consumed so far (JSONL; 0 for a JSON document): the line offset of the next range. */
+  linesRead: () => number;
 }
 
 /**
@@ -40,25 +42,80 @@ export interface RecordInput {
  * and lets reading go on, so every bad line is reported at once; anything else unreadable throws.
  */
 export async function openRecords(path: string): Promise<RecordInput> {
+  const { jsonl, size } = await detectLayout(path);
+  if (jsonl) return openJsonLines(path, { start: 0, end: size });
+  const whole = parseWholeJson(path, await readWhole(path));
+  return { ...whole, totalBytes: size, bytesRead: () => size, linesRead: () => 0 };
+}
+
+/** Reads the records of bytes [start, end) of a JSONL file; the range must start at a line start. */
+export function openJsonLines(path: string, range: { start: number; end: number }): RecordInput {
+  const counter = { lines: 0 };
+  const base = {
+    format: 'jsonl' as const,
+    totalBytes: range.end - range.start,
+    linesRead: () => counter.lines,
+  };
+  if (range.end <= range.start) return { ...base, batches: fromArray([]), bytesRead: () => 0 };
+  const stream = createReadStream(path, {
+    encoding: 'utf8',
+    highWaterMark: 1 << 16,
+    start: range.start,
+    end: range.end - 1, // inclusive
+  });
+  return { ...base, batches: readJsonLines(stream, counter), bytesRead: () => stream.bytesRead };
+}
+
+/** Whether the file is JSONL (else one JSON document), and its size; bad files throw. */
+export async function detectLayout(path: string): Promise<{ jsonl: boolean; size: number }> {
   const { head, size } = await readHead(path);
   const text = head.replace(/^\uFEFF/, '').trimStart();
   if (text === '') throw new CliError(`${path} is empty: expected request records (JSON or JSONL)`);
   if (text[0] === '{') {
     const firstLine = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n')).trim();
     const rest = text.slice(firstLine.length).trim();
-    if (tryParse(firstLine) !== undefined && rest !== '') {
-      const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-      return {
-        format: 'jsonl',
-        batches: readJsonLines(stream),
-        totalBytes: size,
-        bytesRead: () => stream.bytesRead,
-      };
-    }
+    if (tryParse(firstLine) !== undefined && rest !== '') return { jsonl: true, size };
   } else if (text[0] !== '[') {
     throw new CliError(`${path} is not JSON or JSONL: it starts with ${JSON.stringify(text.slice(0, 20))}`);
   }
-  return { ...parseWholeJson(path, await readWhole(path)), totalBytes: size, bytesRead: () => size };
+  return { jsonl: false, size };
+}
+
+/**
+ * Cuts a JSONL file into `parts` byte ranges that start at line starts, for parallel readers.
+ * Each cut moves forward from an even split to just past the next newline.
+ */
+export async function splitJsonLines(
+  path: string,
+  size: number,
+  parts: number,
+): Promise<{ start: number; end: number }[]> {
+  const handle = await open(path, 'r');
+  try {
+    const cuts = [0];
+    const buffer = Buffer.alloc(1 << 16);
+    for (let p = 1; p < parts; p++) {
+      let at = Math.max(cuts.at(-1)!, Math.floor((size * p) / parts));
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+        if (bytesRead === 0) {
+          at = size;
+          break;
+        }
+        const newline = buffer.subarray(0, bytesRead).indexOf(10);
+        if (newline !== -1) {
+          at += newline + 1;
+          break;
+        }
+        at += bytesRead;
+      }
+      cuts.push(at);
+    }
+    cuts.push(size);
+    return cuts.slice(0, -1).map((start, i) => ({ start, end: cuts[i + 1]! }));
+  } finally {
+    await handle.close();
+  }
 }
 
 function parseWholeJson(path: string, content: string): Pick<RecordInput, 'format' | 'batches'> {
@@ -95,7 +152,7 @@ async function* fromArray(values: readonly unknown[]): AsyncGenerator<RawRecord[
 }
 
 /** Streams lines in large chunks (readline's per-line events cost more than the JSON parse). */
-async function* readJsonLines(stream: ReadStream): AsyncGenerator<RawRecord[]> {
+async function* readJsonLines(stream: ReadStream, counter: { lines: number }): AsyncGenerator<RawRecord[]> {
   let carry = '';
   let line = 0;
   let index = 0;
@@ -106,6 +163,7 @@ async function* readJsonLines(stream: ReadStream): AsyncGenerator<RawRecord[]> {
       const end = text.indexOf('\n', start);
       if (end === -1 && !final) break;
       line += 1;
+      counter.lines = line;
       const raw = text.slice(start, end === -1 ? undefined : end);
       const trimmed = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
       if (trimmed !== '') batch.push({ text: trimmed, index: index++, line });

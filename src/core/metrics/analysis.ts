@@ -6,7 +6,7 @@ import {
   toRequestRow,
 } from './request-metrics.ts';
 import type { RequestRecord } from './request-record.ts';
-import { RunSummary, type RunSummaryOptions, type SummaryReport } from './run-summary.ts';
+import { RunSummary, type RunSummaryOptions, type RunSummaryState, type SummaryReport } from './run-summary.ts';
 
 /** Requests without a region are grouped under this name. */
 export const NO_REGION = 'unspecified';
@@ -66,6 +66,22 @@ export class Analyzer {
     if (this.options.keepRequests) this.rows.push(toRequestRow(metrics));
     this.options.onRequest?.(metrics);
     return metrics;
+  }
+
+  /** Each region's mergeable summary state (e.g. to send to another thread). */
+  regionStates(): Record<string, RunSummaryState> {
+    return Object.fromEntries([...this.regions].map(([name, summary]) => [name, summary.toJSON()]));
+  }
+
+  /** Takes in another analyzer's regions and rows (appended after this one's). */
+  absorb(regions: Record<string, RunSummaryState>, rows: readonly RequestRow[]): void {
+    for (const [name, state] of Object.entries(regions)) {
+      const incoming = RunSummary.fromJSON(state);
+      const mine = this.regions.get(name);
+      if (mine) mine.merge(incoming);
+      else this.regions.set(name, incoming);
+    }
+    for (const row of rows) this.rows.push(row);
   }
 
   report(): AnalysisReport {
