@@ -6,7 +6,12 @@ import {
   toRequestRow,
 } from './request-metrics.ts';
 import type { RequestRecord } from './request-record.ts';
-import { RunSummary, type RunSummaryOptions, type RunSummaryState, type SummaryReport } from './run-summary.ts';
+import {
+  RunSummary,
+  type RunSummaryOptions,
+  type RunSummaryState,
+  type SummaryReport,
+} from './run-summary.ts';
 
 /** Requests without a region are grouped under this name. */
 export const NO_REGION = 'unspecified';

@@ -32,24 +32,26 @@ export class ExactCounts {
   }
 
   /** Calls `visit` with every value and its count, in no particular order. */
-  forEach(visit: (value: number, count: number) => void): void {
+  forEachCount(visit: (value: number, count: number) => void): void {
     const dense = this.dense;
     if (dense) {
       for (let value = 0; value < dense.length; value++) if (dense[value]! > 0) visit(value, dense[value]!);
     }
-    this.map.forEach((count, value) => visit(value, count));
+    for (const [value, count] of this.map) visit(value, count);
   }
 
   /** Every [value, count] pair, in no particular order. */
   entries(): [number, number][] {
     const pairs: [number, number][] = [];
-    this.forEach((value, count) => pairs.push([value, count]));
+    this.forEachCount((value, count) => {
+      pairs.push([value, count]);
+    });
     return pairs;
   }
 
   clone(): ExactCounts {
     const copy = new ExactCounts(this.denseLimit);
-    this.map.forEach((count, value) => copy.map.set(value, count));
+    for (const [value, count] of this.map) copy.map.set(value, count);
     copy.dense = this.dense ? this.dense.slice() : null;
     copy.denseDistinct = this.denseDistinct;
     return copy;

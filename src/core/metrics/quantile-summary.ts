@@ -92,13 +92,18 @@ export class QuantileSummary {
     if (other.max !== null && (this.max === null || other.max > this.max)) this.max = other.max;
     this.ranks = null;
     if (this.exact && other.exact) {
-      other.exact.forEach((value, n) => this.exact!.add(value, n));
+      other.exact.forEachCount((value, n) => {
+        this.exact!.add(value, n);
+      });
       if (this.exact.size > this.exactLimit) this.toSketch();
       return;
     }
     if (this.exact) this.toSketch();
-    if (other.exact) other.exact.forEach((value, n) => this.sketch!.accept(value, n));
-    else mergeSketch(this.sketch!, other.sketch!);
+    if (other.exact) {
+      other.exact.forEachCount((value, n) => {
+        this.sketch!.accept(value, n);
+      });
+    } else mergeSketch(this.sketch!, other.sketch!);
   }
 
   /** Type-7 quantile when exact; the sketch's estimate otherwise. Null when empty. */
@@ -211,7 +216,9 @@ export class QuantileSummary {
 
   private toSketch(): void {
     const sketch = newSketch();
-    this.exact!.forEach((value, n) => sketch.accept(value, n));
+    this.exact!.forEachCount((value, n) => {
+      sketch.accept(value, n);
+    });
     this.sketch = sketch;
     this.exact = null;
   }
