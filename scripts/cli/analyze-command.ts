@@ -92,14 +92,8 @@ export async function analyzeCommand(file: string, flags: AnalyzeFlags): Promise
   const report = analyzer.report();
   if (report.summary.requests === 0) throw new CliError(`${file} holds no request records`);
   if (flags.etalonDir) {
-    const predicted = flags.prefillProfile !== undefined;
-    await writeEtalonFiles(
-      flags.etalonDir,
-      report,
-      deadlines,
-      predicted,
-      results.flatMap((r) => r.etalonRows),
-    );
+    const rows = results.flatMap((r) => r.etalonRows);
+    await writeEtalonFiles(flags.etalonDir, report, deadlines, predictor !== undefined, rows);
   }
   const stdout = flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatAnalysis(file, report);
   return { report, stdout };
