@@ -17,6 +17,8 @@ export default defineConfig({
       },
       {
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        // The same alias as wrangler.toml's: sketches-js's lazy protobuf require is never used.
+        resolve: { alias: { 'protobufjs/minimal': './src/worker/protobuf-unavailable.ts' } },
         test: {
           name: 'worker',
           include: ['src/worker/**/*.test.ts', 'test/worker/**/*.test.ts'],
