@@ -8,7 +8,7 @@ import { usToS } from '../../src/core/metrics/units.ts';
 import { formatPath } from './cli-error.ts';
 import type { EtalonRequestRow } from './etalon/etalon-files.ts';
 import { readPrefillPredictor } from './read-prefill-profile.ts';
-import { type InputIssue, openJsonLines, openRecords, recordValue } from './read-records.ts';
+import { openJsonLines, openRecords, recordValue } from './read-records.ts';
 
 /** What one reader analyses: a whole file, or a byte range of a JSONL file (serialisable). */
 export interface RangeTask {
@@ -67,21 +67,19 @@ export async function analyzeRange(
   });
   const input = task.range ? openJsonLines(task.file, task.range) : await openRecords(task.file);
   const issues: RecordIssue[] = [];
-  const jsonIssues: InputIssue[] = [];
-  const seen = new Map<string, number>();
-  const ids: RangeResult['ids'] = [];
+  /** First index and line of every valid id, in file order. */
+  const seen = new Map<string, [index: number, line: number | null]>();
   let records = 0;
   for await (const batch of input.batches) {
     onProgress?.(input.bytesRead(), seen.size);
     for (const raw of batch) {
       records = raw.index + 1;
-      const value = recordValue(raw, jsonIssues);
-      if (value === undefined) {
-        const { message } = jsonIssues.pop()!;
-        issues.push({ kind: 'json', index: raw.index, line: raw.line, field: '', message });
+      const json = recordValue(raw);
+      if ('error' in json) {
+        issues.push({ kind: 'json', index: raw.index, line: raw.line, field: '', message: json.error });
         continue;
       }
-      const parsed = requestRecordSchema.safeParse(value);
+      const parsed = requestRecordSchema.safeParse(json.value);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const field = formatPath(issue.path) || '(record)';
@@ -92,12 +90,11 @@ export async function analyzeRange(
       const { id } = parsed.data;
       const first = seen.get(id);
       if (first !== undefined) {
-        const message = `duplicate id ${JSON.stringify(id)} (first at record ${first})`;
+        const message = `duplicate id ${JSON.stringify(id)} (first at record ${first[0]})`;
         issues.push({ kind: 'record', index: raw.index, line: raw.line, field: 'id', message });
         continue;
       }
-      seen.set(id, raw.index);
-      ids.push([id, raw.index, raw.line]);
+      seen.set(id, [raw.index, raw.line]);
       if (issues.length === 0) analyzer.add(parsed.data);
     }
   }
@@ -106,9 +103,9 @@ export async function analyzeRange(
     records,
     lines: input.linesRead(),
     issues,
-    ids,
+    ids: [...seen].map(([id, [index, line]]) => [id, index, line]),
     regions: report ? analyzer.regionStates() : {},
-    rows: report ? analyzer.report().requests : [],
+    rows: report ? analyzer.requestRows() : [],
     etalonRows: report ? etalonRows : [],
   };
 }

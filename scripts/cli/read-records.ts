@@ -177,16 +177,15 @@ async function* readJsonLines(stream: ReadStream, counter: { lines: number }): A
   if (carry !== '') yield splitLines(carry, true);
 }
 
-/** The record's JSON value; a JSONL line that is not JSON is reported in `issues` (undefined). */
-export function recordValue(raw: RawRecord, issues: InputIssue[]): unknown {
-  if (raw.text === undefined) return raw.value;
+/** The record's JSON value, or why a JSONL line is not JSON. */
+export function recordValue(raw: RawRecord): { value: unknown } | { error: string } {
+  if (raw.text === undefined) return { value: raw.value };
   try {
-    return JSON.parse(raw.text);
+    return { value: JSON.parse(raw.text) };
   } catch (error) {
     // V8 counts lines within the text it parsed, which is this one line: keep only the column.
     const message = (error as Error).message.replace(/ \(line 1 column (\d+)\)$/, ' (column $1)');
-    issues.push({ where: `line ${raw.line}`, message: `invalid JSON: ${message}` });
-    return undefined;
+    return { error: `invalid JSON: ${message}` };
   }
 }
 

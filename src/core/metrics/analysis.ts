@@ -73,6 +73,11 @@ export class Analyzer {
     return metrics;
   }
 
+  /** The per-request rows kept so far (`keepRequests`). */
+  requestRows(): RequestRow[] {
+    return this.rows;
+  }
+
   /** Each region's mergeable summary state (e.g. to send to another thread). */
   regionStates(): Record<string, RunSummaryState> {
     return Object.fromEntries([...this.regions].map(([name, summary]) => [name, summary.toJSON()]));

@@ -1,7 +1,16 @@
 // Chunks → per-token inter-token times (spec §2) on random streams.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Chunk, interChunkGapsUs, interTokenTimesUs } from './token-times.ts';
+import { type Chunk, forEachInterChunkGapUs, interTokenTimesUs } from './token-times.ts';
+
+function interChunkGapsUs(chunks: readonly Chunk[]): number[] {
+  const gaps: number[] = [];
+  forEachInterChunkGapUs(chunks, (gap) => {
+    gaps.push(gap);
+  });
+  return gaps;
+}
+
 import { msToUs } from './units.ts';
 
 const readGapUs = fc.oneof(
@@ -132,7 +141,7 @@ describe('interTokenTimesUs', () => {
   });
 });
 
-describe('interChunkGapsUs', () => {
+describe('forEachInterChunkGapUs', () => {
   it('is the gaps between consecutive token-carrying reads (no zeros from multi-token reads)', () => {
     fc.assert(
       fc.property(anyChunks, (chunks) => {

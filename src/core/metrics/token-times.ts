@@ -40,10 +40,3 @@ export function forEachInterChunkGapUs(chunks: readonly Chunk[], visit: (gapUs: 
     prevUs = atUs;
   }
 }
-
-/** Gaps between consecutive token-carrying reads, in µs. */
-export function interChunkGapsUs(chunks: readonly Chunk[]): number[] {
-  const gaps: number[] = [];
-  forEachInterChunkGapUs(chunks, (gap) => gaps.push(gap));
-  return gaps;
-}
