@@ -1,29 +1,50 @@
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
+import path from 'node:path';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 // Two projects: `core` runs pure TypeScript (src/core, the CLI, shared vectors) in plain Node;
-// `worker` runs the Worker inside workerd with its real bindings.
-export default defineConfig({
-  test: {
-    // In CI also write a JSON report, from which .ci/run prints a plain "N passed, N failed" line.
-    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results.json' }]] : ['default'],
-    projects: [
-      {
-        test: {
-          name: 'core',
-          environment: 'node',
-          include: ['src/core/**/*.test.ts', 'scripts/**/*.test.ts', 'test/node/**/*.test.ts'],
+// `worker` runs the Worker inside workerd with its real bindings (local D1, Durable Objects).
+export default defineConfig(async (): Promise<ViteUserConfig> => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+  return {
+    test: {
+      // In CI also write a JSON report, from which .ci/run prints a plain "N passed, N failed" line.
+      reporters: process.env.CI
+        ? ['default', ['json', { outputFile: 'test-results.json' }] as const]
+        : ['default'],
+      projects: [
+        {
+          test: {
+            name: 'core',
+            environment: 'node',
+            include: ['src/core/**/*.test.ts', 'scripts/**/*.test.ts', 'test/node/**/*.test.ts'],
+          },
         },
-      },
-      {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
-        // The same alias as wrangler.toml's: sketches-js's lazy protobuf require is never used.
-        resolve: { alias: { 'protobufjs/minimal': './src/worker/protobuf-unavailable.ts' } },
-        test: {
-          name: 'worker',
-          include: ['src/worker/**/*.test.ts', 'test/worker/**/*.test.ts'],
+        {
+          plugins: [
+            cloudflareTest(({ inject }) => ({
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  CONTROL_TOKEN: 'test-control-token',
+                  SIM_API_KEY: 'test-sim-key',
+                  // A loopback simulated target in Node, started by test/worker/global-setup.ts.
+                  TEST_TARGET_URL: `http://127.0.0.1:${inject('simPort')}`,
+                },
+              },
+            })),
+          ],
+          // The same alias as wrangler.toml's: sketches-js's lazy protobuf require is never used.
+          resolve: { alias: { 'protobufjs/minimal': './src/worker/protobuf-unavailable.ts' } },
+          test: {
+            name: 'worker',
+            include: ['src/worker/**/*.test.ts', 'test/worker/**/*.test.ts'],
+            globalSetup: ['./test/worker/global-setup.ts'],
+            setupFiles: ['./test/worker/apply-migrations.ts'],
+          },
         },
-      },
-    ],
-  },
+      ],
+    },
+  };
 });

@@ -1,0 +1,16 @@
+import type { D1Migration } from 'cloudflare:test';
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      TEST_TARGET_URL: string;
+    }
+  }
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    simPort: number;
+  }
+}
