@@ -27,7 +27,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
               miniflare: {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
-                  CONTROL_TOKEN: 'test-control-token',
+                  CONTROL_TOKEN: 'test-control-token-0123456789',
                   SIM_API_KEY: 'test-sim-key',
                   // A loopback simulated target in Node, started by test/worker/global-setup.ts.
                   TEST_TARGET_URL: `http://127.0.0.1:${inject('simPort')}`,

@@ -1,10 +1,11 @@
-import { Hono } from 'hono';
+import { createApp } from './api/app.ts';
+import { simulatorRoute } from './sim-route.ts';
 
 export { Coordinator } from './durable/coordinator.ts';
 export { Shard } from './durable/shard.ts';
 
-const app = new Hono<{ Bindings: Env }>();
-
-app.get('/health', (c) => c.json({ ok: true, service: 'fluidbench' }));
+const app = createApp();
+// The built-in simulated OpenAI-compatible target (no control token: it is a model API stand-in).
+app.all('/sim/*', simulatorRoute);
 
 export default app;

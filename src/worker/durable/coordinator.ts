@@ -1,4 +1,303 @@
 import { DurableObject } from 'cloudflare:workers';
+import { Analyzer } from '../../core/metrics/analysis.ts';
+import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
+import { deadlineOptionsOf, type RunConfig } from '../../core/run/run-config.ts';
+import type { RunPlan } from '../../core/run/run-plan.ts';
+import { isTerminal, type RunState } from '../../core/run/run-state.ts';
+import {
+  addProgress,
+  emptyProgress,
+  type RunStatus,
+  type ShardProgress,
+  type ShardStatus,
+} from '../../core/run/run-status.ts';
+import { settingsOf } from '../env.ts';
+import { transitionRun, updateRun } from '../storage/runs-store.ts';
+import { buildResults } from './run-results.ts';
+import { loadPieces, storePieces } from './storage-pieces.ts';
 
-/** One per run: plans the shards, tracks their progress and merges their summaries. */
-export class Coordinator extends DurableObject<Env> {}
+export interface StartRunInput {
+  runId: string;
+  name: string | null;
+  config: RunConfig;
+  plan: RunPlan;
+  createdAtMs: number;
+}
+
+export interface ShardAssignment {
+  runId: string;
+  index: number;
+  region: string;
+  weights: number[];
+  config: RunConfig;
+  /** Epoch ms of the schedule's offset 0, shared by every shard. */
+  startAtMs: number;
+}
+
+export interface ShardFinal {
+  progress: ShardProgress;
+  colo: string | null;
+  stopReason: string;
+  /** Mergeable per-region summaries of the shard's measured (non-warmup) requests. */
+  regions: Record<string, RunSummaryState>;
+  /** Measured requests sent, and the first and last send times (epoch ms), for the achieved rate. */
+  sends: { count: number; firstMs: number | null; lastMs: number | null };
+}
+
+export interface RunRecord extends StartRunInput {
+  state: RunState;
+  startAtMs: number;
+  reason: string | null;
+  cancelReason: string | null;
+  finishedAtMs: number | null;
+}
+
+export interface ShardEntry extends ShardStatus {
+  pokes: number;
+  hasSummary: boolean;
+  sends?: ShardFinal['sends'];
+}
+
+const MAX_POKES = 3;
+
+/** Shard stub for (run, index): a fresh object per run so the location hint applies at creation. */
+export function shardStub(env: Env, runId: string, index: number, region?: string) {
+  const id = env.SHARD.idFromName(`${runId}:${index}`);
+  return region ? env.SHARD.get(id, { locationHint: region as DurableObjectLocationHint }) : env.SHARD.get(id);
+}
+
+export function coordinatorStub(env: Env, runId: string) {
+  return env.COORDINATOR.get(env.COORDINATOR.idFromName(runId));
+}
+
+/**
+ * One per run: starts the shards, tracks their heartbeats, handles cancel, notices dead shards and
+ * finalises by merging shard summaries into the stored results. Every step is idempotent: alarms
+ * are at-least-once and RPCs may be retried.
+ */
+export class Coordinator extends DurableObject<Env> {
+  private async run(): Promise<RunRecord | undefined> {
+    return this.ctx.storage.get<RunRecord>('run');
+  }
+
+  private async shards(): Promise<ShardEntry[]> {
+    const map = await this.ctx.storage.list<ShardEntry>({ prefix: 'shard:' });
+    return [...map.values()].sort((a, b) => a.index - b.index);
+  }
+
+  private putShard(entry: ShardEntry): Promise<void> {
+    return this.ctx.storage.put(`shard:${String(entry.index).padStart(4, '0')}`, entry);
+  }
+
+  async start(input: StartRunInput): Promise<void> {
+    if (await this.run()) return; // a retried start
+    const settings = settingsOf(this.env);
+    const startAtMs = Date.now() + settings.START_DELAY_MS;
+    const run: RunRecord = { ...input, state: 'running', startAtMs, reason: null, cancelReason: null, finishedAtMs: null };
+    const weights = input.plan.shards.map((s) => s.weight);
+    for (const shard of input.plan.shards)
+      await this.putShard({
+        index: shard.index,
+        region: shard.region,
+        state: 'starting',
+        colo: null,
+        progress: emptyProgress(null),
+        last_heartbeat_ms: null,
+        stop_reason: null,
+        pokes: 0,
+        hasSummary: false,
+      });
+    await this.ctx.storage.put('run', run);
+    await transitionRun(this.env.DB, input.runId, ['queued'], { state: 'running', startedAtMs: startAtMs });
+    await Promise.all(
+      input.plan.shards.map((shard) =>
+        shardStub(this.env, input.runId, shard.index, shard.region).start({
+          runId: input.runId,
+          index: shard.index,
+          region: shard.region,
+          weights,
+          config: input.config,
+          startAtMs,
+        }),
+      ),
+    );
+    await this.ctx.storage.setAlarm(Date.now() + settings.HEARTBEAT_MS);
+  }
+
+  /** A shard's heartbeat. The answer tells it whether the run wants it to stop. */
+  async progress(index: number, progress: ShardProgress, colo: string | null): Promise<{ stop: boolean }> {
+    const run = await this.run();
+    const entry = await this.ctx.storage.get<ShardEntry>(`shard:${String(index).padStart(4, '0')}`);
+    if (!run || !entry) return { stop: true };
+    if (entry.state !== 'finished' && entry.state !== 'dead') {
+      entry.state = 'running';
+      entry.progress = progress;
+      entry.colo = colo;
+      entry.last_heartbeat_ms = Date.now();
+      entry.pokes = 0;
+      await this.putShard(entry);
+    }
+    return { stop: run.cancelReason !== null || isTerminal(run.state) };
+  }
+
+  async shardFinished(index: number, final: ShardFinal): Promise<void> {
+    const entry = await this.ctx.storage.get<ShardEntry>(`shard:${String(index).padStart(4, '0')}`);
+    if (!entry || entry.state === 'finished') return;
+    await storePieces(this.ctx.storage, `summary:${index}:`, JSON.stringify(final.regions));
+    Object.assign(entry, {
+      state: 'finished',
+      progress: final.progress,
+      colo: final.colo,
+      stop_reason: final.stopReason,
+      last_heartbeat_ms: Date.now(),
+      hasSummary: true,
+      sends: final.sends,
+    } satisfies Partial<ShardEntry>);
+    await this.putShard(entry);
+    // Finalise from the alarm: a retried alarm repeats it safely.
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Asks every shard to stop; results are finalised from what they measured. */
+  async cancel(reason: string): Promise<{ accepted: boolean; state: RunState }> {
+    const run = await this.run();
+    if (!run) return { accepted: false, state: 'failed' };
+    if (isTerminal(run.state) || run.state === 'finalizing') return { accepted: false, state: run.state };
+    if (run.cancelReason === null) {
+      run.cancelReason = reason;
+      await this.ctx.storage.put('run', run);
+    }
+    const shards = await this.shards();
+    await Promise.all(
+      shards
+        .filter((s) => s.state !== 'finished' && s.state !== 'dead')
+        .map((s) => shardStub(this.env, run.runId, s.index).cancel().catch(() => undefined)),
+    );
+    await this.ctx.storage.setAlarm(Date.now() + 100);
+    return { accepted: true, state: run.state };
+  }
+
+  async status(): Promise<RunStatus | null> {
+    const run = await this.run();
+    if (!run) return null;
+    const shards = await this.shards();
+    const regions: RunStatus['regions'] = {};
+    const total = emptyProgress(0);
+    for (const s of shards) {
+      const region = regions[s.region] ?? { ...emptyProgress(0), shards: 0 };
+      addProgress(region, s.progress);
+      region.shards++;
+      regions[s.region] = region;
+      addProgress(total, s.progress);
+    }
+    return {
+      id: run.runId,
+      name: run.name,
+      state: run.state,
+      reason: run.reason ?? run.cancelReason,
+      created_at_ms: run.createdAtMs,
+      started_at_ms: run.startAtMs,
+      finished_at_ms: run.finishedAtMs,
+      eta_s: etaSeconds(run, total),
+      regions,
+      shards: shards.map(publicShardStatus),
+    };
+  }
+
+  override async alarm(): Promise<void> {
+    const run = await this.run();
+    if (!run || isTerminal(run.state)) return;
+    const settings = settingsOf(this.env);
+    const now = Date.now();
+    const shards = await this.shards();
+
+    if (run.cancelReason === null && now > run.startAtMs + run.config.timeouts.run_s * 1000) {
+      await this.cancel(`timeout: the run exceeded timeouts.run_s (${run.config.timeouts.run_s} s)`);
+      return;
+    }
+    for (const s of shards) {
+      if (s.state === 'finished' || s.state === 'dead') continue;
+      const seen = s.last_heartbeat_ms ?? run.startAtMs;
+      if (now - seen < settings.DEAD_SHARD_MS) continue;
+      if (s.pokes >= MAX_POKES) {
+        s.state = 'dead';
+        s.stop_reason = `no heartbeat for ${Math.round((now - seen) / 1000)} s after ${MAX_POKES} restarts`;
+      } else {
+        s.pokes++;
+        // Re-arms the shard's alarm if it lost it; it resumes from its own stored progress.
+        await shardStub(this.env, run.runId, s.index)
+          .resume()
+          .catch(() => undefined);
+        s.last_heartbeat_ms = now;
+      }
+      await this.putShard(s);
+    }
+    if (shards.every((s) => s.state === 'finished' || s.state === 'dead')) {
+      await this.finalize(run, shards);
+      return;
+    }
+    await this.ctx.storage.setAlarm(now + settings.HEARTBEAT_MS);
+  }
+
+  private async finalize(run: RunRecord, shards: ShardEntry[]): Promise<void> {
+    if (run.state !== 'finalizing') {
+      run.state = 'finalizing';
+      await this.ctx.storage.put('run', run);
+      await transitionRun(this.env.DB, run.runId, ['queued', 'running'], { state: 'finalizing' });
+    }
+    const analyzer = new Analyzer({ deadlines: deadlineOptionsOf(run.config) });
+    for (const s of shards) {
+      if (!s.hasSummary) continue;
+      const json = await loadPieces(this.ctx.storage, `summary:${s.index}:`);
+      if (json) analyzer.absorb(JSON.parse(json) as Record<string, RunSummaryState>, []);
+    }
+    const dead = shards.filter((s) => s.state === 'dead');
+    const state: RunState = run.cancelReason !== null ? 'cancelled' : dead.length > 0 ? 'failed' : 'done';
+    const reason =
+      run.cancelReason ??
+      (dead.length > 0
+        ? `${dead.length} of ${shards.length} shards stopped responding; results cover the others`
+        : summarizeStops(shards));
+    const finishedAtMs = Date.now();
+    const results = buildResults({ run: { ...run, state, reason, finishedAtMs }, shards, report: analyzer.report() });
+    await updateRun(this.env.DB, run.runId, {
+      state,
+      reason,
+      finishedAtMs,
+      resultsJson: JSON.stringify(results),
+    });
+    Object.assign(run, { state, reason, finishedAtMs });
+    await this.ctx.storage.put('run', run);
+    // The shards keep their raw records until now; they can let them go.
+    await Promise.all(
+      shards.map((s) =>
+        shardStub(this.env, run.runId, s.index)
+          .release()
+          .catch(() => undefined),
+      ),
+    );
+  }
+}
+
+export function publicShardStatus(entry: ShardEntry): ShardStatus {
+  const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, ...status } = entry;
+  return status;
+}
+
+function summarizeStops(shards: ShardEntry[]): string {
+  const reasons = [...new Set(shards.map((s) => s.stop_reason ?? 'completed'))];
+  return reasons.length === 1 ? (reasons[0] ?? 'completed') : reasons.join('; ');
+}
+
+function etaSeconds(run: RunRecord, total: ShardProgress): number | null {
+  if (isTerminal(run.state)) return null;
+  const now = Date.now();
+  const elapsedS = Math.max(0, (now - run.startAtMs) / 1000);
+  const byDuration = run.plan.expectedDurationS !== null ? Math.max(0, run.plan.expectedDurationS - elapsedS) : null;
+  if (total.scheduled !== null && total.scheduled > 0 && total.done > 0 && elapsedS > 0) {
+    const rate = total.done / elapsedS;
+    const byRequests = (total.scheduled - total.done) / rate;
+    return Math.round(byDuration === null ? byRequests : Math.max(byDuration, byRequests));
+  }
+  return byDuration === null ? null : Math.round(byDuration);
+}

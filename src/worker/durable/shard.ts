@@ -1,4 +1,384 @@
 import { DurableObject } from 'cloudflare:workers';
+import { Analyzer } from '../../core/metrics/analysis.ts';
+import type { Outcome } from '../../core/metrics/request-record.ts';
+import { deadlineOptionsOf } from '../../core/run/run-config.ts';
+import { emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
+import { runShardLoop, type StopReason } from '../../core/run/shard-loop.ts';
+import { adapterFor } from '../../core/stream/adapters.ts';
+import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
+import { streamRequest } from '../../core/stream/stream-request.ts';
+import { buildPrompt } from '../../core/workload/prompt-builder.ts';
+import { createRandom } from '../../core/workload/seeded-random.ts';
+import { closedLoopConcurrency, countShardRequests, type PlannedRequest, planShardRequests } from '../../core/workload/shard-plan.ts';
+import { secretValue, settingsOf } from '../env.ts';
+import { insertRequests } from '../storage/records-store.ts';
+import { coordinatorStub, type ShardAssignment, type ShardFinal } from './coordinator.ts';
+import { type ShardRecord, ShardStorage } from './shard-storage.ts';
 
-/** One per (run, shard): derives its share of the workload and streams it. */
-export class Shard extends DurableObject<Env> {}
+/** Random stream key for prompts: independent of the arrival and length streams. */
+const PROMPT_STREAM = 0x9e37;
+const FLUSH_ROWS = 300;
+const FLUSH_EVERY_MS = 1_000;
+const FINAL_FLUSH_ATTEMPTS = 6;
+
+type Phase = 'running' | 'finished' | 'released';
+
+/**
+ * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
+ * finished record in its SQLite until D1 has it, heartbeats to the coordinator and, at the end,
+ * sends it a mergeable summary. Runs inside awaited alarms (streams must live inside a handler),
+ * in slices under the 15-minute alarm limit; a retried or restarted alarm resumes from storage.
+ */
+export class Shard extends DurableObject<Env> {
+  private readonly store: ShardStorage;
+  private abort: AbortController | null = null;
+  private running = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new ShardStorage(ctx.storage);
+  }
+
+  async start(assignment: ShardAssignment): Promise<void> {
+    if (this.store.assignment()) return; // a retried start
+    this.store.set('assignment', assignment);
+    this.store.set('phase', 'running' satisfies Phase);
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250));
+  }
+
+  async cancel(): Promise<void> {
+    this.store.set('cancelled', true);
+    this.abort?.abort();
+    if (!this.running && this.store.get<Phase>('phase') === 'running') await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Called by the coordinator when heartbeats stop: re-arms the alarm unless a slice is running. */
+  async resume(): Promise<void> {
+    if (this.running || !this.store.assignment()) return;
+    if (this.store.get<Phase>('phase') === 'released') return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** The run is finalised: the raw records live in D1 now. */
+  async release(): Promise<void> {
+    this.store.set('phase', 'released' satisfies Phase);
+    this.store.dropRecords();
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  override async alarm(): Promise<void> {
+    const assignment = this.store.assignment();
+    const phase = this.store.get<Phase>('phase');
+    if (!assignment || phase === 'released' || this.running) return;
+    if (phase === 'finished') {
+      await this.report(assignment);
+      return;
+    }
+    this.running = true;
+    try {
+      await this.runSlice(assignment);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runSlice(a: ShardAssignment): Promise<void> {
+    const settings = settingsOf(this.env);
+    const { config } = a;
+    const progress = this.store.get<ShardProgress>('progress') ?? emptyProgress(null);
+    progress.scheduled = countShardRequests(config.workload, a.weights, a.index);
+    progress.in_flight = 0;
+    this.recoverInFlight(a, progress);
+    const colo = await this.colo(settings.COLO_TRACE_URL);
+
+    const abort = new AbortController();
+    this.abort = abort;
+    if (this.store.get<boolean>('cancelled')) abort.abort();
+
+    const apiKeyName = config.target.api_key_secret;
+    const apiKey = apiKeyName ? secretValue(this.env, apiKeyName) : undefined;
+    const adapter = adapterFor(config.target.api);
+    const gauge = new HeaderWaitGauge();
+    const timeoutMs = config.timeouts.request_s * 1000;
+    const fetcher: typeof fetch = (input, init) => fetch(input, init);
+
+    // Where this slice resumes, and the runtime caps (a typo must not become a runaway run).
+    const startPos = this.store.nextPosition();
+    const maxRequests = Math.ceil(config.limits.max_requests * (a.weights[a.index] ?? 0));
+    let limitHit: StopReason | null = null;
+    const requests = withPositions(planShardRequests(config.workload, a.weights, a.index), startPos, maxRequests, () => {
+      limitHit = 'limit_max_requests';
+    });
+    const closed =
+      config.workload.arrivals.type === 'concurrency'
+        ? closedLoopConcurrency(config.workload.arrivals.n, a.weights, a.index)
+        : null;
+    const now = Date.now();
+    const ends: [number, StopReason][] = [
+      [now + settings.SHARD_SLICE_S * 1000, 'slice_end'],
+      [a.startAtMs + config.limits.max_duration_s * 1000, 'limit_max_duration'],
+    ];
+    if (closed !== null && config.workload.duration_s !== undefined)
+      ends.push([a.startAtMs + config.workload.duration_s * 1000, 'duration_reached']);
+    ends.sort((x, y) => x[0] - y[0]);
+    const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
+
+    let stopped = false;
+    const background = [this.flushLoop(a, progress, () => stopped), this.heartbeatLoop(a, progress, colo, abort, () => stopped)];
+
+    const result = await runShardLoop({
+      requests,
+      startAtMs: a.startAtMs,
+      concurrency: closed,
+      dispatchUntilMs,
+      untilReason,
+      maxInFlight: Math.max(1, Math.ceil(config.limits.max_concurrency * (a.weights[a.index] ?? 0))),
+      nowMs: Date.now,
+      sleep: abortableSleep,
+      signal: abort.signal,
+      prepare: (planned) => {
+        const id = `${a.runId}-${planned.seq}`;
+        const prompt = buildPrompt(planned.promptTokens, createRandom(config.workload.seed, PROMPT_STREAM, planned.seq));
+        return async (scheduledAtMs) => {
+          this.store.markDispatched({
+            pos: planned.pos,
+            seq: planned.seq,
+            id,
+            scheduledAtMs: scheduledAtMs ?? null,
+            promptTokens: planned.promptTokens,
+            warmup: planned.warmup,
+          });
+          progress.dispatched++;
+          progress.in_flight++;
+          const { record, headerWaitSaturated } = await streamRequest({
+            fetch: fetcher,
+            nowMs: Date.now,
+            adapter,
+            target: config.target,
+            ...(apiKey !== undefined ? { apiKey } : {}),
+            id,
+            prompt,
+            promptTokens: planned.promptTokens,
+            maxTokens: planned.outputTokens,
+            ...(scheduledAtMs !== undefined ? { scheduledAtMs } : {}),
+            timeoutMs,
+            signal: abort.signal,
+            gauge,
+          });
+          this.store.complete(planned.pos, { ...record, region: a.region, shard: a.index, seq: planned.seq, warmup: planned.warmup });
+          progress.in_flight--;
+          countOutcome(progress, record.outcome, record.chunks.length);
+          if (headerWaitSaturated) progress.dispatched_while_saturated++;
+          progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
+          if (record.scheduled_at_ms !== undefined)
+            progress.max_schedule_lag_ms = Math.max(progress.max_schedule_lag_ms, record.sent_at_ms - record.scheduled_at_ms);
+        };
+      },
+    });
+    stopped = true;
+    await Promise.all(background);
+    this.abort = null;
+    this.store.set('progress', progress);
+    await this.finalFlush(a, progress);
+
+    const stop: StopReason = limitHit ?? result.stop;
+    if (stop === 'slice_end') {
+      await this.ctx.storage.setAlarm(Date.now());
+      return;
+    }
+    this.store.set('stop', stopReasonText(stop, config.limits));
+    this.store.set('phase', 'finished' satisfies Phase);
+    this.store.set('final', this.summarize(a, progress, colo));
+    await this.report(a);
+  }
+
+  /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
+  private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
+    for (const row of this.store.inFlight()) {
+      const sentAtMs = row.scheduledAtMs ?? Date.now();
+      const record: ShardRecord = {
+        id: row.id,
+        region: a.region,
+        ...(row.scheduledAtMs !== null ? { scheduled_at_ms: row.scheduledAtMs } : {}),
+        sent_at_ms: sentAtMs,
+        prompt_tokens: row.promptTokens,
+        output_tokens: 0,
+        chunks: [],
+        token_count_source: 'events',
+        outcome: 'network_error',
+        error: 'the shard restarted while this request was in flight; its stream was lost',
+        shard: a.index,
+        seq: row.seq,
+        warmup: row.warmup,
+      };
+      this.store.complete(row.pos, record);
+      countOutcome(progress, 'network_error', 0);
+    }
+  }
+
+  private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {
+    const analyzer = new Analyzer({ deadlines: deadlineOptionsOf(a.config) });
+    const sends: ShardFinal['sends'] = { count: 0, firstMs: null, lastMs: null };
+    for (const record of this.store.records()) {
+      if (record.warmup) continue;
+      const { shard: _s, seq: _q, warmup: _w, ...interchange } = record;
+      analyzer.add(interchange);
+      sends.count++;
+      sends.firstMs = Math.min(sends.firstMs ?? record.sent_at_ms, record.sent_at_ms);
+      sends.lastMs = Math.max(sends.lastMs ?? record.sent_at_ms, record.sent_at_ms);
+    }
+    return {
+      progress,
+      colo,
+      stopReason: this.store.get<string>('stop') ?? 'completed',
+      regions: analyzer.regionStates(),
+      sends,
+    };
+  }
+
+  private async report(a: ShardAssignment): Promise<void> {
+    const final = this.store.get<ShardFinal>('final');
+    if (!final) throw new Error('invariant: a finished shard has no final summary');
+    // Throws when the coordinator is unreachable; the alarm retry sends it again.
+    await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
+  }
+
+  private async flushOnce(a: ShardAssignment, progress: ShardProgress): Promise<number> {
+    const rows = this.store.unflushed(FLUSH_ROWS);
+    if (rows.length === 0) return 0;
+    await insertRequests(this.env.DB, a.runId, rows);
+    this.store.markFlushed(rows.map((r) => r.seq));
+    progress.records_flushed += rows.length;
+    return rows.length;
+  }
+
+  /** Moves finished records to D1 in batches, away from the read loop; a failure is retried later. */
+  private async flushLoop(a: ShardAssignment, progress: ShardProgress, stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+      await abortableSleep(FLUSH_EVERY_MS);
+      try {
+        while ((await this.flushOnce(a, progress)) === FLUSH_ROWS && !stopped()) {}
+      } catch (error) {
+        progress.d1_write_failures++;
+        console.warn(`shard ${a.runId}/${a.index}: D1 write failed, will retry: ${String(error)}`);
+      }
+    }
+  }
+
+  /** Every record reaches D1 before the shard reports; after repeated failures the alarm retries. */
+  private async finalFlush(a: ShardAssignment, progress: ShardProgress): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        while ((await this.flushOnce(a, progress)) > 0) {}
+        this.store.set('progress', progress);
+        return;
+      } catch (error) {
+        progress.d1_write_failures++;
+        this.store.set('progress', progress);
+        if (attempt + 1 >= FINAL_FLUSH_ATTEMPTS) throw error;
+        await abortableSleep(500 * 2 ** attempt);
+      }
+    }
+  }
+
+  private async heartbeatLoop(
+    a: ShardAssignment,
+    progress: ShardProgress,
+    colo: string | null,
+    abort: AbortController,
+    stopped: () => boolean,
+  ): Promise<void> {
+    const settings = settingsOf(this.env);
+    const coordinator = coordinatorStub(this.env, a.runId);
+    while (!stopped()) {
+      try {
+        this.store.set('progress', progress);
+        const { stop } = await coordinator.progress(a.index, progress, colo);
+        if (stop) {
+          this.store.set('cancelled', true);
+          abort.abort();
+        }
+      } catch (error) {
+        console.warn(`shard ${a.runId}/${a.index}: heartbeat failed: ${String(error)}`);
+      }
+      await abortableSleep(settings.HEARTBEAT_MS, undefined, stopped);
+    }
+  }
+
+  /** The Cloudflare colo this object runs in, from a trace endpoint; null when not configured. */
+  private async colo(traceUrl: string | undefined): Promise<string | null> {
+    const known = this.store.get<string | null>('colo');
+    if (known !== undefined) return known;
+    let colo: string | null = null;
+    if (traceUrl) {
+      try {
+        const text = await (await fetch(traceUrl, { signal: AbortSignal.timeout(5_000) })).text();
+        colo = /^colo=(\w+)$/m.exec(text)?.[1] ?? null;
+      } catch {
+        colo = null;
+      }
+    }
+    this.store.set('colo', colo);
+    return colo;
+  }
+}
+
+/** This shard's planned requests with their positions, skipping those an earlier slice sent. */
+function* withPositions(
+  planned: Iterable<PlannedRequest>,
+  startPos: number,
+  maxRequests: number,
+  onLimit: () => void,
+): Generator<PlannedRequest & { pos: number }> {
+  let pos = 0;
+  for (const request of planned) {
+    if (pos >= maxRequests) {
+      onLimit();
+      return;
+    }
+    if (pos >= startPos) yield { ...request, pos };
+    pos++;
+  }
+}
+
+function countOutcome(progress: ShardProgress, outcome: Outcome, chunks: number): void {
+  progress.done++;
+  if (outcome !== 'ok') progress.errors++;
+  progress.by_outcome[outcome] = (progress.by_outcome[outcome] ?? 0) + 1;
+  progress.chunks += chunks;
+}
+
+function stopReasonText(stop: StopReason, limits: ShardAssignment['config']['limits']): string {
+  switch (stop) {
+    case 'completed':
+    case 'slice_end':
+      return 'completed';
+    case 'duration_reached':
+      return 'completed: workload.duration_s reached';
+    case 'cancelled':
+      return 'cancelled';
+    case 'limit_max_concurrency':
+      return `limit: more than limits.max_concurrency (${limits.max_concurrency}) requests would have been in flight`;
+    case 'limit_max_requests':
+      return `limit: limits.max_requests (${limits.max_requests}) reached`;
+    case 'limit_max_duration':
+      return `limit: limits.max_duration_s (${limits.max_duration_s} s) reached`;
+  }
+}
+
+/** Sleeps `ms`, returning early on abort (or, polled each 50 ms, when `until` says so). */
+function abortableSleep(ms: number, signal?: AbortSignal, until?: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    let poll: ReturnType<typeof setInterval> | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    if (until) poll = setInterval(() => until() && done(), 50);
+  });
+}

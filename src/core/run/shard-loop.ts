@@ -1,0 +1,115 @@
+import type { PlannedRequest } from '../workload/shard-plan.ts';
+
+/** Why a shard stopped dispatching. */
+export type StopReason =
+  | 'completed'
+  | 'cancelled'
+  | 'slice_end'
+  | 'duration_reached'
+  | 'limit_max_concurrency'
+  | 'limit_max_requests'
+  | 'limit_max_duration';
+
+export interface ShardLoopOptions<T extends PlannedRequest = PlannedRequest> {
+  /** This shard's requests in schedule order, already advanced past those dispatched earlier. */
+  requests: Iterator<T>;
+  /** Epoch ms the schedule's offset 0 maps to (shared by every shard of the run). */
+  startAtMs: number;
+  /** Closed-loop workers on this shard; null for open loop. */
+  concurrency: number | null;
+  /** Stop dispatching at this epoch ms (end of the alarm slice or the run's duration). */
+  dispatchUntilMs: number;
+  /** Why reaching `dispatchUntilMs` stops the loop. */
+  untilReason: StopReason;
+  /** Open loop: stop (and say why) rather than exceed this many requests in flight. */
+  maxInFlight: number;
+  nowMs: () => number;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Aborted on cancel: no more dispatches; sends see it too. */
+  signal: AbortSignal;
+  /**
+   * Prepares a request (its body, before the wait: CPU work after the last I/O would make the send
+   * time read early on deployed Workers) and returns the function that sends it. The send must not
+   * throw: a failed request is a typed outcome.
+   */
+  prepare: (request: T) => (scheduledAtMs: number | undefined) => Promise<void>;
+}
+
+export interface ShardLoopResult {
+  stop: StopReason;
+  dispatched: number;
+}
+
+/**
+ * Runs one shard's share of the schedule. Open loop: each request is sent at its scheduled time
+ * whatever earlier requests are doing (never skipped or delayed by them; any lag of the loop
+ * itself shows as `sent − scheduled`). Closed loop: `concurrency` workers each send their next
+ * request as soon as their previous one ends. Returns after every dispatched request finished.
+ */
+export async function runShardLoop<T extends PlannedRequest>(options: ShardLoopOptions<T>): Promise<ShardLoopResult> {
+  const inFlight = new Set<Promise<void>>();
+  let dispatched = 0;
+  let stop: StopReason = 'completed';
+  const track = (promise: Promise<void>) => {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise));
+  };
+
+  if (options.concurrency === null) {
+    for (;;) {
+      if (options.signal.aborted) {
+        stop = 'cancelled';
+        break;
+      }
+      const next = options.requests.next();
+      if (next.done) break;
+      const planned = next.value;
+      const offsetUs = planned.offsetUs ?? 0;
+      const scheduledAtMs = options.startAtMs + offsetUs / 1000;
+      if (scheduledAtMs >= options.dispatchUntilMs) {
+        stop = options.untilReason;
+        break;
+      }
+      if (inFlight.size >= options.maxInFlight) {
+        stop = 'limit_max_concurrency';
+        break;
+      }
+      const send = options.prepare(planned);
+      const waitMs = scheduledAtMs - options.nowMs();
+      if (waitMs > 0) await options.sleep(waitMs, options.signal);
+      if (options.signal.aborted) {
+        stop = 'cancelled';
+        break;
+      }
+      dispatched++;
+      track(send(scheduledAtMs));
+    }
+  } else {
+    let exhausted = false;
+    const worker = async () => {
+      for (;;) {
+        if (options.signal.aborted) {
+          stop = 'cancelled';
+          return;
+        }
+        if (exhausted) return;
+        if (options.nowMs() >= options.dispatchUntilMs) {
+          stop = options.untilReason;
+          return;
+        }
+        const next = options.requests.next();
+        if (next.done) {
+          exhausted = true;
+          return;
+        }
+        dispatched++;
+        await options.prepare(next.value)(undefined);
+      }
+    };
+    const workers = Array.from({ length: options.concurrency }, () => worker());
+    await Promise.all(workers);
+  }
+  while (inFlight.size > 0) await Promise.all([...inFlight]);
+  return { stop, dispatched };
+}

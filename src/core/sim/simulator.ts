@@ -1,0 +1,322 @@
+import { type CapacityModel, createCapacityModel } from './capacity-model.ts';
+import {
+  type ChunkMeta,
+  completionBody,
+  roleChunk,
+  SSE_DONE,
+  STREAM_ERROR,
+  sseData,
+  tokenChunk,
+  type Usage,
+  usage,
+  usageChunk,
+} from './sim-chunks.ts';
+import { mergeSimKnobs, type SimConfig, type SimKnobs } from './sim-config.ts';
+import {
+  chunkCount,
+  type Fault,
+  type GenerationEnd,
+  type GenerationPlan,
+  runGeneration,
+} from './sim-generation.ts';
+import { requestRandom } from './sim-random.ts';
+import { type Endpoint, openAIError, parseSimRequest, type SimRequest } from './sim-request.ts';
+
+// A simulated OpenAI-compatible server (vLLM-like) as a Web-standard Request → Response handler,
+// so the same code serves from a Worker and from Node. Clock, sleep and randomness are injected.
+
+export const SIM_MODEL_ID = 'fluidbench-sim';
+
+export interface ChunkSentEvent {
+  requestId: string;
+  index: number;
+  tokens: number;
+  sentAtMs: number;
+}
+
+export interface SimulatorOptions {
+  config: SimConfig;
+  nowMs: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Jitter and stall draws; defaults to a generator seeded per request. Faults always use the seed. */
+  random?: () => number;
+  /** The target's own send log: called right after each token-carrying chunk is enqueued. */
+  onChunkSent?: (e: ChunkSentEvent) => void;
+}
+
+export interface SimulatorStats {
+  /** Requests holding a sequence slot. */
+  active: number;
+  /** Requests waiting for a slot. */
+  queued: number;
+  /** Requests that ran to their normal end ([DONE] or the full JSON body). */
+  completed: number;
+  /** Requests refused with 429 because the queue was full. */
+  rejected: number;
+  /** Requests that got an injected fault (HTTP error, in-stream error or disconnect). */
+  faulted: number;
+  /** Requests whose client went away before the end. */
+  aborted: number;
+}
+
+export interface Simulator {
+  handle(request: Request): Promise<Response>;
+  stats(): SimulatorStats;
+}
+
+const encoder = new TextEncoder();
+
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+interface FaultChoice {
+  httpStatus: number | null;
+  fault: Fault;
+  faultAtChunk: number;
+}
+
+/** Deterministic per (seed, request index): a fixed number of draws, whatever the rates. */
+function chooseFault(seed: number, index: number, knobs: SimKnobs, chunks: number): FaultChoice {
+  const r = requestRandom(seed, index);
+  const [uHttp, uStatus, uStream, uDisconnect, uAt] = [r(), r(), r(), r(), r()];
+  const { errors } = knobs;
+  // Mid-way: after at least one chunk when there is more than one, and never after the last.
+  const faultAtChunk = chunks > 1 ? 1 + Math.floor(uAt * (chunks - 1)) : 0;
+  if (uHttp < errors.http_rate) {
+    const status = errors.http_statuses[Math.floor(uStatus * errors.http_statuses.length)] ?? 500;
+    return { httpStatus: status, fault: 'none', faultAtChunk };
+  }
+  if (uStream < errors.in_stream_rate) return { httpStatus: null, fault: 'in_stream', faultAtChunk };
+  if (uDisconnect < errors.disconnect_rate) return { httpStatus: null, fault: 'disconnect', faultAtChunk };
+  return { httpStatus: null, fault: 'none', faultAtChunk };
+}
+
+export function createSimulator(options: SimulatorOptions): Simulator {
+  const { config, nowMs } = options;
+  const capacity: CapacityModel = createCapacityModel(config.capacity);
+  const counts = { completed: 0, rejected: 0, faulted: 0, aborted: 0 };
+  let requestIndex = 0;
+
+  function authorized(request: Request): boolean {
+    if (config.api_key === undefined) return true;
+    return request.headers.get('authorization') === `Bearer ${config.api_key}`;
+  }
+
+  function models(): Response {
+    return json(
+      {
+        object: 'list',
+        data: [{ id: SIM_MODEL_ID, object: 'model', created: 0, owned_by: 'fluidbench' }],
+      },
+      200,
+    );
+  }
+
+  function countEnd(end: GenerationEnd): void {
+    if (end === 'done') counts.completed += 1;
+    else if (end === 'aborted') counts.aborted += 1;
+    else counts.faulted += 1;
+  }
+
+  async function completion(endpoint: Endpoint, request: Request): Promise<Response> {
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return json(
+        openAIError('We could not parse the JSON body of your request.', 'invalid_request_error', null),
+        400,
+      );
+    }
+    const parsed = parseSimRequest(endpoint, body);
+    if (!parsed.ok) return json(parsed.error, 400);
+    const req = parsed.request;
+    const knobs = mergeSimKnobs(config, req.override);
+    const index = requestIndex++;
+    const requestId = request.headers.get('x-request-id') ?? `sim-${index}`;
+    const idHeaders = { 'x-request-id': requestId };
+    const chunks = chunkCount(req.maxTokens, knobs.tokens_per_chunk);
+    const choice = chooseFault(config.seed, index, knobs, chunks);
+
+    if (choice.httpStatus !== null) {
+      counts.faulted += 1;
+      const status = choice.httpStatus;
+      return json(
+        openAIError(
+          `simulated HTTP ${status}`,
+          status === 429 ? 'rate_limit_error' : 'server_error',
+          'simulated',
+        ),
+        status,
+        status === 429 ? { ...idHeaders, 'retry-after': '1' } : idHeaders,
+      );
+    }
+    if (!capacity.canAdmit()) {
+      counts.rejected += 1;
+      return json(
+        openAIError('simulated server overloaded: the request queue is full', 'rate_limit_error', 'queue_full'),
+        429,
+        { ...idHeaders, 'retry-after': '1' },
+      );
+    }
+
+    const meta: ChunkMeta = {
+      endpoint,
+      id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-sim-${index}`,
+      created: Math.floor(nowMs() / 1000),
+      model: req.model,
+    };
+    const plan: GenerationPlan = {
+      promptTokens: req.promptTokens,
+      maxTokens: req.maxTokens,
+      knobs,
+      fault: choice.fault,
+      faultAtChunk: choice.faultAtChunk,
+    };
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort(request.signal.reason);
+    request.signal.addEventListener('abort', onClientGone, { once: true });
+    if (request.signal.aborted) abort.abort(request.signal.reason);
+    const deps = {
+      capacity,
+      nowMs,
+      sleep: options.sleep,
+      random: options.random ?? requestRandom(config.seed ^ 0x5bd1e995, index),
+    };
+    const run = (sink: Parameters<typeof runGeneration>[3]) =>
+      runGeneration(deps, plan, abort.signal, sink).finally(() =>
+        request.signal.removeEventListener('abort', onClientGone),
+      );
+    return req.stream
+      ? streamResponse(req, meta, requestId, abort, run)
+      : jsonResponse(req, meta, requestId, run);
+  }
+
+  function streamResponse(
+    req: SimRequest,
+    meta: ChunkMeta,
+    requestId: string,
+    abort: AbortController,
+    run: (sink: Parameters<typeof runGeneration>[3]) => Promise<GenerationEnd>,
+  ): Response {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+      },
+      cancel(reason) {
+        abort.abort(reason);
+      },
+    });
+    // After a cancel the controller rejects writes: the generation stops at its next step anyway.
+    const send = (text: string): boolean => {
+      if (abort.signal.aborted) return false;
+      try {
+        controller.enqueue(encoder.encode(text));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const usageField = (completionTokens: number): Usage | null | undefined =>
+      req.continuousUsage ? usage(req.promptTokens, completionTokens) : req.includeUsage ? null : undefined;
+
+    if (meta.endpoint === 'chat') send(sseData(roleChunk(meta, usageField(0))));
+    run((index, tokens, cumulative, isLast) => {
+      const chunk = tokenChunk(meta, tokens, isLast ? 'length' : null, usageField(cumulative));
+      if (send(sseData(chunk))) options.onChunkSent?.({ requestId, index, tokens, sentAtMs: nowMs() });
+    })
+      .then((end) => {
+        countEnd(end);
+        if (end === 'done') {
+          if (req.includeUsage) send(sseData(usageChunk(meta, usage(req.promptTokens, req.maxTokens))));
+          send(SSE_DONE);
+        } else if (end === 'in_stream') {
+          send(sseData(STREAM_ERROR));
+        } else if (end === 'disconnect') {
+          controller.error(new Error('simulated disconnect'));
+          return;
+        }
+        try {
+          controller.close();
+        } catch {
+          // Already closed by the client's cancel.
+        }
+      })
+      .catch((e: unknown) => {
+        // A bug, not a simulated fault: fail the stream rather than leave the client hanging.
+        try {
+          controller.error(e);
+        } catch {}
+      });
+
+    return new Response(body, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-request-id': requestId,
+      },
+    });
+  }
+
+  async function jsonResponse(
+    req: SimRequest,
+    meta: ChunkMeta,
+    requestId: string,
+    run: (sink: Parameters<typeof runGeneration>[3]) => Promise<GenerationEnd>,
+  ): Promise<Response> {
+    const end = await run(() => {});
+    countEnd(end);
+    const headers = { 'x-request-id': requestId };
+    if (end === 'done') {
+      options.onChunkSent?.({ requestId, index: 0, tokens: req.maxTokens, sentAtMs: nowMs() });
+      return json(completionBody(meta, req.maxTokens, usage(req.promptTokens, req.maxTokens)), 200, headers);
+    }
+    if (end === 'in_stream') return json(STREAM_ERROR, 500, headers);
+    if (end === 'disconnect') {
+      // Headers, then the connection drops before the body.
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.error(new Error('simulated disconnect'));
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json', ...headers } });
+    }
+    // The client is gone; nobody reads this.
+    return new Response(null, { status: 499, headers });
+  }
+
+  return {
+    async handle(request) {
+      const path = new URL(request.url).pathname.replace(/\/+$/, '');
+      const route = path.endsWith('/v1/chat/completions')
+        ? { method: 'POST', run: () => completion('chat', request) }
+        : path.endsWith('/v1/completions')
+          ? { method: 'POST', run: () => completion('text', request) }
+          : path.endsWith('/v1/models')
+            ? { method: 'GET', run: async () => models() }
+            : null;
+      if (!route || route.method !== request.method) {
+        return json(
+          openAIError(`Unknown request URL: ${request.method} ${path}`, 'invalid_request_error', 'unknown_url'),
+          404,
+        );
+      }
+      if (!authorized(request)) {
+        return json(
+          openAIError('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'),
+          401,
+        );
+      }
+      return route.run();
+    },
+    stats() {
+      return { active: capacity.active, queued: capacity.queued, ...counts };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { openAiChatAdapter } from './openai-chat-adapter.ts';
+import { parseTarget } from './target-config.ts';
+
+const decoder = openAiChatAdapter.createEventDecoder();
+const chunk = (delta: unknown, finish_reason: string | null = null) =>
+  JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason }] });
+
+describe('openAiChatAdapter', () => {
+  it('sends the prompt as one user message to /chat/completions', () => {
+    const target = parseTarget({ api: 'openai-chat', base_url: 'https://api.example.com/v1', model: 'm' });
+    const { url, init } = openAiChatAdapter.buildRequest({ target, requestId: 'r', prompt: 'Hello', maxTokens: 5 });
+    expect(url).toBe('https://api.example.com/v1/chat/completions');
+    expect(JSON.parse(init.body).messages).toEqual([{ role: 'user', content: 'Hello' }]);
+  });
+
+  it.each([
+    ['content', { content: 'Hi' }, 'Hi'],
+    ['whitespace content', { content: ' ' }, ' '],
+    ['newline content', { content: '\n' }, '\n'],
+    ['vLLM reasoning', { reasoning: 'hmm', content: null }, 'hmm'],
+    ['DeepSeek/SGLang reasoning_content', { reasoning_content: 'hmm' }, 'hmm'],
+    ['Together both names', { reasoning: 'a', reasoning_content: 'a' }, 'a'],
+    ['refusal', { refusal: 'I cannot' }, 'I cannot'],
+    ['tool call name', { tool_calls: [{ index: 0, id: 't', function: { name: 'get', arguments: '' } }] }, 'get'],
+    ['tool call arguments', { tool_calls: [{ index: 0, function: { arguments: '{"a":' } }] }, '{"a":'],
+    [
+      'Mistral thinking parts',
+      { content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'th' }] }, { type: 'text', text: 'x' }] },
+      'thx',
+    ],
+  ])('counts %s as a token event', (_name, delta, text) => {
+    expect(decoder.decode(chunk(delta), undefined)).toMatchObject({ tokenEvents: 1, text });
+  });
+
+  it.each([
+    ['role-only chunk', { role: 'assistant', content: '' }],
+    ['null content', { role: 'assistant', content: null }],
+    ['empty delta', {}],
+    ['empty reasoning', { reasoning: '', reasoning_content: '' }],
+    ['tool call without text', { tool_calls: [{ index: 0, id: 't', type: 'function' }] }],
+    ['empty content parts', { content: [] }],
+  ])('does not count a %s', (_name, delta) => {
+    expect(decoder.decode(chunk(delta), undefined).tokenEvents).toBe(0);
+  });
+
+  it('does not count a chunk without delta or choices (Azure prompt_filter_results)', () => {
+    expect(decoder.decode(JSON.stringify({ choices: [], prompt_filter_results: [{}] }), undefined).tokenEvents).toBe(0);
+    expect(decoder.decode(JSON.stringify({ choices: [{ index: 0 }] }), undefined).tokenEvents).toBe(0);
+  });
+
+  it('reports the finish reason', () => {
+    expect(decoder.decode(chunk({}, 'length'), undefined)).toMatchObject({ tokenEvents: 0, finishReason: 'length' });
+    expect(decoder.decode(chunk({ content: 'x' }, 'stop'), undefined)).toMatchObject({
+      tokenEvents: 1,
+      finishReason: 'stop',
+    });
+  });
+
+  it('reads continuous usage next to a token', () => {
+    const data = JSON.stringify({
+      choices: [{ index: 0, delta: { content: 'x' } }],
+      usage: { prompt_tokens: 3, completion_tokens: 7 },
+    });
+    expect(decoder.decode(data, undefined)).toMatchObject({
+      tokenEvents: 1,
+      usage: { promptTokens: 3, completionTokens: 7 },
+    });
+  });
+});

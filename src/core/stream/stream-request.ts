@@ -1,0 +1,394 @@
+import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
+import type { Outcome, RequestRecord } from '../metrics/request-record.ts';
+import { chunkTokenCounts, type ReadObservation } from './chunk-token-counts.ts';
+import type { HeaderWaitGauge } from './header-wait-gauge.ts';
+import type { BuiltRequest, DecodedEvent, TargetAdapter } from './target-adapter.ts';
+import type { Target } from './target-config.ts';
+
+// One streamed request, timed as streaming-notes §1–§2 prescribe. Every failure is a typed outcome
+// in the returned record: this function never throws.
+
+export interface StreamRequestInput {
+  fetch: typeof fetch;
+  /** Epoch ms; read once per network read. */
+  nowMs: () => number;
+  adapter: TargetAdapter;
+  target: Target;
+  /** The key itself, resolved from `target.api_key_secret`; never stored or reported. */
+  apiKey?: string;
+  id: string;
+  prompt: string;
+  /** The generator's exact count, used when the server reports no usage. */
+  promptTokens: number;
+  maxTokens: number;
+  scheduledAtMs?: number;
+  /** From the send to the end of the body (headers included). */
+  timeoutMs: number;
+  /** Cancels the run: the request ends as `cancelled`. */
+  signal?: AbortSignal;
+  gauge?: HeaderWaitGauge;
+  /** Largest SSE event or buffered line, in characters (default 1 MiB); beyond it: `stream_error`. */
+  maxBufferSize?: number;
+  /** Keep the generated text (all channels) in `result.text`, e.g. for a tokenizer after the run. */
+  collectText?: boolean;
+}
+
+export interface StreamResult {
+  /** The interchange record, without `region` (the caller knows where it ran). */
+  record: RequestRecord;
+  finishReason?: string;
+  /** From `Retry-After` / `retry-after-ms` on an error response. */
+  retryAfterS?: number;
+  /** Dispatched while the gauge's limit of requests were already waiting for headers. */
+  headerWaitSaturated: boolean;
+  /** `read()` calls that returned bytes. */
+  reads: number;
+  /** SSE events dispatched (end marker included). */
+  events: number;
+  text?: string;
+}
+
+const DEFAULT_MAX_BUFFER_SIZE = 1 << 20;
+const ERROR_BODY_LIMIT = 2048;
+const MAX_ERROR_LENGTH = 300;
+/** Finish reasons that make an empty completion a legitimate `ok` (streaming-notes §5). */
+const NORMAL_FINISH = new Set(['stop', 'length', 'eos', 'tool_calls', 'function_call', 'end_turn', 'max_tokens']);
+
+type Failure = { outcome: Outcome; error: string };
+
+export async function streamRequest(input: StreamRequestInput): Promise<StreamResult> {
+  try {
+    return await streamRequestUnguarded(input);
+  } catch (err) {
+    // Not expected (every known failure is handled below); still data, never an exception.
+    let at = 0;
+    try {
+      at = input.nowMs();
+    } catch {}
+    return result(input, at, { outcome: 'stream_error', error: `internal error: ${msg(err)}` });
+  }
+}
+
+async function streamRequestUnguarded(input: StreamRequestInput): Promise<StreamResult> {
+  const doFetch = input.fetch; // called without a receiver: Workers' fetch rejects a foreign `this`
+  const { nowMs, signal, gauge, apiKey, timeoutMs } = input;
+  const maxBufferSize = input.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
+
+  // Built before the send mark: CPU work after it would read as network time (platform-notes §3).
+  let built: BuiltRequest;
+  try {
+    built = input.adapter.buildRequest({
+      target: input.target,
+      apiKey,
+      requestId: input.id,
+      prompt: input.prompt,
+      maxTokens: input.maxTokens,
+    });
+  } catch (err) {
+    return result(input, nowMs(), { outcome: 'network_error', error: `could not build request: ${msg(err)}` });
+  }
+  if (signal?.aborted) {
+    return result(input, nowMs(), { outcome: 'cancelled', error: 'cancelled before sending' });
+  }
+
+  const controller = new AbortController();
+  let abortCause: 'timeout' | 'cancelled' | undefined;
+  const onCancel = (): void => {
+    abortCause ??= 'cancelled';
+    controller.abort();
+  };
+  signal?.addEventListener('abort', onCancel, { once: true });
+  const headerWaitSaturated = gauge ? gauge.begin() : false;
+  let gaugeOpen = gauge !== undefined;
+  const closeGauge = (): void => {
+    if (gaugeOpen) gauge?.end();
+    gaugeOpen = false;
+  };
+  const timer = setTimeout(() => {
+    abortCause ??= 'timeout';
+    controller.abort();
+  }, timeoutMs);
+
+  const sentAt = nowMs();
+  let headersMs: number | undefined;
+  let status: number | undefined;
+  let retryAfterS: number | undefined;
+  try {
+    let response: Response;
+    try {
+      response = await doFetch(built.url, { ...built.init, signal: controller.signal });
+      headersMs = Math.max(0, nowMs() - sentAt);
+    } catch (err) {
+      return result(input, sentAt, {
+        headerWaitSaturated,
+        outcome: abortCause ?? 'network_error',
+        error: abortCause
+          ? `${abortCause === 'timeout' ? `timeout after ${timeoutMs} ms` : 'cancelled'} waiting for response headers`
+          : `request failed: ${msg(err)}`,
+      });
+    } finally {
+      closeGauge();
+    }
+    status = response.status;
+    const base = { headersMs, status, headerWaitSaturated };
+    const contentType = (): string => response.headers.get('content-type') ?? 'none';
+
+    if (!response.ok) {
+      retryAfterS = parseRetryAfter(response.headers, nowMs());
+      const summary = summarizeErrorBody(await readBounded(response.body, ERROR_BODY_LIMIT));
+      const wait = retryAfterS === undefined ? '' : ` (retry after ${retryAfterS} s)`;
+      return result(input, sentAt, {
+        ...base,
+        retryAfterS,
+        outcome: status === 429 ? 'rate_limited' : 'http_error',
+        error: `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}${wait}${summary ? `: ${summary}` : ''}`,
+      });
+    }
+    const body = response.body;
+    if (body === null) return result(input, sentAt, { ...base, outcome: 'truncated', error: 'empty response body' });
+
+    // --- the hot loop: one timestamp per read, minimal work per event (streaming-notes §2) ---
+    const decoder = input.adapter.createEventDecoder();
+    const reads: ReadObservation[] = [];
+    const textParts: string[] | undefined = input.collectText ? [] : undefined;
+    let readAt = headersMs ?? 0; // offsets never decrease, even if the clock steps back
+    let readTokenEvents = 0;
+    let readUsage: number | undefined;
+    let usagePrompt: number | undefined;
+    let finishReason: string | undefined;
+    let ended = false;
+    let streamError: DecodedEvent['error'];
+    let readCount = 0;
+    let events = 0;
+
+    const parser = createParser({
+      maxBufferSize,
+      onEvent(ev: EventSourceMessage): void {
+        if (ended || streamError) return; // nothing after the end marker or an error counts
+        events++;
+        // The parser bounds data buffered across reads; an event that arrives whole is checked here.
+        if (ev.data.length > maxBufferSize) {
+          streamError = { kind: 'stream_error', message: `event larger than ${maxBufferSize} characters` };
+          return;
+        }
+        const d = decoder.decode(ev.data, ev.event);
+        if (d.end) ended = true;
+        else if (d.error) streamError = d.error;
+        else {
+          if (d.tokenEvents > 0) {
+            readTokenEvents += d.tokenEvents;
+            if (textParts && d.text !== undefined) textParts.push(d.text);
+          }
+          const usage = d.usage;
+          if (usage) {
+            if (usage.completionTokens !== undefined) readUsage = usage.completionTokens;
+            if (usage.promptTokens !== undefined) usagePrompt = usage.promptTokens;
+          }
+          if (d.finishReason !== undefined) finishReason = d.finishReason;
+        }
+      },
+      onError(err: ParseError): void {
+        // Unknown fields and bad `retry:` values are ignorable; a buffer overflow stops the parser.
+        if (err.type === 'max-buffer-size-exceeded')
+          streamError ??= { kind: 'stream_error', message: `event larger than ${maxBufferSize} characters` };
+      },
+      onComment(): void {}, // keep-alives (`: keep-alive`, `: OPENROUTER PROCESSING`) are not events
+    });
+    const endRead = (): void => {
+      if (readTokenEvents > 0 || readUsage !== undefined) {
+        reads.push(
+          readUsage === undefined
+            ? { offsetMs: readAt, tokenEvents: readTokenEvents }
+            : { offsetMs: readAt, tokenEvents: readTokenEvents, completionTokens: readUsage },
+        );
+        readTokenEvents = 0;
+        readUsage = undefined;
+      }
+    };
+
+    const reader = body.getReader();
+    const utf8 = new TextDecoder();
+    let readFailure: unknown;
+    let eof = false;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        const at = nowMs() - sentAt; // the read's single timestamp, before any decoding
+        if (at > readAt) readAt = at;
+        if (done) {
+          // Flush: a last event without its blank line is otherwise never dispatched.
+          parser.feed(utf8.decode());
+          if (!streamError) parser.feed('\n\n');
+          endRead();
+          eof = true;
+          break;
+        }
+        readCount++;
+        parser.feed(utf8.decode(value, { stream: true }));
+        endRead();
+        if (ended || streamError) {
+          // Stop at the marker: HTTP/2 and keep-alive streams may stay open long after it.
+          reader.cancel().catch(() => {});
+          break;
+        }
+      }
+    } catch (err) {
+      readFailure = err;
+      endRead();
+    }
+
+    let failure: Failure | undefined;
+    const counts = chunkTokenCounts(reads);
+    if (streamError) failure = { outcome: streamError.kind, error: streamError.message };
+    else if (ended) {
+      const empty = counts.outputTokens === 0 && counts.chunks.length === 0;
+      if (empty && !(finishReason !== undefined && NORMAL_FINISH.has(finishReason)))
+        failure = {
+          outcome: 'stream_error',
+          error: `empty completion (finish_reason: ${finishReason ?? 'none'})`,
+        };
+    } else if (abortCause) {
+      failure = {
+        outcome: abortCause,
+        error: abortCause === 'timeout' ? `timeout after ${timeoutMs} ms while streaming` : 'cancelled while streaming',
+      };
+    } else if (readFailure !== undefined) {
+      failure = { outcome: 'truncated', error: `stream broke before [DONE]: ${msg(readFailure)}` };
+    } else if (eof) {
+      // Zero events usually means the server ignored `stream: true` and answered with plain JSON.
+      const detail = events === 0 ? ` and without any SSE event (content-type: ${contentType()})` : '';
+      failure = { outcome: 'truncated', error: `stream ended without [DONE]${detail}` };
+    }
+    return result(input, sentAt, {
+      ...base,
+      ...(failure ?? { outcome: 'ok' }),
+      counts,
+      usagePrompt,
+      finishReason,
+      reads: readCount,
+      events,
+      text: textParts?.join(''),
+    });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onCancel);
+    closeGauge();
+  }
+}
+
+interface ResultParts {
+  outcome: Outcome;
+  error?: string;
+  headersMs?: number | undefined;
+  status?: number | undefined;
+  headerWaitSaturated?: boolean;
+  retryAfterS?: number | undefined;
+  counts?: ReturnType<typeof chunkTokenCounts>;
+  usagePrompt?: number | undefined;
+  finishReason?: string | undefined;
+  reads?: number;
+  events?: number;
+  text?: string | undefined;
+}
+
+function result(input: StreamRequestInput, sentAt: number, p: ResultParts): StreamResult {
+  const counts = p.counts;
+  const record: RequestRecord = {
+    id: input.id,
+    ...(input.scheduledAtMs !== undefined ? { scheduled_at_ms: input.scheduledAtMs } : {}),
+    sent_at_ms: sentAt,
+    ...(p.headersMs !== undefined ? { headers_ms: p.headersMs } : {}),
+    prompt_tokens: p.usagePrompt ?? input.promptTokens,
+    output_tokens: counts?.outputTokens ?? 0,
+    chunks: counts?.chunks ?? [],
+    token_count_source: counts?.source ?? 'events',
+    outcome: p.outcome,
+    ...(p.status !== undefined ? { status: p.status } : {}),
+    ...(p.error !== undefined ? { error: redact(p.error, input.apiKey) } : {}),
+  };
+  const out: StreamResult = {
+    record,
+    headerWaitSaturated: p.headerWaitSaturated ?? false,
+    reads: p.reads ?? 0,
+    events: p.events ?? 0,
+  };
+  if (p.finishReason !== undefined) out.finishReason = p.finishReason;
+  if (p.retryAfterS !== undefined) out.retryAfterS = p.retryAfterS;
+  if (p.text !== undefined) out.text = p.text;
+  return out;
+}
+
+/** Removes the key and anything that looks like a credential, then bounds the length. */
+export function redact(text: string, apiKey: string | undefined): string {
+  let out = apiKey ? text.split(apiKey).join('[redacted]') : text;
+  out = out.replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]').replace(/\bsk-[\w*.-]{4,}/g, 'sk-[redacted]');
+  return out.length > MAX_ERROR_LENGTH ? `${out.slice(0, MAX_ERROR_LENGTH)}…` : out;
+}
+
+function msg(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause;
+  // undici hides the reason (ECONNREFUSED, …) in `cause`.
+  if (cause instanceof Error && cause.message && cause.message !== err.message)
+    return `${err.message} (${cause.message})`;
+  return err.message || err.name;
+}
+
+/** Seconds from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date; undefined if absent. */
+export function parseRetryAfter(headers: Headers, nowMs: number): number | undefined {
+  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/** At most `limit` bytes of a body, decoded; '' on any failure. */
+async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  if (!body) return '';
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // a partial body still makes a message
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(size, limit));
+  let at = 0;
+  for (const part of parts) {
+    if (at >= bytes.length) break;
+    const take = part.subarray(0, bytes.length - at);
+    bytes.set(take, at);
+    at += take.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** A one-line summary of an error body: the JSON error's code and message, else the text. */
+export function summarizeErrorBody(text: string): string {
+  let summary = text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const obj = parsed as Record<string, unknown>;
+      const e = typeof obj.error === 'object' && obj.error !== null ? (obj.error as Record<string, unknown>) : obj;
+      const message = [e.message, obj.error, obj.detail].find((m) => typeof m === 'string');
+      const code = [e.code, e.type].find((c) => typeof c === 'string' || typeof c === 'number');
+      if (message !== undefined) summary = code !== undefined ? `${String(code)}: ${message}` : String(message);
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  summary = summary.replace(/\s+/g, ' ').trim();
+  return summary.length > 200 ? `${summary.slice(0, 200)}…` : summary;
+}

@@ -1,0 +1,226 @@
+import type { Target } from './target-config.ts';
+
+// The seam between the streaming loop and a provider's wire format. The loop owns timing, the SSE
+// parser and outcomes; an adapter only builds the request and classifies one SSE event at a time.
+
+export interface BuildRequestInput {
+  target: Target;
+  /** The key itself (resolved from target.api_key_secret by the caller); never stored. */
+  apiKey?: string;
+  requestId: string;
+  prompt: string;
+  maxTokens: number;
+}
+
+export interface BuiltRequest {
+  url: string;
+  init: { method: 'POST'; headers: Record<string, string>; body: string };
+}
+
+export interface DecodedUsage {
+  promptTokens?: number;
+  /** Cumulative, as reported: never a delta. */
+  completionTokens?: number;
+}
+
+export interface DecodedEvent {
+  /**
+   * 1 when the event carried a non-empty generated payload on any channel (answer text, reasoning,
+   * refusal, tool-call name or arguments), else 0. `''` and `null` are not tokens; whitespace is.
+   */
+  tokenEvents: number;
+  usage?: DecodedUsage;
+  /** The protocol's end marker (`[DONE]`). */
+  end?: true;
+  error?: { kind: 'rate_limited' | 'stream_error'; message: string };
+  finishReason?: string;
+  /** The generated payload of this event (all channels), when tokenEvents is 1. */
+  text?: string;
+}
+
+export interface EventDecoder {
+  /** Classifies one SSE event; runs in the hot read loop, so it must stay cheap. */
+  decode(data: string, event: string | undefined): DecodedEvent;
+}
+
+export interface TargetAdapter {
+  readonly api: Target['api'];
+  buildRequest(input: BuildRequestInput): BuiltRequest;
+  /** A fresh decoder per request (decoders may keep per-stream state). */
+  createEventDecoder(): EventDecoder;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the OpenAI-compatible adapters.
+
+/** Shared results: returning constants avoids an allocation for most events. */
+export const NO_TOKEN: DecodedEvent = Object.freeze({ tokenEvents: 0 });
+export const END_MARKER: DecodedEvent = Object.freeze({ tokenEvents: 0, end: true as const });
+
+/** `base_url` + endpoint path, keeping a query string (e.g. Azure's ?api-version=…). */
+export function endpointUrl(baseUrl: string, path: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  return url.toString();
+}
+
+/**
+ * Request body and headers for an OpenAI-compatible streaming endpoint. `payload` holds the
+ * protocol's input field (`messages` or `prompt`).
+ */
+export function buildOpenAiRequest(
+  input: BuildRequestInput,
+  path: string,
+  payload: Record<string, unknown>,
+): BuiltRequest {
+  const { target, maxTokens } = input;
+  const extra = target.extra_body;
+  const extraStreamOptions = extra.stream_options;
+  const streamOptions: Record<string, unknown> = {
+    ...(isPlainObject(extraStreamOptions) ? extraStreamOptions : {}),
+    include_usage: true,
+  };
+  if (target.continuous_usage) streamOptions.continuous_usage_stats = true;
+  const body: Record<string, unknown> = {
+    ...extra,
+    model: target.model,
+    ...payload,
+    stream: true,
+    stream_options: streamOptions,
+    [target.max_tokens_field]: maxTokens,
+  };
+  if (target.ignore_eos) {
+    body.ignore_eos = true;
+    body.min_tokens = maxTokens;
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+  };
+  // Lower-cased so an override replaces a default instead of being joined with it.
+  for (const [name, value] of Object.entries(target.extra_headers)) headers[name.toLowerCase()] = value;
+  headers['x-request-id'] = input.requestId;
+  if (input.apiKey) headers.authorization = `Bearer ${input.apiKey}`;
+  return {
+    url: endpointUrl(target.base_url, path),
+    init: { method: 'POST', headers, body: JSON.stringify(body) },
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Rate-limit equivalents across providers (streaming-notes §6). */
+const RATE_LIMIT_CODES = new Set([
+  '429',
+  'rate_limit_exceeded',
+  'rate_limit_error',
+  'rate_limited',
+  'too_many_requests',
+  'resource_exhausted',
+  'throttlingexception',
+]);
+
+function isRateLimitCode(value: unknown): boolean {
+  return (
+    (typeof value === 'number' && value === 429) ||
+    (typeof value === 'string' && RATE_LIMIT_CODES.has(value.toLowerCase()))
+  );
+}
+
+const MAX_ERROR_MESSAGE = 300;
+
+/**
+ * The in-stream error carried by a parsed chunk, or undefined. Shapes (streaming-notes §6):
+ * `{error: {message, type, code}}` (OpenAI and most servers, Gemini, OpenRouter), `{error: "…",
+ * error_type}` (TGI), `{object: "error", message, type, code}` (older vLLM), Groq `x_groq.error`,
+ * and anything sent as `event: error`.
+ */
+export function inStreamError(
+  obj: Record<string, unknown>,
+  event: string | undefined,
+): DecodedEvent['error'] | undefined {
+  let detail: unknown;
+  if (obj.error !== undefined && obj.error !== null) detail = obj.error;
+  else if (obj.object === 'error' || event === 'error') detail = obj;
+  else {
+    const groq = obj.x_groq;
+    if (isPlainObject(groq) && groq.error !== undefined && groq.error !== null) detail = groq.error;
+    else return undefined;
+  }
+  let message: string;
+  let rateLimited = false;
+  if (isPlainObject(detail)) {
+    const codes = [detail.code, detail.type, detail.status, obj.error_type].filter(
+      (c) => c !== undefined && c !== null && c !== '',
+    );
+    rateLimited = codes.some(isRateLimitCode);
+    const text = typeof detail.message === 'string' ? detail.message : '';
+    message = codes.length > 0 ? `${codes.map(String).join('/')}: ${text}` : text || 'error event';
+  } else {
+    rateLimited = isRateLimitCode(obj.error_type) || isRateLimitCode(obj.code);
+    message = obj.error_type ? `${String(obj.error_type)}: ${String(detail)}` : String(detail);
+  }
+  if (message.length > MAX_ERROR_MESSAGE) message = `${message.slice(0, MAX_ERROR_MESSAGE)}…`;
+  return { kind: rateLimited ? 'rate_limited' : 'stream_error', message: `in-stream error ${message}` };
+}
+
+/** Usage as reported (`usage`, or Groq's `x_groq.usage`), or undefined. */
+export function reportedUsage(obj: Record<string, unknown>): DecodedUsage | undefined {
+  let u = obj.usage;
+  if (u === undefined || u === null) {
+    const groq = obj.x_groq;
+    if (groq === undefined || groq === null || typeof groq !== 'object') return undefined;
+    u = (groq as Record<string, unknown>).usage;
+    if (u === undefined || u === null) return undefined;
+  }
+  if (typeof u !== 'object') return undefined;
+  const { prompt_tokens: p, completion_tokens: c } = u as Record<string, unknown>;
+  const usage: DecodedUsage = {};
+  if (typeof p === 'number' && Number.isInteger(p) && p >= 0) usage.promptTokens = p;
+  if (typeof c === 'number' && Number.isInteger(c) && c >= 0) usage.completionTokens = c;
+  return usage.promptTokens === undefined && usage.completionTokens === undefined ? undefined : usage;
+}
+
+/**
+ * Decodes one OpenAI-compatible event: end marker, parse failure, in-stream error, usage, finish
+ * reason; `payloadOf` extracts the generated text of `choices[0]` ('' when none).
+ */
+export function decodeOpenAiEvent(
+  data: string,
+  event: string | undefined,
+  payloadOf: (choice: Record<string, unknown>) => string,
+): DecodedEvent {
+  if (data === '[DONE]') return END_MARKER; // before JSON.parse: it is not JSON
+  let obj: unknown;
+  try {
+    obj = JSON.parse(data);
+  } catch {
+    const head = data.length > 80 ? `${data.slice(0, 80)}…` : data;
+    return { tokenEvents: 0, error: { kind: 'stream_error', message: `unparseable event data: ${head}` } };
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    return { tokenEvents: 0, error: { kind: 'stream_error', message: 'event data is not a JSON object' } };
+  }
+  const chunk = obj as Record<string, unknown>;
+  const error = inStreamError(chunk, event);
+  if (error) return { tokenEvents: 0, error };
+  const usage = reportedUsage(chunk);
+  // Usage chunks may have `choices: []`, `choices: null` or none at all.
+  const choices = chunk.choices;
+  const choice = Array.isArray(choices) ? (choices[0] as unknown) : undefined;
+  let text = '';
+  let finishReason: string | undefined;
+  if (typeof choice === 'object' && choice !== null) {
+    const c = choice as Record<string, unknown>;
+    text = payloadOf(c);
+    if (typeof c.finish_reason === 'string') finishReason = c.finish_reason;
+  }
+  if (text === '' && usage === undefined && finishReason === undefined) return NO_TOKEN;
+  const decoded: DecodedEvent = { tokenEvents: text === '' ? 0 : 1 };
+  if (text !== '') decoded.text = text;
+  if (usage) decoded.usage = usage;
+  if (finishReason !== undefined) decoded.finishReason = finishReason;
+  return decoded;
+}

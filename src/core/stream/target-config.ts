@@ -1,0 +1,148 @@
+import { z } from 'zod';
+
+// The target a run measures: which protocol to speak, where, and which request options to add.
+// Keys are snake_case like the rest of the run configuration.
+
+/** Body keys the client owns: the adapter writes them, so a config must not override them. */
+export const RESERVED_BODY_KEYS = [
+  'model',
+  'stream',
+  'messages',
+  'prompt',
+  'max_tokens',
+  'max_completion_tokens',
+] as const;
+
+/** Headers the client owns (compared case-insensitively). */
+export const RESERVED_HEADERS = ['authorization', 'content-length', 'host', 'x-request-id'] as const;
+
+export const TARGET_APIS = ['openai-chat', 'openai-completions'] as const;
+export type TargetApi = (typeof TARGET_APIS)[number];
+
+// RFC 9110 token characters: `fetch` throws on anything else, which would fail every request.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+
+const baseUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'base_url must be an http:// or https:// URL' })
+  .check((ctx) => {
+    if (!URL.canParse(ctx.value)) return; // already reported by the format check
+    const url = new URL(ctx.value);
+    if (url.username || url.password)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: 'base_url must not contain credentials: name a secret in api_key_secret instead',
+      });
+    if (url.hash)
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: 'base_url must not contain a #fragment' });
+  })
+  .describe(
+    'API root such as https://api.openai.com/v1; the adapter appends /chat/completions or /completions ' +
+      'to the path (a query string such as ?api-version=… is kept)',
+  );
+
+const extraBodySchema = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .check((ctx) => {
+    for (const key of RESERVED_BODY_KEYS) {
+      if (Object.hasOwn(ctx.value, key))
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          path: [key],
+          message: `extra_body must not set "${key}": the client writes it (use model, max_tokens_field or the run's length settings)`,
+        });
+    }
+  })
+  .describe(
+    'JSON fields merged into every request body (e.g. temperature, top_p, seed). ' +
+      `Must not contain ${RESERVED_BODY_KEYS.join(', ')}. A stream_options object is merged with the client's.`,
+  );
+
+const extraHeadersSchema = z
+  .record(z.string(), z.string())
+  .default({})
+  .check((ctx) => {
+    for (const [name, value] of Object.entries(ctx.value)) {
+      const lower = name.toLowerCase();
+      if ((RESERVED_HEADERS as readonly string[]).includes(lower))
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          path: [name],
+          message:
+            lower === 'authorization'
+              ? 'extra_headers must not set authorization: name the secret holding the key in api_key_secret'
+              : `extra_headers must not set "${name}": the client sets it`,
+        });
+      else if (!HEADER_NAME.test(name))
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          path: [name],
+          message: `"${name}" is not a valid HTTP header name`,
+        });
+      if (HEADER_VALUE_FORBIDDEN.test(value))
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          path: [name],
+          message: `header "${name}" must not contain CR, LF or NUL`,
+        });
+    }
+  })
+  .describe(
+    `Extra HTTP headers for every request; must not set ${RESERVED_HEADERS.join(', ')} (case-insensitive). ` +
+      'They override the defaults for content-type and accept.',
+  );
+
+export const targetSchema = z
+  .strictObject({
+    api: z.enum(TARGET_APIS).describe('wire protocol: OpenAI Chat Completions or legacy Completions'),
+    base_url: baseUrlSchema,
+    model: z.string().min(1).describe('model name sent in the request body'),
+    api_key_secret: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'api_key_secret must look like an env var name, e.g. OPENAI_API_KEY')
+      .optional()
+      .describe(
+        'NAME of the Worker secret / environment variable that holds the API key (e.g. OPENAI_API_KEY), ' +
+          'never the key itself. The key is sent as "authorization: Bearer …" and is never stored or logged. ' +
+          'Omit for targets without authentication.',
+      ),
+    extra_body: extraBodySchema,
+    extra_headers: extraHeadersSchema,
+    continuous_usage: z
+      .boolean()
+      .default(false)
+      .describe(
+        'send stream_options.continuous_usage_stats: true for cumulative usage on every chunk, the most ' +
+          'exact per-chunk token counts. vLLM, SGLang and the fluidbench simulator support it; OpenAI may reject it',
+      ),
+    ignore_eos: z
+      .boolean()
+      .default(false)
+      .describe(
+        'send ignore_eos: true and min_tokens = max_tokens so every request generates exactly max_tokens ' +
+          '(vLLM, SGLang, llama.cpp); closed APIs ignore or reject it',
+      ),
+    max_tokens_field: z
+      .enum(['max_tokens', 'max_completion_tokens'])
+      .default('max_tokens')
+      .describe('body field carrying the output length limit (OpenAI reasoning models need max_completion_tokens)'),
+  })
+  .describe('The inference endpoint a run measures.');
+
+export type Target = z.infer<typeof targetSchema>;
+export type TargetInput = z.input<typeof targetSchema>;
+
+/** Validates a target, filling defaults. Throws one Error listing every issue. */
+export function parseTarget(input: unknown): Target {
+  const parsed = targetSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new Error(`invalid target:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

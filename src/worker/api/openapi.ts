@@ -1,0 +1,36 @@
+import { z } from '@hono/zod-openapi';
+import { ERROR_CODES } from './api-error.ts';
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES as [string, ...string[]]),
+    message: z.string(),
+    request_id: z.string(),
+    issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+  }),
+});
+
+const errorResponse = (description: string) => ({
+  content: { 'application/json': { schema: errorBodySchema } },
+  description,
+});
+
+/** The error responses every `/v1` route may give (codes: see api-error.ts). */
+export const errorResponses = {
+  400: errorResponse('invalid_request, invalid_config or unknown_secret: every issue with its path'),
+  401: errorResponse('unauthorized: missing or wrong bearer token'),
+  404: errorResponse('not_found'),
+  409: errorResponse('conflict: the run is not in a state that allows this'),
+  500: errorResponse('internal or misconfigured'),
+  503: errorResponse('unavailable: a Durable Object could not be reached'),
+} as const;
+
+export const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'fluidbench control API',
+    version: '0.1.0',
+    description:
+      'Create LLM-inference benchmark runs, follow their progress and read their results. Every /v1 route needs `Authorization: Bearer <CONTROL_TOKEN>`.',
+  },
+} as const;

@@ -1,0 +1,263 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
+import { limitIssues, planRun } from '../../core/run/run-plan.ts';
+import { runConfigSchema } from '../../core/run/run-config.ts';
+import { runStatusSchema, type RunStatus } from '../../core/run/run-status.ts';
+import { secretValue } from '../env.ts';
+import { coordinatorStub } from '../durable/coordinator.ts';
+import { readRequests } from '../storage/records-store.ts';
+import { createRun, getRun, InvalidCursorError, listRuns, updateRun } from '../storage/runs-store.ts';
+import type { RunRow } from '../storage/schema.ts';
+import { ApiError, describeIssues, type ErrorIssue } from './api-error.ts';
+import { errorResponses } from './openapi.ts';
+
+type App = OpenAPIHono<{ Bindings: Env }>;
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+const runSummarySchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  state: z.enum(RUN_STATES),
+  reason: z.string().nullable(),
+  created_at_ms: z.number(),
+  started_at_ms: z.number().nullable(),
+  finished_at_ms: z.number().nullable(),
+});
+const createdSchema = z.object({
+  id: z.string(),
+  state: z.enum(RUN_STATES),
+  shards: z.number().int(),
+  expected_requests: z.number().int().nullable(),
+  links: z.record(z.string(), z.string()),
+});
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
+export function registerRunRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/runs',
+      summary: 'Create and start a run',
+      request: { body: { content: { 'application/json': { schema: runConfigSchema } }, required: true } },
+      responses: { 201: json(createdSchema, 'The run was created and its shards are starting'), ...errorResponses },
+    }),
+    async (c) => {
+      const config = c.req.valid('json');
+      const plan = planRun(config);
+      const issues: ErrorIssue[] = [...limitIssues(config, plan)];
+      const secret = config.target.api_key_secret;
+      if (secret !== undefined && secretValue(c.env, secret) === undefined) {
+        const message = `no secret named ${secret}: set it with \`wrangler secret put ${secret}\` (locally, in .dev.vars)`;
+        if (issues.length === 0) throw new ApiError('unknown_secret', message, [{ path: ['target', 'api_key_secret'], message }]);
+        issues.unshift({ path: ['target', 'api_key_secret'], message });
+      }
+      if (issues.length > 0) throw new ApiError('invalid_config', describeIssues(issues), issues);
+
+      const id = newRunId();
+      const createdAtMs = Date.now();
+      await createRun(c.env.DB, {
+        id,
+        createdAtMs,
+        ...(config.name !== undefined ? { name: config.name } : {}),
+        configJson: JSON.stringify(config),
+        state: 'queued',
+      });
+      await updateRun(c.env.DB, id, { planJson: JSON.stringify(plan) });
+      try {
+        await coordinatorStub(c.env, id).start({ runId: id, name: config.name ?? null, config, plan, createdAtMs });
+      } catch (error) {
+        await updateRun(c.env.DB, id, {
+          state: 'failed',
+          reason: `could not start the run: ${String(error)}`,
+          finishedAtMs: Date.now(),
+        });
+        throw new ApiError('unavailable', `run ${id} could not start: ${String(error)}`);
+      }
+      return c.json(
+        {
+          id,
+          state: 'running' as RunState,
+          shards: plan.shards.length,
+          expected_requests: plan.expectedRequests,
+          links: {
+            self: `/v1/runs/${id}`,
+            results: `/v1/runs/${id}/results`,
+            requests: `/v1/runs/${id}/requests`,
+            cancel: `/v1/runs/${id}/cancel`,
+          },
+        },
+        201,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs',
+      summary: 'List runs, newest first',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(500).optional(),
+        }),
+      },
+      responses: {
+        200: json(z.object({ runs: z.array(runSummarySchema), next: z.string().nullable() }), 'A page of runs'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      try {
+        const page = await listRuns(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+        return c.json({ runs: page.runs.map(runSummary), next: page.next }, 200);
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
+            { path: ['cursor'], message: error.message },
+          ]);
+        throw error;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs/{id}',
+      summary: 'A run’s state and progress per region and shard',
+      request: { params: idParams },
+      responses: { 200: json(runStatusSchema, 'The run'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.valid('param').id);
+      return c.json(await runStatus(c.env, row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/runs/{id}/cancel',
+      summary: 'Cancel a run; in-flight requests end as `cancelled` and results cover what ran',
+      request: { params: idParams },
+      responses: {
+        202: json(z.object({ id: z.string(), state: z.enum(RUN_STATES) }), 'Cancelling'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.valid('param').id);
+      if (isTerminal(row.state as RunState))
+        throw new ApiError('conflict', `run ${row.id} has already finished (${row.state}); there is nothing to cancel`);
+      const answer = await coordinatorStub(c.env, row.id).cancel('cancelled by user');
+      if (!answer.accepted)
+        throw new ApiError('conflict', `run ${row.id} is ${answer.state}; it can no longer be cancelled`);
+      return c.json({ id: row.id, state: answer.state }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs/{id}/results',
+      summary: 'Metrics overall and per region (spec-defined), load, colos and shard health',
+      request: { params: idParams },
+      responses: { 200: json(z.looseObject({ id: z.string() }), 'The results'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.valid('param').id);
+      if (!row.resultsJson)
+        throw new ApiError(
+          'conflict',
+          isTerminal(row.state as RunState)
+            ? `run ${row.id} ended (${row.state}: ${row.reason ?? 'no reason'}) without results`
+            : `run ${row.id} is ${row.state}; results are available once it finishes`,
+        );
+      // Stored as JSON text; sent as is rather than parsed and re-serialised.
+      return new Response(row.resultsJson, { headers: { 'content-type': 'application/json' } }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/runs/{id}/requests',
+      summary: 'The request records as JSONL (what `fluidbench analyze` reads), ordered by id, paginated',
+      request: {
+        params: idParams,
+        query: z.object({
+          after: z.string().max(200).optional().describe('return records after this id (the last one you received)'),
+          limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+        }),
+      },
+      responses: {
+        200: { content: { 'application/x-ndjson': { schema: z.string() } }, description: 'One record a line' },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.valid('param').id);
+      const { after, limit } = c.req.valid('query');
+      const db = c.env.DB;
+      const encoder = new TextEncoder();
+      let cursor = after;
+      let left = limit;
+      // Pages from D1 as the client reads: memory stays flat whatever the run's size.
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (left <= 0) return controller.close();
+          const page = await readRequests(db, row.id, {
+            limit: Math.min(1_000, left),
+            ...(cursor !== undefined ? { after: cursor } : {}),
+          });
+          if (page.records.length > 0)
+            controller.enqueue(encoder.encode(`${page.records.map((r) => JSON.stringify(r)).join('\n')}\n`));
+          left -= page.records.length;
+          cursor = page.records[page.records.length - 1]?.id ?? cursor;
+          if (page.next === null || page.records.length === 0) controller.close();
+        },
+      });
+      return new Response(body, {
+        headers: { 'content-type': 'application/x-ndjson', 'x-run-state': row.state },
+      }) as never;
+    },
+  );
+}
+
+async function findRun(env: Env, id: string): Promise<RunRow> {
+  const row = await getRun(env.DB, id);
+  if (!row) throw new ApiError('not_found', `no run with id ${id}`);
+  return row;
+}
+
+function runSummary(row: RunRow): z.infer<typeof runSummarySchema> {
+  return {
+    id: row.id,
+    name: row.name,
+    state: row.state as RunState,
+    reason: row.reason,
+    created_at_ms: row.createdAtMs,
+    started_at_ms: row.startedAtMs,
+    finished_at_ms: row.finishedAtMs,
+  };
+}
+
+/** Live progress from the coordinator, with the D1 row as the word on terminal states. */
+async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
+  const live = row.state === 'failed' && row.planJson === null ? null : await coordinatorStub(env, row.id).status();
+  const base = runSummary(row);
+  if (!live) return { ...base, eta_s: null, regions: {}, shards: [] };
+  return isTerminal(row.state as RunState) ? { ...live, ...base, eta_s: null } : live;
+}
+
+/** Sortable by creation time, unique by its random tail. */
+function newRunId(): string {
+  const random = crypto.getRandomValues(new Uint8Array(5));
+  return `run-${Date.now().toString(36)}-${[...random].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
+}

@@ -1,0 +1,130 @@
+import type { RequestRecord } from '../../core/metrics/request-record.ts';
+import type { ShardAssignment } from './coordinator.ts';
+
+/** A record as the shard keeps it until D1 has it: the interchange record plus its place. */
+export interface ShardRecord extends RequestRecord {
+  shard: number;
+  seq: number;
+  warmup: boolean;
+}
+
+export interface InFlightRow {
+  pos: number;
+  seq: number;
+  id: string;
+  scheduledAtMs: number | null;
+  promptTokens: number;
+  warmup: boolean;
+}
+
+/**
+ * The shard's own SQLite: its assignment and progress, the requests in flight, and every finished
+ * record until D1 has it. Writes are synchronous and local, so they cost microseconds and survive
+ * a restart: a retried alarm resumes where the last one stopped, never sending a request twice.
+ */
+export class ShardStorage {
+  private readonly sql: SqlStorage;
+  private readonly storage: DurableObjectStorage;
+
+  constructor(storage: DurableObjectStorage) {
+    this.storage = storage;
+    this.sql = storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS in_flight (pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL, id TEXT NOT NULL,
+        scheduled_at_ms REAL, prompt_tokens INTEGER NOT NULL, warmup INTEGER NOT NULL)`,
+    );
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0)`,
+    );
+  }
+
+  get<T>(key: string): T | undefined {
+    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  set(key: string, value: unknown): void {
+    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, JSON.stringify(value));
+  }
+
+  assignment(): ShardAssignment | undefined {
+    return this.get<ShardAssignment>('assignment');
+  }
+
+  /** Requests of this shard's sequence dispatched so far (the resume point). */
+  nextPosition(): number {
+    return this.get<number>('next_pos') ?? 0;
+  }
+
+  markDispatched(row: InFlightRow): void {
+    this.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, prompt_tokens, warmup) VALUES (?, ?, ?, ?, ?, ?)`,
+        row.pos,
+        row.seq,
+        row.id,
+        row.scheduledAtMs,
+        row.promptTokens,
+        row.warmup ? 1 : 0,
+      );
+      this.set('next_pos', row.pos + 1);
+    });
+  }
+
+  /** Stores a finished request and clears its in-flight mark, atomically. */
+  complete(pos: number, record: ShardRecord): void {
+    this.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
+        record.seq,
+        JSON.stringify(record),
+      );
+      this.sql.exec(`DELETE FROM in_flight WHERE pos = ?`, pos);
+    });
+  }
+
+  inFlight(): InFlightRow[] {
+    return this.sql
+      .exec<{ pos: number; seq: number; id: string; scheduled_at_ms: number | null; prompt_tokens: number; warmup: number }>(
+        `SELECT * FROM in_flight ORDER BY pos`,
+      )
+      .toArray()
+      .map((r) => ({
+        pos: r.pos,
+        seq: r.seq,
+        id: r.id,
+        scheduledAtMs: r.scheduled_at_ms,
+        promptTokens: r.prompt_tokens,
+        warmup: r.warmup === 1,
+      }));
+  }
+
+  unflushed(limit: number): ShardRecord[] {
+    return this.sql
+      .exec<{ record: string }>(`SELECT record FROM records WHERE flushed = 0 ORDER BY seq LIMIT ?`, limit)
+      .toArray()
+      .map((r) => JSON.parse(r.record) as ShardRecord);
+  }
+
+  markFlushed(seqs: readonly number[]): void {
+    this.storage.transactionSync(() => {
+      for (const seq of seqs) this.sql.exec(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
+    });
+  }
+
+  unflushedCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flushed = 0`).one().n;
+  }
+
+  dropRecords(): void {
+    this.sql.exec(`DELETE FROM records`);
+    this.sql.exec(`DELETE FROM in_flight`);
+  }
+
+  /** Every finished record, in sequence order, for the shard's summary. */
+  *records(): Generator<ShardRecord> {
+    for (const row of this.sql.exec<{ record: string }>(`SELECT record FROM records ORDER BY seq`))
+      yield JSON.parse(row.record) as ShardRecord;
+  }
+}

@@ -1,0 +1,150 @@
+// Request records in D1: one row per request, written in multi-row INSERTs sized to D1's limits
+// (platform notes §2.3) and read back in the interchange format (benchmark-semantics §1).
+import { and, asc, count, eq, getTableColumns, gt, type SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { decodeChunks, encodeChunks } from '../../core/metrics/chunk-codec.ts';
+import type { RequestRecord } from '../../core/metrics/request-record.ts';
+import { openDatabase } from './database.ts';
+import { type RequestRow, requests } from './schema.ts';
+
+/** A record plus where it came from: the shard, its order there, and whether it was warm-up. */
+export type StoredRequest = RequestRecord & { shard: number; seq: number; warmup: boolean };
+
+/** D1 limits (platform notes §2.3). */
+export const D1_MAX_BOUND_PARAMETERS = 100;
+export const D1_MAX_BATCH_STATEMENTS = 50;
+/** D1's row limit is 2 MB; leave room for the other columns. */
+export const MAX_CHUNKS_BYTES = 2_000_000 - 64 * 1024;
+
+export const REQUEST_COLUMN_COUNT = Object.keys(getTableColumns(requests)).length;
+/** Every column is bound once per row, so this many rows keep an INSERT within the parameter limit. */
+export const ROWS_PER_INSERT = Math.floor(D1_MAX_BOUND_PARAMETERS / REQUEST_COLUMN_COUNT);
+
+/**
+ * Inserts the rows of one run. The first write of a request id wins (`ON CONFLICT DO NOTHING`), so a
+ * retry after a crash never duplicates. Each `batch()` is one transaction; errors propagate, and a
+ * retry of the whole call is safe. Returns how many rows were new.
+ */
+export async function insertRequests(
+  d1: D1Database,
+  runId: string,
+  rows: readonly StoredRequest[],
+): Promise<number> {
+  const db = openDatabase(d1);
+  // Encode everything first: a bad record fails the call before anything is written.
+  const values = rows.map((row) => toRow(runId, row));
+  const statements: BatchItem<'sqlite'>[] = [];
+  for (let i = 0; i < values.length; i += ROWS_PER_INSERT)
+    statements.push(
+      db
+        .insert(requests)
+        .values(values.slice(i, i + ROWS_PER_INSERT))
+        .onConflictDoNothing(),
+    );
+  let inserted = 0;
+  for (let i = 0; i < statements.length; i += D1_MAX_BATCH_STATEMENTS) {
+    const [first, ...rest] = statements.slice(i, i + D1_MAX_BATCH_STATEMENTS);
+    const results = (await db.batch([first!, ...rest])) as unknown as D1Result[];
+    for (const result of results) inserted += result.meta.changes;
+  }
+  return inserted;
+}
+
+function toRow(runId: string, r: StoredRequest): typeof requests.$inferInsert {
+  const chunks = encodeChunks(r.chunks);
+  if (chunks.length > MAX_CHUNKS_BYTES)
+    throw new Error(`request ${r.id}: ${chunks.length} bytes of chunks exceed the D1 row limit`);
+  return {
+    runId,
+    id: r.id,
+    shard: r.shard,
+    seq: r.seq,
+    region: r.region ?? null,
+    warmup: r.warmup,
+    scheduledAtMs: r.scheduled_at_ms ?? null,
+    sentAtMs: r.sent_at_ms,
+    headersMs: r.headers_ms ?? null,
+    promptTokens: r.prompt_tokens,
+    outputTokens: r.output_tokens,
+    chunks,
+    tokenCountSource: r.token_count_source,
+    outcome: r.outcome,
+    status: r.status ?? null,
+    error: r.error ?? null,
+  };
+}
+
+export type ReadRequestsOptions = {
+  /** Return ids strictly after this one (the `next` of the previous page). */
+  after?: string;
+  limit: number;
+  /** Warm-up requests are excluded unless this is true. */
+  includeWarmup?: boolean;
+};
+
+/** One page of a run's records ordered by id; `next` is null on the last page. */
+export async function readRequests(
+  d1: D1Database,
+  runId: string,
+  options: ReadRequestsOptions,
+): Promise<{ records: RequestRecord[]; next: string | null }> {
+  const { after, limit, includeWarmup = false } = options;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  const conditions: SQL[] = [eq(requests.runId, runId)];
+  if (after !== undefined) conditions.push(gt(requests.id, after));
+  if (!includeWarmup) conditions.push(eq(requests.warmup, false));
+  const rows = await openDatabase(d1)
+    .select()
+    .from(requests)
+    .where(and(...conditions))
+    .orderBy(asc(requests.id))
+    .limit(limit + 1); // one extra row says whether another page exists
+  const page = rows.slice(0, limit);
+  return {
+    records: page.map(toRecord),
+    next: rows.length > limit ? page[page.length - 1]!.id : null,
+  };
+}
+
+/** The interchange record: optional fields absent rather than null, keys in the spec's order. */
+export function toRecord(row: RequestRow): RequestRecord {
+  return {
+    id: row.id,
+    ...(row.region !== null && { region: row.region }),
+    ...(row.scheduledAtMs !== null && { scheduled_at_ms: row.scheduledAtMs }),
+    sent_at_ms: row.sentAtMs,
+    ...(row.headersMs !== null && { headers_ms: row.headersMs }),
+    prompt_tokens: row.promptTokens,
+    output_tokens: row.outputTokens,
+    chunks: decodeChunks(row.chunks),
+    token_count_source: row.tokenCountSource,
+    outcome: row.outcome,
+    ...(row.status !== null && { status: row.status }),
+    ...(row.error !== null && { error: row.error }),
+  };
+}
+
+/**
+ * Row counts of a run. `total` counts every row, `warmup` the warm-up ones, and `byOutcome` the
+ * measured (non-warm-up) rows per outcome that occurs, so Σ byOutcome + warmup = total.
+ */
+export async function countRequests(
+  d1: D1Database,
+  runId: string,
+): Promise<{ total: number; warmup: number; byOutcome: Record<string, number> }> {
+  const groups = await openDatabase(d1)
+    .select({ warmup: requests.warmup, outcome: requests.outcome, n: count() })
+    .from(requests)
+    .where(eq(requests.runId, runId))
+    .groupBy(requests.warmup, requests.outcome);
+  let total = 0;
+  let warmup = 0;
+  const byOutcome: Record<string, number> = {};
+  for (const g of groups) {
+    total += g.n;
+    if (g.warmup) warmup += g.n;
+    else byOutcome[g.outcome] = (byOutcome[g.outcome] ?? 0) + g.n;
+  }
+  return { total, warmup, byOutcome };
+}

@@ -1,0 +1,137 @@
+// Run rows in D1: creation, lookup, newest-first listing, and state changes that stay idempotent when
+// a step is retried.
+import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import type { RunState } from '../../core/run/run-state.ts';
+import { openDatabase } from './database.ts';
+import { type RunRow, runs } from './schema.ts';
+
+export type NewRun = {
+  id: string;
+  createdAtMs: number;
+  name?: string;
+  /** The validated run configuration (never contains secrets). */
+  configJson: string;
+  state: 'queued';
+};
+
+export type RunPatch = Partial<{
+  state: RunState;
+  planJson: string | null;
+  resultsJson: string | null;
+  reason: string | null;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+}>;
+
+/** A `listRuns` cursor that does not decode: the caller sent something it was never given. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+/** Inserts a run; false (and no change) when the id already exists, so a retried create is harmless. */
+export async function createRun(d1: D1Database, run: NewRun): Promise<boolean> {
+  const result = await openDatabase(d1)
+    .insert(runs)
+    .values({
+      id: run.id,
+      createdAtMs: run.createdAtMs,
+      name: run.name ?? null,
+      state: run.state,
+      configJson: run.configJson,
+    })
+    .onConflictDoNothing();
+  return result.meta.changes > 0;
+}
+
+export async function getRun(d1: D1Database, id: string): Promise<RunRow | null> {
+  const row = await openDatabase(d1).select().from(runs).where(eq(runs.id, id)).get();
+  return row ?? null;
+}
+
+/** Runs newest first (ties broken by id), one page at a time; `next` is null on the last page. */
+export async function listRuns(
+  d1: D1Database,
+  options: { limit: number; cursor?: string },
+): Promise<{ runs: RunRow[]; next: string | null }> {
+  const { limit, cursor } = options;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  let where: SQL | undefined;
+  if (cursor !== undefined) {
+    const c = decodeCursor(cursor);
+    where = or(
+      lt(runs.createdAtMs, c.createdAtMs),
+      and(eq(runs.createdAtMs, c.createdAtMs), lt(runs.id, c.id)),
+    );
+  }
+  const rows = await openDatabase(d1)
+    .select()
+    .from(runs)
+    .where(where)
+    .orderBy(desc(runs.createdAtMs), desc(runs.id))
+    .limit(limit + 1); // one extra row says whether another page exists
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { runs: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+/** Applies `patch`; false when no run has this id. */
+export async function updateRun(d1: D1Database, id: string, patch: RunPatch): Promise<boolean> {
+  const result = await openDatabase(d1).update(runs).set(checkedPatch(patch)).where(eq(runs.id, id));
+  return result.meta.changes > 0;
+}
+
+/**
+ * Applies `patch` only while the run's state is one of `from`, in a single
+ * `UPDATE … WHERE state IN (…)`, and says whether it did. A retried transition finds the state
+ * already moved on and changes nothing.
+ */
+export async function transitionRun(
+  d1: D1Database,
+  id: string,
+  from: readonly RunState[],
+  patch: RunPatch,
+): Promise<boolean> {
+  const set = checkedPatch(patch);
+  if (from.length === 0) return false;
+  const result = await openDatabase(d1)
+    .update(runs)
+    .set(set)
+    .where(and(eq(runs.id, id), inArray(runs.state, [...from])));
+  return result.meta.changes > 0;
+}
+
+/** drizzle drops undefined fields and throws on an empty SET; say so in our own words. */
+function checkedPatch(patch: RunPatch): RunPatch {
+  if (!Object.values(patch).some((v) => v !== undefined)) throw new Error('run patch sets no field');
+  return patch;
+}
+
+// The cursor is base64url JSON of [created_at_ms, id]: opaque to clients, exact for any id.
+function encodeCursor(run: RunRow): string {
+  const json = new TextEncoder().encode(JSON.stringify([run.createdAtMs, run.id]));
+  return btoa(String.fromCharCode(...json))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}
+
+function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
+  try {
+    const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
+    const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+    );
+    const value: unknown = JSON.parse(json);
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      Number.isSafeInteger(value[0]) &&
+      typeof value[1] === 'string'
+    )
+      return { createdAtMs: value[0] as number, id: value[1] };
+  } catch {
+    // fall through: any decoding failure means the same thing to the caller
+  }
+  throw new InvalidCursorError('invalid runs cursor');
+}

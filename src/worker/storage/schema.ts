@@ -1,0 +1,72 @@
+// D1 tables (drizzle sqlite-core). `migrations/` is generated from this file with
+// `npx drizzle-kit generate`; never edit a generated migration by hand.
+import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/metrics/request-record.ts';
+import { RUN_STATES } from '../../core/run/run-state.ts';
+
+/**
+ * A BLOB as a plain Uint8Array. drizzle's `blob({ mode: 'buffer' })` types it as a Node Buffer; D1
+ * hands blobs back as ArrayBuffer or an array of numbers depending on the path, so normalise here.
+ */
+const bytes = customType<{ data: Uint8Array; driverData: Uint8Array | ArrayBuffer | number[] }>({
+  dataType: () => 'blob',
+  toDriver: (value) => value,
+  fromDriver: (value) => {
+    if (value instanceof Uint8Array) return value;
+    if (Array.isArray(value)) return Uint8Array.from(value);
+    return new Uint8Array(value);
+  },
+});
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    name: text('name'),
+    state: text('state', { enum: RUN_STATES }).notNull(),
+    /** The validated run configuration; it never contains secrets. */
+    configJson: text('config_json').notNull(),
+    /** The shard plan, once made. */
+    planJson: text('plan_json'),
+    resultsJson: text('results_json'),
+    /** Why the run ended: "completed", "cancelled by user", "limit: max_duration_s reached", an error. */
+    reason: text('reason'),
+    startedAtMs: integer('started_at_ms'),
+    finishedAtMs: integer('finished_at_ms'),
+  },
+  // (created_at_ms, id) is the newest-first listing order, so a cursor page is a single index range.
+  (t) => [index('runs_created_at_ms_idx').on(t.createdAtMs, t.id)],
+);
+
+/**
+ * One row per request (platform notes §2.3), the chunk timeline packed into `chunks` by
+ * chunk-codec. Only the primary key is indexed: every extra index costs a row written per insert.
+ * 16 columns, so ⌊100 / 16⌋ = 6 rows fit one INSERT under D1's 100 bound parameters.
+ */
+export const requests = sqliteTable(
+  'requests',
+  {
+    runId: text('run_id').notNull(),
+    id: text('id').notNull(),
+    shard: integer('shard').notNull(),
+    /** Order of the request within its shard. */
+    seq: integer('seq').notNull(),
+    region: text('region'),
+    warmup: integer('warmup', { mode: 'boolean' }).notNull().default(false),
+    scheduledAtMs: real('scheduled_at_ms'),
+    sentAtMs: real('sent_at_ms').notNull(),
+    headersMs: real('headers_ms'),
+    promptTokens: integer('prompt_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    chunks: bytes('chunks').notNull(),
+    tokenCountSource: text('token_count_source', { enum: TOKEN_COUNT_SOURCES }).notNull(),
+    outcome: text('outcome', { enum: OUTCOMES }).notNull(),
+    status: integer('status'),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.id] })],
+);
+
+export type RunRow = typeof runs.$inferSelect;
+export type RequestRow = typeof requests.$inferSelect;
