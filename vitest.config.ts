@@ -29,6 +29,10 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                   TEST_MIGRATIONS: migrations,
                   CONTROL_TOKEN: 'test-control-token-0123456789',
                   SIM_API_KEY: 'test-sim-key',
+                  // Fast lifecycle timings for tests (defaults: 1.5 s, 2 s, 60 s).
+                  START_DELAY_MS: '0',
+                  HEARTBEAT_MS: '200',
+                  DEAD_SHARD_MS: '1500',
                   // A loopback simulated target in Node, started by test/worker/global-setup.ts.
                   TEST_TARGET_URL: `http://127.0.0.1:${inject('simPort')}`,
                 },

@@ -66,7 +66,7 @@ function dropConnectionOnError(
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      let next: ReadableStreamReadResult<Uint8Array>;
+      let next: Awaited<ReturnType<typeof reader.read>>;
       try {
         next = await reader.read();
       } catch {
@@ -102,6 +102,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
 
   const server = createAdaptorServer({
     hostname: host,
+    // Leave the process's Request/Response alone: importers (tests) share the globals.
+    overrideGlobalObjects: false,
     fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
       const response = await simulator.handle(request);
       if (options.log) {

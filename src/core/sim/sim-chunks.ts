@@ -44,9 +44,7 @@ function envelope(meta: ChunkMeta): Record<string, unknown> {
 export function roleChunk(meta: ChunkMeta, chunkUsage: Usage | null | undefined): unknown {
   return {
     ...envelope(meta),
-    choices: [
-      { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null },
-    ],
+    choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
     ...(chunkUsage !== undefined ? { usage: chunkUsage } : {}),
   };
 }

@@ -10,7 +10,12 @@ describe('sim config', () => {
     expect(c.jitter).toBe(0.1);
     expect(c.tokens_per_chunk).toBe(1);
     expect(c.stall).toEqual({ probability: 0, ms: 500 });
-    expect(c.errors).toEqual({ http_rate: 0, http_statuses: [500, 503, 429], in_stream_rate: 0, disconnect_rate: 0 });
+    expect(c.errors).toEqual({
+      http_rate: 0,
+      http_statuses: [500, 503, 429],
+      in_stream_rate: 0,
+      disconnect_rate: 0,
+    });
     expect(c.capacity).toEqual({ max_sequences: 64, queue_limit: 256, batch_slowdown: 0.01 });
     expect(c.api_key).toBeUndefined();
     expect(c.seed).toBe(1);

@@ -27,7 +27,10 @@ const knobFields = {
   jitter: rate(
     'Relative jitter: every prefill and decode step is scaled by a uniform factor in [1 − jitter, 1 + jitter].',
   ),
-  tokens_per_chunk: z.int().min(1).describe('Output tokens per streamed chunk (the last chunk may hold fewer).'),
+  tokens_per_chunk: z
+    .int()
+    .min(1)
+    .describe('Output tokens per streamed chunk (the last chunk may hold fewer).'),
 };
 
 const stallFields = {

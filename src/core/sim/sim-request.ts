@@ -10,10 +10,7 @@ export type Endpoint = 'chat' | 'text';
 const streamOptionsSchema = z
   .looseObject({
     include_usage: z.boolean().optional().describe('Send a final `choices: []` usage chunk before [DONE].'),
-    continuous_usage_stats: z
-      .boolean()
-      .optional()
-      .describe('vLLM: cumulative usage on every chunk.'),
+    continuous_usage_stats: z.boolean().optional().describe('vLLM: cumulative usage on every chunk.'),
   })
   .nullish();
 
@@ -40,7 +37,11 @@ const chatBodySchema = z.looseObject({
     .array(
       z.looseObject({
         role: z.string(),
-        content: z.union([z.string(), z.array(contentPartSchema)]).nullish(),
+        content: z
+          .union([z.string(), z.array(contentPartSchema)], {
+            error: 'content must be a string or an array of content parts',
+          })
+          .nullish(),
       }),
     )
     .min(1)
@@ -50,7 +51,12 @@ const chatBodySchema = z.looseObject({
 const textBodySchema = z.looseObject({
   ...commonFields,
   prompt: z
-    .union([z.string(), z.array(z.string()).min(1), z.array(z.int().min(0)).min(1)])
+    .union([z.string(), z.array(z.string()).min(1), z.array(z.int().min(0)).min(1)], {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'prompt is required'
+          : 'prompt must be a string, a non-empty array of strings or a non-empty array of token ids',
+    })
     .describe('Prompt text (words are tokens) or token ids.'),
 });
 

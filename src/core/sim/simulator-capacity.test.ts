@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chatBody, chunkText, readSse, type SseResult, simHarness, simRequest } from './sim-test-kit.ts';
 
-const firstTokenAt = (r: SseResult) => r.events.find((e) => e.data !== '[DONE]' && chunkText(JSON.parse(e.data)) !== '')?.atMs;
+const firstTokenAt = (r: SseResult) =>
+  r.events.find((e) => e.data !== '[DONE]' && chunkText(JSON.parse(e.data)) !== '')?.atMs;
 const lastTokenAt = (r: SseResult) => r.events.filter((e) => e.data !== '[DONE]').at(-1)?.atMs;
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
@@ -30,8 +31,12 @@ describe('simulator capacity', () => {
 
   it('answers 429 with Retry-After beyond queue_limit', async () => {
     const { sim, clock } = simHarness({ ...fast, capacity: { max_sequences: 1, queue_limit: 1 } });
-    const ok = await Promise.all([0, 1].map(() => sim.handle(simRequest('/v1/chat/completions', chatBody()))));
-    const rejected = await sim.handle(simRequest('/v1/chat/completions', chatBody(), { headers: { 'x-request-id': 'x' } }));
+    const ok = await Promise.all(
+      [0, 1].map(() => sim.handle(simRequest('/v1/chat/completions', chatBody()))),
+    );
+    const rejected = await sim.handle(
+      simRequest('/v1/chat/completions', chatBody(), { headers: { 'x-request-id': 'x' } }),
+    );
     expect(rejected.status).toBe(429);
     expect(rejected.headers.get('retry-after')).toBe('1');
     expect(rejected.headers.get('x-request-id')).toBe('x');
@@ -83,8 +88,14 @@ describe('simulator capacity', () => {
     const { sim, clock } = simHarness({ ...fast, capacity: { max_sequences: 1 } });
     const running = new AbortController();
     const queued = new AbortController();
-    const a = sim.handle(simRequest('/v1/chat/completions', chatBody({ stream: false, max_tokens: 1000 }), { signal: running.signal }));
-    const b = await sim.handle(simRequest('/v1/chat/completions', chatBody({ max_tokens: 3 }), { signal: queued.signal }));
+    const a = sim.handle(
+      simRequest('/v1/chat/completions', chatBody({ stream: false, max_tokens: 1000 }), {
+        signal: running.signal,
+      }),
+    );
+    const b = await sim.handle(
+      simRequest('/v1/chat/completions', chatBody({ max_tokens: 3 }), { signal: queued.signal }),
+    );
     await flush();
     expect(sim.stats()).toMatchObject({ active: 1, queued: 1 });
     queued.abort();

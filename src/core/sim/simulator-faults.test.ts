@@ -6,7 +6,9 @@ const fast = { prefill_base_ms: 5, prefill_us_per_token: 0, decode_ms_per_token:
 const tokensOf = (json: Record<string, unknown>[]) =>
   json.reduce((n, c) => n + chunkText(c).length / TOKEN_TEXT.length, 0);
 
-type ErrorBody = { error: { message: string; type: string; param: string | null; issues?: { path: unknown[] }[] } };
+type ErrorBody = {
+  error: { message: string; type: string; param: string | null; issues?: { path: unknown[] }[] };
+};
 
 describe('simulator faults', () => {
   it('injects HTTP errors from http_statuses; 429 carries Retry-After', async () => {
@@ -27,7 +29,9 @@ describe('simulator faults', () => {
     const { json, doneLast, error } = await readSse(res, clock.nowMs);
     expect(error).toBeUndefined();
     expect(doneLast).toBe(false);
-    expect(json.at(-1)).toMatchObject({ error: { message: 'simulated failure', type: 'server_error', code: 'simulated' } });
+    expect(json.at(-1)).toMatchObject({
+      error: { message: 'simulated failure', type: 'server_error', code: 'simulated' },
+    });
     const tokens = tokensOf(json);
     expect(tokens).toBeGreaterThan(0);
     expect(tokens).toBeLessThan(20);
@@ -36,7 +40,9 @@ describe('simulator faults', () => {
 
   it('disconnect: the body fails mid-way without [DONE]', async () => {
     const { sim, clock } = simHarness({ ...fast, errors: { disconnect_rate: 1 } });
-    const res = await sim.handle(simRequest('/v1/completions', { model: 'm', prompt: 'a b', max_tokens: 20, stream: true }));
+    const res = await sim.handle(
+      simRequest('/v1/completions', { model: 'm', prompt: 'a b', max_tokens: 20, stream: true }),
+    );
     const { json, doneLast, error } = await readSse(res, clock.nowMs);
     expect(error).toBeInstanceOf(Error);
     expect(doneLast).toBe(false);
@@ -47,7 +53,9 @@ describe('simulator faults', () => {
 
   it('non-streaming faults: 500 for an in-stream error, a failing body for a disconnect', async () => {
     const inStream = simHarness({ ...fast, errors: { in_stream_rate: 1 } }).sim;
-    expect((await inStream.handle(simRequest('/v1/chat/completions', chatBody({ stream: false })))).status).toBe(500);
+    expect(
+      (await inStream.handle(simRequest('/v1/chat/completions', chatBody({ stream: false })))).status,
+    ).toBe(500);
     const disconnect = simHarness({ ...fast, errors: { disconnect_rate: 1 } }).sim;
     const res = await disconnect.handle(simRequest('/v1/chat/completions', chatBody({ stream: false })));
     await expect(res.text()).rejects.toThrow();
@@ -55,7 +63,11 @@ describe('simulator faults', () => {
 
   it('chooses faults deterministically from seed and request index', async () => {
     const outcomes = async (seed: number) => {
-      const { sim, clock } = simHarness({ ...fast, seed, errors: { http_rate: 0.3, in_stream_rate: 0.3, disconnect_rate: 0.3 } });
+      const { sim, clock } = simHarness({
+        ...fast,
+        seed,
+        errors: { http_rate: 0.3, in_stream_rate: 0.3, disconnect_rate: 0.3 },
+      });
       const out: string[] = [];
       for (let i = 0; i < 24; i++) {
         const res = await sim.handle(simRequest('/v1/chat/completions', chatBody({ max_tokens: 3 })));
@@ -87,12 +99,17 @@ describe('simulator faults', () => {
     const { sim, clock } = simHarness(fast);
     const t0 = clock.nowMs();
     const { events } = await readSse(
-      await sim.handle(simRequest('/v1/chat/completions', chatBody({ max_tokens: 3, sim: { decode_ms_per_token: 50 } }))),
+      await sim.handle(
+        simRequest('/v1/chat/completions', chatBody({ max_tokens: 3, sim: { decode_ms_per_token: 50 } })),
+      ),
       clock.nowMs,
     );
     expect(events.slice(1, 4).map((e) => e.atMs - t0)).toEqual([5, 55, 105]);
     const failing = await sim.handle(
-      simRequest('/v1/chat/completions', chatBody({ sim: { errors: { http_rate: 1, http_statuses: [502] } } })),
+      simRequest(
+        '/v1/chat/completions',
+        chatBody({ sim: { errors: { http_rate: 1, http_statuses: [502] } } }),
+      ),
     );
     expect(failing.status).toBe(502);
     const bad = await sim.handle(
@@ -115,7 +132,11 @@ describe('simulator request validation and auth', () => {
       ['/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, ['model', 'max_tokens']],
       ['/v1/chat/completions', { model: 'm', max_tokens: 0, messages: [] }, ['max_tokens', 'messages']],
       ['/v1/completions', { model: 'm', max_tokens: 3 }, ['prompt']],
-      ['/v1/completions', { model: 'm', prompt: 'x', max_tokens: 3, stream_options: { include_usage: true } }, ['stream_options']],
+      [
+        '/v1/completions',
+        { model: 'm', prompt: 'x', max_tokens: 3, stream_options: { include_usage: true } },
+        ['stream_options'],
+      ],
     ];
     for (const [path, body, params] of cases) {
       const res = await post(path, body);
@@ -125,8 +146,11 @@ describe('simulator request validation and auth', () => {
       expect(params).toContain(error.param);
       for (const p of params) expect(error.message).toContain(p);
     }
-    const notJson = await post('/v1/chat/completions', '{not json');
+    const notJson = await sim.handle(
+      simRequest('/v1/chat/completions', '{not json', { headers: { 'x-request-id': 'bad-1' } }),
+    );
     expect(notJson.status).toBe(400);
+    expect(notJson.headers.get('x-request-id')).toBe('bad-1');
     expect(sim.stats()).toMatchObject({ active: 0, completed: 0 });
   });
 

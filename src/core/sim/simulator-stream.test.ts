@@ -9,9 +9,13 @@ describe('simulator streaming (OpenAI chat)', () => {
   it('sends a role chunk first, exactly max_tokens tokens, a usage chunk, then [DONE]', async () => {
     const { sim, clock } = simHarness();
     const res = await sim.handle(
-      simRequest('/v1/chat/completions', chatBody({ max_tokens: 7, stream_options: { include_usage: true } }), {
-        headers: { 'x-request-id': 'r-1' },
-      }),
+      simRequest(
+        '/v1/chat/completions',
+        chatBody({ max_tokens: 7, stream_options: { include_usage: true } }),
+        {
+          headers: { 'x-request-id': 'r-1' },
+        },
+      ),
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -55,7 +59,11 @@ describe('simulator streaming (OpenAI chat)', () => {
   });
 
   it('times the first token by queue + prefill and later chunks by decode steps', async () => {
-    const { sim, clock } = simHarness({ prefill_base_ms: 20, prefill_us_per_token: 1000, decode_ms_per_token: 5 });
+    const { sim, clock } = simHarness({
+      prefill_base_ms: 20,
+      prefill_us_per_token: 1000,
+      decode_ms_per_token: 5,
+    });
     const t0 = clock.nowMs();
     const res = await sim.handle(simRequest('/v1/chat/completions', chatBody({ max_tokens: 4 })));
     const { events } = await readSse(res, clock.nowMs);
@@ -66,7 +74,12 @@ describe('simulator streaming (OpenAI chat)', () => {
   });
 
   it('multi-token chunks still cost one decode step per token', async () => {
-    const { sim, clock } = simHarness({ prefill_base_ms: 10, prefill_us_per_token: 0, decode_ms_per_token: 5, tokens_per_chunk: 2 });
+    const { sim, clock } = simHarness({
+      prefill_base_ms: 10,
+      prefill_us_per_token: 0,
+      decode_ms_per_token: 5,
+      tokens_per_chunk: 2,
+    });
     const t0 = clock.nowMs();
     const { events } = await readSse(
       await sim.handle(simRequest('/v1/chat/completions', chatBody({ max_tokens: 5 }))),
@@ -77,7 +90,12 @@ describe('simulator streaming (OpenAI chat)', () => {
   });
 
   it('keeps jittered steps within the jitter band', async () => {
-    const { sim, clock } = simHarness({ jitter: 0.5, prefill_base_ms: 100, prefill_us_per_token: 0, decode_ms_per_token: 10 });
+    const { sim, clock } = simHarness({
+      jitter: 0.5,
+      prefill_base_ms: 100,
+      prefill_us_per_token: 0,
+      decode_ms_per_token: 10,
+    });
     const t0 = clock.nowMs();
     const { events } = await readSse(
       await sim.handle(simRequest('/v1/chat/completions', chatBody({ max_tokens: 30 }))),
@@ -98,14 +116,20 @@ describe('simulator streaming (OpenAI chat)', () => {
       ['a', 'b'].map(async (id, i) =>
         readSse(
           await sim.handle(
-            simRequest('/v1/chat/completions', chatBody({ max_tokens: 5 + i }), { headers: { 'x-request-id': id } }),
+            simRequest('/v1/chat/completions', chatBody({ max_tokens: 5 + i }), {
+              headers: { 'x-request-id': id },
+            }),
           ),
           clock.nowMs,
         ),
       ),
     );
-    for (const [id, result] of [['a', a], ['b', b]] as const) {
-      const received = result?.events.filter((e) => e.data !== '[DONE]' && chunkText(JSON.parse(e.data)) !== '') ?? [];
+    for (const [id, result] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      const received =
+        result?.events.filter((e) => e.data !== '[DONE]' && chunkText(JSON.parse(e.data)) !== '') ?? [];
       const log = sent.filter((e) => e.requestId === id);
       expect(log.length).toBe(received.length);
       expect(log.map((e) => e.sentAtMs)).toEqual(received.map((e) => e.atMs));
@@ -115,10 +139,17 @@ describe('simulator streaming (OpenAI chat)', () => {
   });
 
   it('non-streaming returns one completion after the whole simulated time', async () => {
-    const { sim, clock, sent } = simHarness({ prefill_base_ms: 10, prefill_us_per_token: 0, decode_ms_per_token: 4 });
+    const { sim, clock, sent } = simHarness({
+      prefill_base_ms: 10,
+      prefill_us_per_token: 0,
+      decode_ms_per_token: 4,
+    });
     const t0 = clock.nowMs();
     const res = await sim.handle(
-      simRequest('/v1/chat/completions', chatBody({ stream: false, max_tokens: undefined, max_completion_tokens: 6 })),
+      simRequest(
+        '/v1/chat/completions',
+        chatBody({ stream: false, max_tokens: undefined, max_completion_tokens: 6 }),
+      ),
     );
     expect(clock.nowMs() - t0).toBe(10 + 5 * 4);
     expect(res.status).toBe(200);
@@ -139,7 +170,10 @@ describe('simulator streaming (OpenAI chat)', () => {
     expect(((await models.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
     const prefixed = await sim.handle(simRequest('/sim/v1/chat/completions', chatBody({ max_tokens: 2 })));
     expect((await readSse(prefixed, clock.nowMs)).doneLast).toBe(true);
-    for (const [path, method] of [['/v1/other', 'POST'], ['/v1/chat/completions', 'GET']] as const) {
+    for (const [path, method] of [
+      ['/v1/other', 'POST'],
+      ['/v1/chat/completions', 'GET'],
+    ] as const) {
       const res = await sim.handle(new Request(`http://sim.test${path}`, { method }));
       expect(res.status).toBe(404);
       expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');

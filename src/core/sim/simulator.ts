@@ -123,6 +123,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   }
 
   async function completion(endpoint: Endpoint, request: Request): Promise<Response> {
+    const clientId = request.headers.get('x-request-id');
+    const echo: Record<string, string> = clientId === null ? {} : { 'x-request-id': clientId };
     let body: unknown;
     try {
       body = await request.json();
@@ -130,14 +132,15 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       return json(
         openAIError('We could not parse the JSON body of your request.', 'invalid_request_error', null),
         400,
+        echo,
       );
     }
     const parsed = parseSimRequest(endpoint, body);
-    if (!parsed.ok) return json(parsed.error, 400);
+    if (!parsed.ok) return json(parsed.error, 400, echo);
     const req = parsed.request;
     const knobs = mergeSimKnobs(config, req.override);
     const index = requestIndex++;
-    const requestId = request.headers.get('x-request-id') ?? `sim-${index}`;
+    const requestId = clientId ?? `sim-${index}`;
     const idHeaders = { 'x-request-id': requestId };
     const chunks = chunkCount(req.maxTokens, knobs.tokens_per_chunk);
     const choice = chooseFault(config.seed, index, knobs, chunks);
@@ -158,7 +161,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     if (!capacity.canAdmit()) {
       counts.rejected += 1;
       return json(
-        openAIError('simulated server overloaded: the request queue is full', 'rate_limit_error', 'queue_full'),
+        openAIError(
+          'simulated server overloaded: the request queue is full',
+          'rate_limit_error',
+          'queue_full',
+        ),
         429,
         { ...idHeaders, 'retry-after': '1' },
       );
@@ -303,7 +310,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
             : null;
       if (!route || route.method !== request.method) {
         return json(
-          openAIError(`Unknown request URL: ${request.method} ${path}`, 'invalid_request_error', 'unknown_url'),
+          openAIError(
+            `Unknown request URL: ${request.method} ${path}`,
+            'invalid_request_error',
+            'unknown_url',
+          ),
           404,
         );
       }

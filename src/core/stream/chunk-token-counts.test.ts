@@ -74,25 +74,35 @@ describe('chunksFromFinalUsage', () => {
 });
 
 describe('apportion', () => {
-  it('stays within one token of the proportional share of what is left after the minimum', () => {
+  const weightsArb = fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 30 });
+
+  it('sums to the total, with at least one each when the total allows', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 30 }), fc.nat(1000), (w, total) => {
+      fc.property(weightsArb, fc.nat(1000), (w, total) => {
         const counts = apportion(total, w);
         expect(counts.reduce((a, b) => a + b, 0)).toBe(total);
-        const n = w.length;
-        const base = total >= n ? 1 : 0;
-        const rest = total >= n ? total - n : Math.max(0, total - 1);
+        if (total >= w.length) for (const c of counts) expect(c).toBeGreaterThanOrEqual(1);
+        if (total >= 1) expect(counts[0]).toBeGreaterThanOrEqual(1);
+      }),
+    );
+  });
+
+  it('is plain proportional (within one) when every share is at least one token', () => {
+    fc.assert(
+      fc.property(weightsArb, fc.nat(1000), (w, total) => {
         const weightSum = w.reduce((a, b) => a + b, 0);
+        fc.pre(w.every((x) => total * x >= weightSum));
+        const counts = apportion(total, w);
         counts.forEach((count, i) => {
-          const floor = (i === 0 && total >= 1 ? 1 : base) + (rest * w[i]!) / weightSum;
-          expect(Math.abs(count - floor)).toBeLessThan(1 + 1e-9 + (i === 0 && base === 0 ? 1 : 0));
+          expect(Math.abs(count - (total * w[i]!) / weightSum)).toBeLessThan(1);
         });
       }),
     );
   });
 
-  it('splits 10 tokens over events 1:4 as 2:8', () => {
-    // 1 each, then 8 more split 1.6 : 6.4 → floors 1 and 6, the leftover to the larger remainder.
+  it('gives each event its token when usage equals events, and scales evenly', () => {
+    expect(apportion(4, [1, 3])).toEqual([1, 3]);
+    expect(apportion(8, [1, 3])).toEqual([2, 6]);
     expect(apportion(10, [1, 4])).toEqual([2, 8]);
   });
 });

@@ -108,33 +108,40 @@ export function chunksFromEvents(reads: readonly ReadObservation[]): ChunkTokenC
 }
 
 /**
- * Splits the integer `total` over positive integer `weights`: a guaranteed minimum (one per entry
- * when total ≥ entries, else one for the first entry), then the rest in proportion to the weights,
- * floors first and the leftover units to the largest remainders (earlier entries win ties).
+ * Splits the integer `total` over positive integer `weights` in proportion, by largest remainder
+ * (earlier entries win ties), with a floor of one per entry when total ≥ entries (else one for the
+ * first entry). With the floor, the rest goes in proportion to each share's excess over one, so
+ * when every proportional share is ≥ 1 the result is plain proportional apportionment.
  */
 export function apportion(total: number, weights: readonly number[]): number[] {
   const n = weights.length;
   const counts = new Array<number>(n).fill(0);
   if (n === 0 || total <= 0) return counts;
-  let rest = total;
-  if (total >= n) {
-    counts.fill(1);
-    rest -= n;
-  } else {
-    counts[0] = 1;
-    rest -= 1;
-  }
-  if (rest === 0) return counts;
   let weightSum = 0;
   for (const w of weights) weightSum += w;
+  let rest: number;
+  let restWeights: readonly number[];
+  if (total >= n) {
+    counts.fill(1);
+    rest = total - n;
+    // share_i − 1 = (total·w_i − weightSum) / weightSum: the common denominator cancels.
+    restWeights = weights.map((w) => Math.max(0, total * w - weightSum));
+  } else {
+    counts[0] = 1;
+    rest = total - 1;
+    restWeights = weights;
+  }
+  let restWeightSum = 0;
+  for (const w of restWeights) restWeightSum += w;
+  if (rest === 0 || restWeightSum === 0) return counts;
   const remainders = new Array<number>(n);
   let given = 0;
   for (let i = 0; i < n; i++) {
-    const share = rest * weights[i]!;
-    const whole = floorDiv(share, weightSum);
+    const share = rest * restWeights[i]!;
+    const whole = floorDiv(share, restWeightSum);
     counts[i]! += whole;
     given += whole;
-    remainders[i] = share - whole * weightSum;
+    remainders[i] = share - whole * restWeightSum;
   }
   let leftover = rest - given;
   if (leftover > 0) {

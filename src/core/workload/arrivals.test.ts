@@ -36,7 +36,11 @@ function parse(input: unknown): Arrivals {
 describe('arrivalsSchema', () => {
   it('accepts every process and fills the trace default', () => {
     expect(parse({ type: 'poisson', qps: 2 })).toEqual({ type: 'poisson', qps: 2 });
-    expect(parse({ type: 'trace', times_s: [0, 1] })).toEqual({ type: 'trace', times_s: [0, 1], time_scale: 1 });
+    expect(parse({ type: 'trace', times_s: [0, 1] })).toEqual({
+      type: 'trace',
+      times_s: [0, 1],
+      time_scale: 1,
+    });
     expect(isClosedLoop(parse({ type: 'concurrency', n: 4 }))).toBe(true);
     expect(isClosedLoop(parse({ type: 'gamma', qps: 1, cv: 2 }))).toBe(false);
   });
@@ -53,7 +57,8 @@ describe('arrivalsSchema', () => {
       { type: 'trace', times_s: [0], time_scale: 0 },
       { type: 'poisson', qps: 1, extra: true },
     ];
-    for (const input of bad) expect(arrivalsSchema.safeParse(input).success, JSON.stringify(input)).toBe(false);
+    for (const input of bad)
+      expect(arrivalsSchema.safeParse(input).success, JSON.stringify(input)).toBe(false);
   });
 
   it('reports where a trace goes backwards', () => {
@@ -68,7 +73,9 @@ describe('openLoopOffsetsUs', () => {
   it('poisson: mean gap 1/qps, cv 1, first arrival after one gap, integer and non-decreasing', () => {
     const values = offsets({ type: 'poisson', qps: 4 }, 20_000);
     expect(values[0]).toBeGreaterThan(0);
-    expect(values.every((value, i) => Number.isInteger(value) && (i === 0 || value >= values[i - 1]!))).toBe(true);
+    expect(values.every((value, i) => Number.isInteger(value) && (i === 0 || value >= values[i - 1]!))).toBe(
+      true,
+    );
     const { mean, cv } = meanAndCv(gapsS(values));
     expect(mean).toBeGreaterThan(0.25 * 0.97);
     expect(mean).toBeLessThan(0.25 * 1.03);

@@ -42,7 +42,8 @@ describe('lengthsSchema', () => {
       { type: 'trace', rows: [[0, 1]] },
       { type: 'trace', rows: [[1, 1]], order: 'reversed' },
     ];
-    for (const input of bad) expect(lengthsSchema.safeParse(input).success, JSON.stringify(input)).toBe(false);
+    for (const input of bad)
+      expect(lengthsSchema.safeParse(input).success, JSON.stringify(input)).toBe(false);
     expect(lengthsSchema.parse({ type: 'trace', rows: [[3, 4]] })).toEqual({
       type: 'trace',
       rows: [[3, 4]],
@@ -56,14 +57,18 @@ describe('lengthsSchema', () => {
 describe('splitTotal', () => {
   it('keeps the total and at least one token on each side for any ratio', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 1_000_000 }), fc.double({ min: 1e-6, max: 1e6, noNaN: true }), (total, r) => {
-        const { promptTokens, outputTokens } = splitTotal(total, r);
-        expect(promptTokens + outputTokens).toBe(total);
-        expect(promptTokens).toBeGreaterThanOrEqual(1);
-        expect(outputTokens).toBeGreaterThanOrEqual(1);
-        // Within rounding (and the ≥ 1 clamp) of the exact share.
-        expect(Math.abs(promptTokens - (total * r) / (1 + r))).toBeLessThanOrEqual(1);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 1_000_000 }),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        (total, r) => {
+          const { promptTokens, outputTokens } = splitTotal(total, r);
+          expect(promptTokens + outputTokens).toBe(total);
+          expect(promptTokens).toBeGreaterThanOrEqual(1);
+          expect(outputTokens).toBeGreaterThanOrEqual(1);
+          // Within rounding (and the ≥ 1 clamp) of the exact share.
+          expect(Math.abs(promptTokens - (total * r) / (1 + r))).toBeLessThanOrEqual(1);
+        },
+      ),
     );
   });
 });
@@ -76,7 +81,10 @@ describe('createLengthSampler', () => {
   });
 
   it('uniform: totals cover [min, max] evenly and split by the ratio', () => {
-    const values = sample({ type: 'uniform', min_tokens: 100, max_tokens: 199, prefill_to_decode_ratio: 3 }, 20_000);
+    const values = sample(
+      { type: 'uniform', min_tokens: 100, max_tokens: 199, prefill_to_decode_ratio: 3 },
+      20_000,
+    );
     const all = totals(values);
     expect(Math.min(...all)).toBe(100);
     expect(Math.max(...all)).toBe(199);
@@ -90,7 +98,10 @@ describe('createLengthSampler', () => {
 
   it('zipf: stays in bounds and favours small totals', () => {
     const values = totals(
-      sample({ type: 'zipf', min_tokens: 50, max_tokens: 50_000, theta: 0.9, prefill_to_decode_ratio: 1 }, 20_000),
+      sample(
+        { type: 'zipf', min_tokens: 50, max_tokens: 50_000, theta: 0.9, prefill_to_decode_ratio: 1 },
+        20_000,
+      ),
     );
     expect(values.every((total) => total >= 50 && total <= 50_000)).toBe(true);
     const count = (total: number) => values.filter((value) => value === total).length;
@@ -173,7 +184,9 @@ describe('createLengthSampler', () => {
                 expect(got).toEqual({ promptTokens: prompt, outputTokens: output });
               } else {
                 expect(got.promptTokens + got.outputTokens).toBe(max);
-                expect(Math.abs(got.promptTokens - (prompt * max) / (prompt + output))).toBeLessThanOrEqual(1);
+                expect(Math.abs(got.promptTokens - (prompt * max) / (prompt + output))).toBeLessThanOrEqual(
+                  1,
+                );
               }
             });
           },

@@ -14,7 +14,12 @@ function workload(input: Partial<WorkloadInput>): Workload {
   return parseWorkload({ arrivals: { type: 'poisson', qps: 50 }, lengths: uniform, ...input });
 }
 
-function plan(w: Workload, weights: number[], index: number, limit = Number.POSITIVE_INFINITY): PlannedRequest[] {
+function plan(
+  w: Workload,
+  weights: number[],
+  index: number,
+  limit = Number.POSITIVE_INFINITY,
+): PlannedRequest[] {
   const out: PlannedRequest[] = [];
   for (const request of planShardRequests(w, weights, index)) {
     if (out.length >= limit) break;
@@ -25,7 +30,10 @@ function plan(w: Workload, weights: number[], index: number, limit = Number.POSI
 
 const workloadInputs: fc.Arbitrary<Partial<WorkloadInput>> = fc.oneof(
   fc.record({
-    arrivals: fc.record({ type: fc.constant('poisson' as const), qps: fc.double({ min: 1, max: 1000, noNaN: true }) }),
+    arrivals: fc.record({
+      type: fc.constant('poisson' as const),
+      qps: fc.double({ min: 1, max: 1000, noNaN: true }),
+    }),
     requests: fc.integer({ min: 1, max: 150 }),
   }),
   fc.record({
@@ -40,9 +48,9 @@ const workloadInputs: fc.Arbitrary<Partial<WorkloadInput>> = fc.oneof(
   fc.record({
     arrivals: fc.record({
       type: fc.constant('trace' as const),
-      times_s: fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: 1, maxLength: 60 }).map((times) =>
-        times.sort((a, b) => a - b),
-      ),
+      times_s: fc
+        .array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: 1, maxLength: 60 })
+        .map((times) => times.sort((a, b) => a - b)),
     }),
   }),
   fc.record({
@@ -87,22 +95,38 @@ describe('planShardRequests', () => {
 
   it('splits every prefix of the sequence within one request of the weights', () => {
     fc.assert(
-      fc.property(weightLists.filter((weights) => weights.reduce((a, b) => a + b, 0) > 0), (weights) => {
-        const total = weights.reduce((a, b) => a + b, 0);
-        const w = workload({ lengths: { type: 'fixed', prompt_tokens: 1, output_tokens: 1 }, requests: 200 });
-        const owner = new Array<number>(200);
-        weights.forEach((_, shard) => {
-          for (const request of planShardRequests(w, weights, shard)) owner[request.seq] = shard;
-        });
-        const counts = new Array<number>(weights.length).fill(0);
-        owner.forEach((shard, seq) => {
-          counts[shard]!++;
-          weights.forEach((weight, s) => {
-            expect(Math.abs(counts[s]! - ((seq + 1) * weight) / total)).toBeLessThan(1);
+      fc.property(
+        weightLists.filter((weights) => weights.reduce((a, b) => a + b, 0) > 0),
+        (weights) => {
+          const total = weights.reduce((a, b) => a + b, 0);
+          const w = workload({
+            lengths: { type: 'fixed', prompt_tokens: 1, output_tokens: 1 },
+            requests: 200,
           });
-        });
-      }),
+          const owner = new Array<number>(200);
+          weights.forEach((_, shard) => {
+            for (const request of planShardRequests(w, weights, shard)) owner[request.seq] = shard;
+          });
+          const counts = new Array<number>(weights.length).fill(0);
+          owner.forEach((shard, seq) => {
+            counts[shard]!++;
+            weights.forEach((weight, s) => {
+              expect(Math.abs(counts[s]! - ((seq + 1) * weight) / total)).toBeLessThan(1);
+            });
+          });
+        },
+      ),
     );
+  });
+
+  it('tabulated (integer) and stepped (fractional) interleaves agree', () => {
+    // Scaling weights by a power of two changes no comparison, so both paths must pick the same shards.
+    const w = workload({ requests: 500 });
+    for (const shard of [0, 1, 2]) {
+      const seqs = (weights: number[]) => plan(w, weights, shard).map((r) => r.seq);
+      expect(seqs([3, 1, 4])).toEqual(seqs([0.75, 0.25, 1]));
+      expect(countShardRequests(w, [3, 1, 4], shard)).toBe(countShardRequests(w, [0.75, 0.25, 1], shard));
+    }
   });
 
   it('stops at duration_s: every offset is before it, the next one is not', () => {
@@ -121,7 +145,11 @@ describe('planShardRequests', () => {
 
   it('keeps lengths when only the arrival process changes', () => {
     const poisson = plan(workload({ requests: 300, seed: 5 }), [2, 1], 1);
-    const closed = plan(workload({ arrivals: { type: 'concurrency', n: 3 }, requests: 300, seed: 5 }), [2, 1], 1);
+    const closed = plan(
+      workload({ arrivals: { type: 'concurrency', n: 3 }, requests: 300, seed: 5 }),
+      [2, 1],
+      1,
+    );
     const bySeq = new Map(poisson.map((r) => [r.seq, r]));
     let shared = 0;
     for (const request of closed) {

@@ -5,7 +5,9 @@ const fixed = { type: 'fixed', prompt_tokens: 100, output_tokens: 50 };
 
 function issues(input: unknown): string[] {
   const result = workloadSchema.safeParse(input);
-  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 describe('workloadSchema', () => {

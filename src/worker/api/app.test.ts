@@ -42,7 +42,8 @@ describe('control API', () => {
   });
 
   it('refuses /v1 without the bearer token, or with a wrong one, with a request id', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: TOKEN }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: TOKEN }];
+    for (const headers of attempts) {
       const res = await call('/v1/runs', { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as ErrorBody;

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { Analyzer } from '../../src/core/metrics/analysis.ts';
+import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
+import { call, createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
+
+describe('a run end to end inside workerd (coordinator, shards, D1, loopback target)', () => {
+  it('records every request exactly once, and /results equals analysing the export', async () => {
+    const id = await createRun(simRunConfig());
+    const end = await waitForEnd(id);
+    expect(end.state, JSON.stringify(end)).toBe('done');
+    expect(end.shards).toHaveLength(2);
+    expect(Object.keys(end.regions).sort()).toEqual(['weur', 'wnam']);
+
+    const records = await exportRecords(id, 3);
+    expect(records.map((r) => r.id).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `${id}-${i}`).sort());
+    for (const r of records) {
+      expect(requestRecordSchema.safeParse(r).success).toBe(true);
+      expect(r.outcome).toBe('ok');
+      expect(r.output_tokens).toBe(6);
+      expect(r.token_count_source).toBe('usage_stream');
+      expect(r.scheduled_at_ms).toBeTypeOf('number');
+    }
+
+    const results = (await (await call(`/v1/runs/${id}/results`)).json()) as {
+      state: string;
+      summary: unknown;
+      load: { requests_sent: number };
+    };
+    expect(results.state).toBe('done');
+    expect(results.load.requests_sent).toBe(8);
+    const analyzer = new Analyzer({
+      deadlines: { ttft_deadline_s: 0.3, tbt_deadline_s: 0.05, target_miss_rate: 0.1, ttft_slack_s: 0.3 },
+    });
+    for (const r of records) analyzer.add(r);
+    expect(results.summary).toEqual(JSON.parse(JSON.stringify(analyzer.report().summary)));
+  });
+
+  it('turns target failures into typed outcomes and still completes', async () => {
+    const id = await createRun(simRunConfig({}, { errors: { http_rate: 1, http_statuses: [503] } }));
+    expect((await waitForEnd(id)).state).toBe('done');
+    const records = await exportRecords(id);
+    expect(records).toHaveLength(8);
+    expect(new Set(records.map((r) => `${r.outcome}:${r.status}`))).toEqual(new Set(['http_error:503']));
+
+    const unreachable = simRunConfig();
+    unreachable.target.base_url = 'http://127.0.0.1:9/v1';
+    const down = await createRun(unreachable);
+    expect((await waitForEnd(down)).state).toBe('done');
+    const failed = await exportRecords(down);
+    expect(failed).toHaveLength(8);
+    expect(new Set(failed.map((r) => r.outcome))).toEqual(new Set(['network_error']));
+  });
+
+  it('cancels a running run: in-flight requests end as cancelled, and cancel again is a 409', async () => {
+    const id = await createRun(
+      simRunConfig(
+        {
+          workload: {
+            arrivals: { type: 'concurrency', n: 4 },
+            lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 400 },
+            duration_s: 60,
+          },
+        },
+        { decode_ms_per_token: 20 },
+      ),
+    );
+    for (let i = 0; i < 100 && (await status(id)).shards.every((s) => s.progress.dispatched === 0); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const res = await call(`/v1/runs/${id}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const end = await waitForEnd(id);
+    expect(end.state).toBe('cancelled');
+    expect(end.reason).toBe('cancelled by user');
+    const records = await exportRecords(id);
+    expect(records.length).toBeGreaterThanOrEqual(4);
+    expect(records.filter((r) => r.outcome === 'cancelled').length).toBeGreaterThanOrEqual(1);
+    expect((await call(`/v1/runs/${id}/cancel`, { method: 'POST' })).status).toBe(409);
+    const results = (await (await call(`/v1/runs/${id}/results`)).json()) as { state: string };
+    expect(results.state).toBe('cancelled');
+  });
+});
