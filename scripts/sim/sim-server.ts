@@ -93,9 +93,9 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     sleep: abortableSleep,
     onChunkSent: record
       ? ({ requestId, ...entry }) => {
-          let list = chunkLog.get(requestId);
-          if (!list) chunkLog.set(requestId, (list = []));
-          list.push(entry);
+          const list = chunkLog.get(requestId);
+          if (list) list.push(entry);
+          else chunkLog.set(requestId, [entry]);
         }
       : undefined,
   });

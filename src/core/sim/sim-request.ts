@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { countPromptWords } from '../workload/prompt-builder.ts';
 import { type SimOverride, simOverrideSchema } from './sim-config.ts';
 
 // Validation of OpenAI Chat / legacy completions request bodies, and OpenAI-shaped error bodies.
 // Bodies are loose objects: clients send many fields (temperature, ignore_eos, …) the simulator
-// accepts and ignores.
+// accepts and ignores. Prompt tokens are whitespace-separated words (one token each from
+// fluidbench's prompt builder).
 
 export type Endpoint = 'chat' | 'text';
 
@@ -90,24 +92,19 @@ export function openAIError(
   return { error: { message, type, param, code } };
 }
 
-/** One token per whitespace-separated word, as fluidbench's prompt builder makes them. */
-export function countWords(text: string): number {
-  return text.split(/\s+/).filter(Boolean).length;
-}
-
 function chatPromptTokens(messages: z.infer<typeof chatBodySchema>['messages']): number {
   let n = 0;
   for (const m of messages) {
-    if (typeof m.content === 'string') n += countWords(m.content);
-    else for (const part of m.content ?? []) n += countWords(part.text ?? '');
+    if (typeof m.content === 'string') n += countPromptWords(m.content);
+    else for (const part of m.content ?? []) n += countPromptWords(part.text ?? '');
   }
   return n;
 }
 
 function textPromptTokens(prompt: z.infer<typeof textBodySchema>['prompt']): number {
-  if (typeof prompt === 'string') return countWords(prompt);
+  if (typeof prompt === 'string') return countPromptWords(prompt);
   let n = 0;
-  for (const p of prompt) n += typeof p === 'number' ? 1 : countWords(p);
+  for (const p of prompt) n += typeof p === 'number' ? 1 : countPromptWords(p);
   return n;
 }
 

@@ -25,7 +25,10 @@ describe('simulator streaming (OpenAI chat)', () => {
     expect(doneLast).toBe(true);
     const [first, ...rest] = json;
     expect(first).toMatchObject({ object: 'chat.completion.chunk', model: 'm', usage: null });
-    expect((first?.choices as { delta: unknown }[])[0]?.delta).toEqual({ role: 'assistant', content: '' });
+    expect((first?.choices as { delta: unknown }[] | undefined)?.[0]?.delta).toEqual({
+      role: 'assistant',
+      content: '',
+    });
     const tokens = tokenEvents(rest);
     expect(tokens.reduce((n, c) => n + tokensIn(c), 0)).toBe(7);
     for (const c of tokens) expect(c.usage).toBeNull();

@@ -13,7 +13,9 @@ const sum = (xs: readonly (readonly [number, number])[]) => xs.reduce((s, c) => 
 
 /** Reads at increasing offsets; some carry no token (role chunk, usage-only chunk, keep-alive). */
 const readsArb = fc
-  .array(fc.record({ gap: fc.integer({ min: 0, max: 50 }), tokenEvents: fc.nat({ max: 4 }) }), { maxLength: 40 })
+  .array(fc.record({ gap: fc.integer({ min: 0, max: 50 }), tokenEvents: fc.nat({ max: 4 }) }), {
+    maxLength: 40,
+  })
   .map((rs) => {
     let at = 0;
     return rs.map((r): ReadObservation => {
@@ -23,7 +25,10 @@ const readsArb = fc
   });
 
 /** The token reads' offsets, in order: every output chunk must be one of them, in the same order. */
-function isOrderedSubsetOfTokenReads(chunks: readonly (readonly [number, number])[], reads: ReadObservation[]) {
+function isOrderedSubsetOfTokenReads(
+  chunks: readonly (readonly [number, number])[],
+  reads: ReadObservation[],
+) {
   let j = 0;
   const tokenReads = reads.filter((r) => r.tokenEvents > 0);
   for (const [offset] of chunks) {
@@ -54,7 +59,8 @@ describe('chunksFromFinalUsage', () => {
       fc.property(readsArb, fc.nat({ max: 500 }), (reads, total) => {
         const tokenReads = reads.filter((r) => r.tokenEvents > 0);
         const { chunks } = chunksFromFinalUsage(reads, total);
-        if (total >= tokenReads.length) expect(chunks.map((c) => c[0])).toEqual(tokenReads.map((r) => r.offsetMs));
+        if (total >= tokenReads.length)
+          expect(chunks.map((c) => c[0])).toEqual(tokenReads.map((r) => r.offsetMs));
         if (total >= 1 && tokenReads.length > 0) expect(chunks[0]![0]).toBe(tokenReads[0]!.offsetMs);
       }),
     );

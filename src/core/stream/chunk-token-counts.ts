@@ -24,8 +24,8 @@ export interface ChunkTokenCounts {
 }
 
 /**
- * Picks the best available count: continuous usage when every token-carrying read reported a
- * cumulative count, else the last reported usage apportioned over the token reads, else events.
+ * Picks the best available count: continuous usage when every token-carrying read (at least two)
+ * reported a cumulative count, else the last reported usage apportioned over the token reads, else events.
  */
 export function chunkTokenCounts(reads: readonly ReadObservation[]): ChunkTokenCounts {
   let tokenReads = 0;
@@ -38,8 +38,9 @@ export function chunkTokenCounts(reads: readonly ReadObservation[]): ChunkTokenC
       if (read.completionTokens !== undefined) tokenReadsWithUsage++;
     }
   }
-  // With usage only in the final chunk, earlier token reads carry none: that is not continuous.
-  if (tokenReads > 0 && tokenReadsWithUsage === tokenReads) return chunksFromContinuousUsage(reads);
+  // With usage only in the final chunk, earlier token reads carry none: that is not continuous. A
+  // single token read cannot tell the two apart (the results agree): it gets the weaker label.
+  if (tokenReads > 1 && tokenReadsWithUsage === tokenReads) return chunksFromContinuousUsage(reads);
   if (lastUsage !== undefined) return chunksFromFinalUsage(reads, lastUsage);
   return chunksFromEvents(reads);
 }

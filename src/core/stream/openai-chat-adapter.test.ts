@@ -9,7 +9,12 @@ const chunk = (delta: unknown, finish_reason: string | null = null) =>
 describe('openAiChatAdapter', () => {
   it('sends the prompt as one user message to /chat/completions', () => {
     const target = parseTarget({ api: 'openai-chat', base_url: 'https://api.example.com/v1', model: 'm' });
-    const { url, init } = openAiChatAdapter.buildRequest({ target, requestId: 'r', prompt: 'Hello', maxTokens: 5 });
+    const { url, init } = openAiChatAdapter.buildRequest({
+      target,
+      requestId: 'r',
+      prompt: 'Hello',
+      maxTokens: 5,
+    });
     expect(url).toBe('https://api.example.com/v1/chat/completions');
     expect(JSON.parse(init.body).messages).toEqual([{ role: 'user', content: 'Hello' }]);
   });
@@ -22,11 +27,20 @@ describe('openAiChatAdapter', () => {
     ['DeepSeek/SGLang reasoning_content', { reasoning_content: 'hmm' }, 'hmm'],
     ['Together both names', { reasoning: 'a', reasoning_content: 'a' }, 'a'],
     ['refusal', { refusal: 'I cannot' }, 'I cannot'],
-    ['tool call name', { tool_calls: [{ index: 0, id: 't', function: { name: 'get', arguments: '' } }] }, 'get'],
+    [
+      'tool call name',
+      { tool_calls: [{ index: 0, id: 't', function: { name: 'get', arguments: '' } }] },
+      'get',
+    ],
     ['tool call arguments', { tool_calls: [{ index: 0, function: { arguments: '{"a":' } }] }, '{"a":'],
     [
       'Mistral thinking parts',
-      { content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'th' }] }, { type: 'text', text: 'x' }] },
+      {
+        content: [
+          { type: 'thinking', thinking: [{ type: 'text', text: 'th' }] },
+          { type: 'text', text: 'x' },
+        ],
+      },
       'thx',
     ],
   ])('counts %s as a token event', (_name, delta, text) => {
@@ -45,12 +59,17 @@ describe('openAiChatAdapter', () => {
   });
 
   it('does not count a chunk without delta or choices (Azure prompt_filter_results)', () => {
-    expect(decoder.decode(JSON.stringify({ choices: [], prompt_filter_results: [{}] }), undefined).tokenEvents).toBe(0);
+    expect(
+      decoder.decode(JSON.stringify({ choices: [], prompt_filter_results: [{}] }), undefined).tokenEvents,
+    ).toBe(0);
     expect(decoder.decode(JSON.stringify({ choices: [{ index: 0 }] }), undefined).tokenEvents).toBe(0);
   });
 
   it('reports the finish reason', () => {
-    expect(decoder.decode(chunk({}, 'length'), undefined)).toMatchObject({ tokenEvents: 0, finishReason: 'length' });
+    expect(decoder.decode(chunk({}, 'length'), undefined)).toMatchObject({
+      tokenEvents: 0,
+      finishReason: 'length',
+    });
     expect(decoder.decode(chunk({ content: 'x' }, 'stop'), undefined)).toMatchObject({
       tokenEvents: 1,
       finishReason: 'stop',

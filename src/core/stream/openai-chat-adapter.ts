@@ -37,7 +37,8 @@ export function chatDeltaPayload(choice: Record<string, unknown>): string {
   const toolCalls = d.tool_calls;
   if (Array.isArray(toolCalls)) {
     for (const call of toolCalls) {
-      const fn = typeof call === 'object' && call !== null ? (call as { function?: unknown }).function : undefined;
+      const fn =
+        typeof call === 'object' && call !== null ? (call as { function?: unknown }).function : undefined;
       if (typeof fn !== 'object' || fn === null) continue;
       const { name, arguments: args } = fn as { name?: unknown; arguments?: unknown };
       if (typeof name === 'string') text += name;

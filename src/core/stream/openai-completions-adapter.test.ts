@@ -8,8 +8,17 @@ const chunk = (choice: Record<string, unknown>) =>
 
 describe('openAiCompletionsAdapter', () => {
   it('sends the raw prompt to /completions', () => {
-    const target = parseTarget({ api: 'openai-completions', base_url: 'http://127.0.0.1:8000/v1', model: 'm' });
-    const { url, init } = openAiCompletionsAdapter.buildRequest({ target, requestId: 'r', prompt: 'Once', maxTokens: 5 });
+    const target = parseTarget({
+      api: 'openai-completions',
+      base_url: 'http://127.0.0.1:8000/v1',
+      model: 'm',
+    });
+    const { url, init } = openAiCompletionsAdapter.buildRequest({
+      target,
+      requestId: 'r',
+      prompt: 'Once',
+      maxTokens: 5,
+    });
     expect(url).toBe('http://127.0.0.1:8000/v1/completions');
     const body = JSON.parse(init.body);
     expect(body.prompt).toBe('Once');
@@ -17,7 +26,10 @@ describe('openAiCompletionsAdapter', () => {
   });
 
   it('counts non-empty text, whitespace included', () => {
-    expect(decoder.decode(chunk({ text: ' upon' }), undefined)).toMatchObject({ tokenEvents: 1, text: ' upon' });
+    expect(decoder.decode(chunk({ text: ' upon' }), undefined)).toMatchObject({
+      tokenEvents: 1,
+      text: ' upon',
+    });
     expect(decoder.decode(chunk({ text: ' ' }), undefined).tokenEvents).toBe(1);
   });
 
@@ -28,6 +40,8 @@ describe('openAiCompletionsAdapter', () => {
   });
 
   it('reports the finish reason of the last chunk', () => {
-    expect(decoder.decode(chunk({ text: '', finish_reason: 'length' }), undefined).finishReason).toBe('length');
+    expect(decoder.decode(chunk({ text: '', finish_reason: 'length' }), undefined).finishReason).toBe(
+      'length',
+    );
   });
 });

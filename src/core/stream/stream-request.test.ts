@@ -18,10 +18,10 @@ import {
 
 const enc = new TextEncoder();
 
-function input(api: TranscriptSpec['api'], fetch: typeof fetch, over: Partial<StreamRequestInput> = {}) {
+function input(api: TranscriptSpec['api'], fetchImpl: typeof fetch, over: Partial<StreamRequestInput> = {}) {
   let t = 1_000_000;
   return {
-    fetch,
+    fetch: fetchImpl,
     nowMs: () => ++t,
     adapter: adapterFor(api),
     target: parseTarget({ api, base_url: 'http://127.0.0.1:9/v1', model: 'm' }),
@@ -56,31 +56,45 @@ function eventBoundaries(sse: string): number[] {
 }
 
 const specArb = (api: TranscriptSpec['api']) =>
-  fc.record({
-    crlf: fc.boolean(),
-    comments: fc.boolean(),
-    continuousUsage: fc.boolean(),
-    usageChoices: fc.constantFrom('empty', 'null', 'missing') as fc.Arbitrary<'empty' | 'null' | 'missing'>,
-    finalBlankLine: fc.boolean(),
-  }).map((v): TranscriptSpec => ({ api, pieces: api === 'openai-chat' ? SAMPLE_CHAT_PIECES : SAMPLE_COMPLETION_PIECES, ...v }));
+  fc
+    .record({
+      crlf: fc.boolean(),
+      comments: fc.boolean(),
+      continuousUsage: fc.boolean(),
+      usageChoices: fc.constantFrom('empty', 'null', 'missing') as fc.Arbitrary<'empty' | 'null' | 'missing'>,
+      finalBlankLine: fc.boolean(),
+    })
+    .map(
+      (v): TranscriptSpec => ({
+        api,
+        pieces: api === 'openai-chat' ? SAMPLE_CHAT_PIECES : SAMPLE_COMPLETION_PIECES,
+        ...v,
+      }),
+    );
 
 describe('streamRequest: transcripts re-chunked at random byte boundaries', () => {
   for (const api of ['openai-chat', 'openai-completions'] as const) {
     it(`${api}: same text, usage and outcome however the bytes are split`, async () => {
       await fc.assert(
-        fc.asyncProperty(specArb(api), fc.array(fc.nat({ max: 4000 }), { maxLength: 80 }), async (spec, cuts) => {
-          const t = buildTranscript(spec);
-          const bytes = enc.encode(t.sse);
-          const result = await run(api, splitAt(bytes, cuts));
-          expect(result.record.outcome).toBe('ok');
-          expect(result.text).toBe(t.text);
-          expect(result.record.output_tokens).toBe(t.completionTokens);
-          expect(sumTokens(result)).toBe(t.completionTokens);
-          expect(result.record.prompt_tokens).toBe(t.promptTokens);
-          expect(result.record.token_count_source).toBe(spec.continuousUsage ? 'usage_stream' : 'usage_final');
-          expect(result.record.chunks.length).toBeLessThanOrEqual(Math.min(t.tokenEvents, result.reads));
-          expect(result.finishReason).toBe('stop');
-        }),
+        fc.asyncProperty(
+          specArb(api),
+          fc.array(fc.nat({ max: 4000 }), { maxLength: 80 }),
+          async (spec, cuts) => {
+            const t = buildTranscript(spec);
+            const bytes = enc.encode(t.sse);
+            const result = await run(api, splitAt(bytes, cuts));
+            expect(result.record.outcome).toBe('ok');
+            expect(result.text).toBe(t.text);
+            expect(result.record.output_tokens).toBe(t.completionTokens);
+            expect(sumTokens(result)).toBe(t.completionTokens);
+            expect(result.record.prompt_tokens).toBe(t.promptTokens);
+            // A single token read is exact either way and is labelled with the weaker source.
+            const continuous = spec.continuousUsage && result.record.chunks.length >= 2;
+            expect(result.record.token_count_source).toBe(continuous ? 'usage_stream' : 'usage_final');
+            expect(result.record.chunks.length).toBeLessThanOrEqual(Math.min(t.tokenEvents, result.reads));
+            expect(result.finishReason).toBe('stop');
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -92,7 +106,8 @@ describe('streamRequest: transcripts re-chunked at random byte boundaries', () =
     const result = await run('openai-chat', splitAt(bytes, Array.from(bytes.keys())));
     expect(result.record.outcome).toBe('ok');
     expect(result.text).toBe(t.text);
-    expect(result.reads).toBe(bytes.length);
+    // Reading stops at [DONE]'s blank line: the final '\n' of its CRLF may stay unread.
+    expect(result.reads).toBeGreaterThanOrEqual(bytes.length - 1);
     expect(result.record.output_tokens).toBe(t.completionTokens);
   });
 });
@@ -106,7 +121,7 @@ describe('streamRequest: one event per read', () => {
   it('times the first token at the first content read, not the role chunk, and one chunk per token event', async () => {
     const { t, pieces } = aligned({ api: 'openai-chat', pieces: SAMPLE_CHAT_PIECES, continuousUsage: true });
     const result = await run('openai-chat', pieces);
-    // Clock: sent = +1, headers = +2, read k (1-based) = +2+k. Read 1 is the role chunk.
+    // Clock: sent at +1, headers at offset 1, read k (1-based) at offset 1 + k. Read 1 is the role chunk.
     expect(result.record.headers_ms).toBe(1);
     expect(result.record.chunks[0]![0]).toBe(3);
     expect(result.record.chunks.map((c) => c[1])).toEqual(SAMPLE_CHAT_PIECES.map((p) => p.tokens));
@@ -121,13 +136,17 @@ describe('streamRequest: one event per read', () => {
     expect(result.record.chunks).toHaveLength(t.tokenEvents);
     expect(sumTokens(result)).toBe(t.completionTokens);
     // The usage-only chunk and [DONE] are not token arrivals: the last chunk is the last text read.
-    expect(result.record.chunks.at(-1)![0]).toBe(2 + t.tokenEvents);
+    expect(result.record.chunks.at(-1)![0]).toBe(1 + t.tokenEvents);
   });
 
   it('counts one token per event, flagged, when the server reports no usage', async () => {
     const { t, pieces } = aligned({ api: 'openai-chat', pieces: SAMPLE_CHAT_PIECES, usageChunk: false });
     const result = await run('openai-chat', pieces);
-    expect(result.record).toMatchObject({ outcome: 'ok', token_count_source: 'events', output_tokens: t.tokenEvents });
+    expect(result.record).toMatchObject({
+      outcome: 'ok',
+      token_count_source: 'events',
+      output_tokens: t.tokenEvents,
+    });
     expect(result.record.prompt_tokens).toBe(5); // the generator's count
   });
 });
@@ -154,7 +173,12 @@ describe('streamRequest: completeness and in-stream failures', () => {
   });
 
   it('stops at an in-stream error and keeps the partial chunks', async () => {
-    const t = buildTranscript({ api: 'openai-chat', pieces: SAMPLE_CHAT_PIECES.slice(0, 3), done: false, usageChunk: false });
+    const t = buildTranscript({
+      api: 'openai-chat',
+      pieces: SAMPLE_CHAT_PIECES.slice(0, 3),
+      done: false,
+      usageChunk: false,
+    });
     const error = `data: ${JSON.stringify({ error: { message: 'engine died', type: 'server_error', code: 500 } })}\n\n`;
     const after = 'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: [DONE]\n\n';
     const result = await run('openai-chat', [enc.encode(t.sse), enc.encode(error), enc.encode(after)]);
@@ -172,7 +196,9 @@ describe('streamRequest: completeness and in-stream failures', () => {
 
   it('ends an oversized event as stream_error, whether it is split across reads or not', async () => {
     const big = `data: {"choices":[{"index":0,"delta":{"content":"${'x'.repeat(5000)}"}}]}\n\n`;
-    const split = await run('openai-chat', splitAt(enc.encode(big), [1000, 2000, 3000]), { maxBufferSize: 1024 });
+    const split = await run('openai-chat', splitAt(enc.encode(big), [1000, 2000, 3000]), {
+      maxBufferSize: 1024,
+    });
     expect(split.record.outcome).toBe('stream_error');
     expect(split.record.error).toMatch(/larger than 1024/);
     const whole = await run('openai-chat', [enc.encode(big)], { maxBufferSize: 1024 });
@@ -181,8 +207,16 @@ describe('streamRequest: completeness and in-stream failures', () => {
   });
 
   it('accepts an empty completion only with a normal finish reason', async () => {
-    const stop = buildTranscript({ api: 'openai-chat', pieces: [], finishReason: 'stop', usageChunk: false }).sse;
-    expect((await run('openai-chat', [enc.encode(stop)])).record).toMatchObject({ outcome: 'ok', output_tokens: 0 });
+    const stop = buildTranscript({
+      api: 'openai-chat',
+      pieces: [],
+      finishReason: 'stop',
+      usageChunk: false,
+    }).sse;
+    expect((await run('openai-chat', [enc.encode(stop)])).record).toMatchObject({
+      outcome: 'ok',
+      output_tokens: 0,
+    });
     const filtered = buildTranscript({ api: 'openai-chat', pieces: [], finishReason: 'content_filter' }).sse;
     const result = await run('openai-chat', [enc.encode(filtered)]);
     expect(result.record.outcome).toBe('stream_error');
@@ -192,7 +226,10 @@ describe('streamRequest: completeness and in-stream failures', () => {
   it('explains a 200 answered with plain JSON instead of a stream', async () => {
     const json = JSON.stringify({ id: 'x', choices: [{ message: { content: 'hi' } }] });
     const result = await streamRequest(
-      input('openai-chat', memoryFetch([enc.encode(json)], { headers: { 'content-type': 'application/json' } })),
+      input(
+        'openai-chat',
+        memoryFetch([enc.encode(json)], { headers: { 'content-type': 'application/json' } }),
+      ),
     );
     expect(result.record.outcome).toBe('truncated');
     expect(result.record.error).toMatch(/application\/json/);

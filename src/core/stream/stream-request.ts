@@ -52,7 +52,15 @@ const DEFAULT_MAX_BUFFER_SIZE = 1 << 20;
 const ERROR_BODY_LIMIT = 2048;
 const MAX_ERROR_LENGTH = 300;
 /** Finish reasons that make an empty completion a legitimate `ok` (streaming-notes §5). */
-const NORMAL_FINISH = new Set(['stop', 'length', 'eos', 'tool_calls', 'function_call', 'end_turn', 'max_tokens']);
+const NORMAL_FINISH = new Set([
+  'stop',
+  'length',
+  'eos',
+  'tool_calls',
+  'function_call',
+  'end_turn',
+  'max_tokens',
+]);
 
 type Failure = { outcome: Outcome; error: string };
 
@@ -85,7 +93,10 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
       maxTokens: input.maxTokens,
     });
   } catch (err) {
-    return result(input, nowMs(), { outcome: 'network_error', error: `could not build request: ${msg(err)}` });
+    return result(input, nowMs(), {
+      outcome: 'network_error',
+      error: `could not build request: ${msg(err)}`,
+    });
   }
   if (signal?.aborted) {
     return result(input, nowMs(), { outcome: 'cancelled', error: 'cancelled before sending' });
@@ -145,7 +156,8 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
       });
     }
     const body = response.body;
-    if (body === null) return result(input, sentAt, { ...base, outcome: 'truncated', error: 'empty response body' });
+    if (body === null)
+      return result(input, sentAt, { ...base, outcome: 'truncated', error: 'empty response body' });
 
     // --- the hot loop: one timestamp per read, minimal work per event (streaming-notes §2) ---
     const decoder = input.adapter.createEventDecoder();
@@ -250,7 +262,10 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
     } else if (abortCause) {
       failure = {
         outcome: abortCause,
-        error: abortCause === 'timeout' ? `timeout after ${timeoutMs} ms while streaming` : 'cancelled while streaming',
+        error:
+          abortCause === 'timeout'
+            ? `timeout after ${timeoutMs} ms while streaming`
+            : 'cancelled while streaming',
       };
     } else if (readFailure !== undefined) {
       failure = { outcome: 'truncated', error: `stream broke before [DONE]: ${msg(readFailure)}` };
@@ -381,10 +396,12 @@ export function summarizeErrorBody(text: string): string {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed === 'object' && parsed !== null) {
       const obj = parsed as Record<string, unknown>;
-      const e = typeof obj.error === 'object' && obj.error !== null ? (obj.error as Record<string, unknown>) : obj;
+      const e =
+        typeof obj.error === 'object' && obj.error !== null ? (obj.error as Record<string, unknown>) : obj;
       const message = [e.message, obj.error, obj.detail].find((m) => typeof m === 'string');
       const code = [e.code, e.type].find((c) => typeof c === 'string' || typeof c === 'number');
-      if (message !== undefined) summary = code !== undefined ? `${String(code)}: ${message}` : String(message);
+      if (message !== undefined)
+        summary = code !== undefined ? `${String(code)}: ${message}` : String(message);
     }
   } catch {
     // not JSON: keep the text

@@ -34,13 +34,23 @@ describe('buildRequest (shared)', () => {
       authorization: 'Bearer sk-test',
     });
     const body = JSON.parse(init.body);
-    expect(body).toMatchObject({ model: 'm', stream: true, stream_options: { include_usage: true }, max_tokens: 32 });
+    expect(body).toMatchObject({
+      model: 'm',
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 32,
+    });
     expect(body.stream_options.continuous_usage_stats).toBeUndefined();
     expect(body.ignore_eos).toBeUndefined();
   });
 
   it('omits authorization without a key', () => {
-    const { init } = openAiChatAdapter.buildRequest({ target: target(), requestId: 'r', prompt: 'p', maxTokens: 1 });
+    const { init } = openAiChatAdapter.buildRequest({
+      target: target(),
+      requestId: 'r',
+      prompt: 'p',
+      maxTokens: 1,
+    });
     expect(Object.keys(init.headers)).not.toContain('authorization');
   });
 
@@ -52,7 +62,12 @@ describe('buildRequest (shared)', () => {
       extra_body: { temperature: 0, stream_options: { include_obfuscation: false, include_usage: false } },
       extra_headers: { 'X-Custom': 'a', Accept: 'text/event-stream; q=1' },
     });
-    const { init } = openAiCompletionsAdapter.buildRequest({ target: t, requestId: 'r', prompt: 'p', maxTokens: 64 });
+    const { init } = openAiCompletionsAdapter.buildRequest({
+      target: t,
+      requestId: 'r',
+      prompt: 'p',
+      maxTokens: 64,
+    });
     const body = JSON.parse(init.body);
     expect(body).toMatchObject({
       prompt: 'p',
@@ -99,14 +114,22 @@ describe.each(decoders)('%s decoder: protocol events', (_name, decoder) => {
 
   it.each([
     [{ error: { message: 'boom', type: 'server_error', code: null } }, 'stream_error', /boom/],
-    [{ error: { message: 'slow down', type: 'requests', code: 'rate_limit_exceeded' } }, 'rate_limited', /slow/],
+    [
+      { error: { message: 'slow down', type: 'requests', code: 'rate_limit_exceeded' } },
+      'rate_limited',
+      /slow/,
+    ],
     [{ error: { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' } }, 'rate_limited', /429/],
     [{ error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } }, 'stream_error', /503/],
     [{ object: 'error', message: 'bad', type: 'BadRequestError', code: 400 }, 'stream_error', /bad/],
     [{ error: 'Model overloaded', error_type: 'overloaded' }, 'stream_error', /overloaded/],
     [{ x_groq: { error: 'internal' } }, 'stream_error', /internal/],
     [
-      { id: 'x', error: { code: 502, message: 'upstream' }, choices: [{ delta: { content: '' }, finish_reason: 'error' }] },
+      {
+        id: 'x',
+        error: { code: 502, message: 'upstream' },
+        choices: [{ delta: { content: '' }, finish_reason: 'error' }],
+      },
       'stream_error',
       /upstream/,
     ],
@@ -118,7 +141,10 @@ describe.each(decoders)('%s decoder: protocol events', (_name, decoder) => {
   });
 
   it('treats any `event: error` as an error, rate limits included', () => {
-    const d = decoder.decode(JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'x' } }), 'error');
+    const d = decoder.decode(
+      JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'x' } }),
+      'error',
+    );
     expect(d.error?.kind).toBe('rate_limited');
     expect(decoder.decode(JSON.stringify({ code: 'server_error', message: 'y' }), 'error').error?.kind).toBe(
       'stream_error',

@@ -23,15 +23,17 @@ describe('targetSchema', () => {
   it('accepts loopback URLs with ports and a query string', () => {
     expect(issues({ ...minimal, base_url: 'http://127.0.0.1:8000/v1' })).toEqual([]);
     expect(issues({ ...minimal, base_url: 'http://localhost:8000' })).toEqual([]);
-    expect(issues({ ...minimal, base_url: 'https://x.openai.azure.com/openai?api-version=2024-10-21' })).toEqual(
-      [],
-    );
+    expect(
+      issues({ ...minimal, base_url: 'https://x.openai.azure.com/openai?api-version=2024-10-21' }),
+    ).toEqual([]);
   });
 
   it('rejects non-http URLs, credentials and fragments', () => {
     expect(issues({ ...minimal, base_url: 'ftp://example.com/v1' })).toHaveLength(1);
     expect(issues({ ...minimal, base_url: 'not a url' })).toHaveLength(1);
-    expect(issues({ ...minimal, base_url: 'https://user:sk-secret@example.com/v1' })[0]).toMatch(/credentials/);
+    expect(issues({ ...minimal, base_url: 'https://user:sk-secret@example.com/v1' })[0]).toMatch(
+      /credentials/,
+    );
     expect(issues({ ...minimal, base_url: 'https://example.com/v1#x' })[0]).toMatch(/fragment/);
   });
 
@@ -47,7 +49,13 @@ describe('targetSchema', () => {
       ...minimal,
       model: '',
       extra_body: { model: 'x', stream: false, messages: [], prompt: 'p', max_tokens: 3, temperature: 0 },
-      extra_headers: { Authorization: 'Bearer k', 'Content-Length': '1', HOST: 'h', 'X-Request-Id': 'r', 'x-ok': 'v' },
+      extra_headers: {
+        Authorization: 'Bearer k',
+        'Content-Length': '1',
+        HOST: 'h',
+        'X-Request-Id': 'r',
+        'x-ok': 'v',
+      },
     });
     for (const key of ['model', 'stream', 'messages', 'prompt', 'max_tokens'])
       expect(found.some((f) => f.startsWith(`extra_body.${key}:`))).toBe(true);
@@ -64,9 +72,9 @@ describe('targetSchema', () => {
   });
 
   it('accepts JSON extra_body values and rejects unknown keys and apis', () => {
-    expect(issues({ ...minimal, extra_body: { temperature: 0, stop: ['\n'], logit_bias: { '1': -100 } } })).toEqual(
-      [],
-    );
+    expect(
+      issues({ ...minimal, extra_body: { temperature: 0, stop: ['\n'], logit_bias: { '1': -100 } } }),
+    ).toEqual([]);
     expect(issues({ ...minimal, api: 'anthropic' })).toHaveLength(1);
     expect(issues({ ...minimal, apikey: 'x' })).toHaveLength(1);
   });

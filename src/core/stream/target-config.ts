@@ -131,7 +131,9 @@ export const targetSchema = z
     max_tokens_field: z
       .enum(['max_tokens', 'max_completion_tokens'])
       .default('max_tokens')
-      .describe('body field carrying the output length limit (OpenAI reasoning models need max_completion_tokens)'),
+      .describe(
+        'body field carrying the output length limit (OpenAI reasoning models need max_completion_tokens)',
+      ),
   })
   .describe('The inference endpoint a run measures.');
 

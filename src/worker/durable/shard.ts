@@ -9,14 +9,18 @@ import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
 import { createRandom } from '../../core/workload/seeded-random.ts';
-import { closedLoopConcurrency, countShardRequests, type PlannedRequest, planShardRequests } from '../../core/workload/shard-plan.ts';
+import {
+  closedLoopConcurrency,
+  countShardRequests,
+  type PlannedRequest,
+  planShardRequests,
+  STREAM_PROMPTS,
+} from '../../core/workload/shard-plan.ts';
 import { secretValue, settingsOf } from '../env.ts';
 import { insertRequests } from '../storage/records-store.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './coordinator.ts';
 import { type ShardRecord, ShardStorage } from './shard-storage.ts';
 
-/** Random stream key for prompts: independent of the arrival and length streams. */
-const PROMPT_STREAM = 0x9e37;
 const FLUSH_ROWS = 300;
 const FLUSH_EVERY_MS = 1_000;
 const FINAL_FLUSH_ATTEMPTS = 6;
@@ -138,7 +142,7 @@ export class Shard extends DurableObject<Env> {
       signal: abort.signal,
       prepare: (planned) => {
         const id = `${a.runId}-${planned.seq}`;
-        const prompt = buildPrompt(planned.promptTokens, createRandom(config.workload.seed, PROMPT_STREAM, planned.seq));
+        const prompt = buildPrompt(planned.promptTokens, createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq));
         return async (scheduledAtMs) => {
           this.store.markDispatched({
             pos: planned.pos,

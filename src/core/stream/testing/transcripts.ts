@@ -63,7 +63,8 @@ export function buildTranscript(spec: TranscriptSpec): Transcript {
     if (spec.continuousUsage && !('usage' in extra)) chunk.usage = usage();
     out.push(`data: ${JSON.stringify(chunk)}${nl}${nl}`);
   };
-  if (chat && (spec.roleChunk ?? true)) emit({ delta: { role: 'assistant', content: '' }, finish_reason: null });
+  if (chat && (spec.roleChunk ?? true))
+    emit({ delta: { role: 'assistant', content: '' }, finish_reason: null });
   let tokenEvents = 0;
   for (const piece of spec.pieces) {
     cumulative += piece.tokens ?? 1;

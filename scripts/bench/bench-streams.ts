@@ -1,0 +1,171 @@
+// Chunk-timestamp accuracy and throughput of a local run (issue 3's measurement).
+//
+//   npm run bench:streams -- [--streams 16,64,256] [--duration 20] [--tokens 200] [--decode-ms 20]
+//                            [--streams-per-shard 32] [--json]
+//
+// Starts the Node simulator (which logs its own send time for every chunk) and the local stack
+// (wrangler dev: workerd with local D1 and Durable Objects), runs a closed-loop benchmark at each
+// stream count, exports the records and compares every client chunk timestamp with the target's
+// log. Prints: timestamp error p50/p99 (client − target, same host), ITL error p99, chunks per
+// second sustained, and workerd CPU per chunk (from /proc, all workerd processes of the stack).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { percentile } from '../../src/core/metrics/percentile.ts';
+import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
+import { startLocalStack } from '../local-stack.ts';
+import { startSimServer } from '../sim/sim-server.ts';
+
+const { values } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '16,64,256' },
+    duration: { type: 'string', default: '20' },
+    tokens: { type: 'string', default: '200' },
+    'decode-ms': { type: 'string', default: '20' },
+    'streams-per-shard': { type: 'string', default: '32' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const streamCounts = values.streams.split(',').map(Number);
+const durationS = Number(values.duration);
+const outputTokens = Number(values.tokens);
+const decodeMs = Number(values['decode-ms']);
+const streamsPerShard = Number(values['streams-per-shard']);
+
+/** utime + stime of every workerd process, in ms (Linux /proc; 0 elsewhere). */
+function workerdCpuMs(): number {
+  let pids: string[] = [];
+  try {
+    pids = execFileSync('pgrep', ['workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return 0;
+  }
+  const ticksPerS = 100;
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return (ticks / ticksPerS) * 1000;
+}
+
+const sim = await startSimServer({
+  port: 0,
+  config: {
+    prefill_base_ms: 20,
+    prefill_us_per_token: 20,
+    decode_ms_per_token: decodeMs,
+    jitter: 0,
+    capacity: { max_sequences: 100_000, queue_limit: 100_000, batch_slowdown: 0 },
+  },
+});
+const stack = await startLocalStack({ port: 0, log: () => {} });
+const api = async (path: string, init: RequestInit = {}) => {
+  const res = await fetch(`${stack.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res;
+};
+
+const rows: Record<string, number | string | null>[] = [];
+try {
+  for (const streams of streamCounts) {
+    sim.chunkLog.clear();
+    const config = {
+      name: `bench-streams-${streams}`,
+      target: { api: 'openai-chat', base_url: `${sim.url}/v1`, model: 'fluidbench-sim', continuous_usage: true },
+      workload: {
+        arrivals: { type: 'concurrency', n: streams },
+        lengths: { type: 'fixed', prompt_tokens: 64, output_tokens: outputTokens },
+        duration_s: durationS,
+      },
+      regions: [{ location: 'wnam', share: 1 }],
+      streams_per_shard: streamsPerShard,
+      timeouts: { request_s: 300, run_s: durationS + 600 },
+    };
+    const cpu0 = workerdCpuMs();
+    const created = (await (await api('/v1/runs', { method: 'POST', body: JSON.stringify(config) })).json()) as {
+      id: string;
+      shards: number;
+    };
+    let state = 'running';
+    while (!['done', 'failed', 'cancelled'].includes(state)) {
+      await new Promise((r) => setTimeout(r, 1000));
+      state = ((await (await api(`/v1/runs/${created.id}`)).json()) as { state: string }).state;
+    }
+    const cpuMs = workerdCpuMs() - cpu0;
+    const text = await (await api(`/v1/runs/${created.id}/requests?limit=1000000`)).text();
+    const records = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as RequestRecord);
+
+    const errors: number[] = [];
+    const itlErrors: number[] = [];
+    let chunks = 0;
+    let first = Number.POSITIVE_INFINITY;
+    let last = 0;
+    for (const r of records) {
+      const log = sim.chunkLog.get(r.id);
+      if (!log) continue;
+      // The target's cumulative tokens after each of its chunks: a client read that brings the total
+      // to c tokens ends with the target chunk whose cumulative count reaches c.
+      const cumulative: number[] = [];
+      let sum = 0;
+      for (const e of log) cumulative.push((sum += e.tokens));
+      let tokens = 0;
+      let j = 0;
+      let prev: { client: number; target: number } | null = null;
+      for (const [offsetMs, n] of r.chunks) {
+        if (n === 0) continue;
+        tokens += n;
+        while (j < cumulative.length - 1 && (cumulative[j] ?? 0) < tokens) j++;
+        const target = log[j]?.sentAtMs;
+        if (target === undefined) continue;
+        const client = r.sent_at_ms + offsetMs;
+        errors.push(client - target);
+        if (prev) itlErrors.push(Math.abs(client - prev.client - (target - prev.target)));
+        prev = { client, target };
+        chunks++;
+        first = Math.min(first, client);
+        last = Math.max(last, client);
+      }
+    }
+    errors.sort((a, b) => a - b);
+    itlErrors.sort((a, b) => a - b);
+    const spanS = (last - first) / 1000;
+    rows.push({
+      streams,
+      shards: created.shards,
+      state,
+      requests: records.length,
+      ok: records.filter((r) => r.outcome === 'ok').length,
+      chunks,
+      chunks_per_s: Math.round(chunks / spanS),
+      err_p50_ms: round(percentile(errors, 0.5)),
+      err_p99_ms: round(percentile(errors, 0.99)),
+      err_max_ms: round(errors[errors.length - 1] ?? null),
+      itl_err_p99_ms: round(percentile(itlErrors, 0.99)),
+      workerd_cpu_s: round(cpuMs / 1000),
+      cpu_us_per_chunk: chunks > 0 ? round((cpuMs * 1000) / chunks) : null,
+    });
+    if (!values.json) console.error(JSON.stringify(rows[rows.length - 1]));
+  }
+} finally {
+  await stack.stop();
+  await sim.close();
+}
+
+function round(x: number | null | undefined): number | null {
+  return x === null || x === undefined ? null : Math.round(x * 100) / 100;
+}
+
+if (values.json) console.log(JSON.stringify({ machine: `${cpus().length}× ${cpus()[0]?.model}`, rows }, null, 2));
+else console.table(rows);

@@ -1,0 +1,36 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
+
+describe('D1 write failures', () => {
+  it('are retried: every record lands exactly once and the failures are counted', async () => {
+    const id = await createRun(
+      simRunConfig(
+        {
+          workload: {
+            arrivals: { type: 'concurrency', n: 2 },
+            lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 10 },
+            requests: 16,
+            seed: 9,
+          },
+          regions: [{ location: 'weur', share: 1 }],
+        },
+        { decode_ms_per_token: 15 },
+      ),
+    );
+    // Take the table away while the shard is writing, then give it back.
+    await env.DB.exec('ALTER TABLE requests RENAME TO requests_away');
+    for (let i = 0; i < 200; i++) {
+      if (((await status(id)).shards[0]?.progress.d1_write_failures ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await env.DB.exec('ALTER TABLE requests_away RENAME TO requests');
+
+    const end = await waitForEnd(id, 30_000);
+    expect(end.state).toBe('done');
+    expect(end.shards[0]?.progress.d1_write_failures).toBeGreaterThanOrEqual(1);
+    expect(end.shards[0]?.progress.records_flushed).toBe(16);
+    const ids = (await exportRecords(id)).map((r) => r.id);
+    expect(ids.sort()).toEqual(Array.from({ length: 16 }, (_, i) => `${id}-${i}`).sort());
+  });
+});
