@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { parseSimConfig } from '../../src/core/sim/sim-config.ts';
-import { createSimulator, type SimulatorStats } from '../../src/core/sim/simulator.ts';
+import { createSimulator, type RequestEndEvent, type SimulatorStats } from '../../src/core/sim/simulator.ts';
 
 // The simulated OpenAI-compatible target served from Node (tests, local runs). Chunks reach the
 // socket as they are enqueued: @hono/node-server flushes headers at once and writes each read.
@@ -32,6 +32,8 @@ export interface SimServer {
   port: number;
   /** Send time of every token-carrying chunk, per x-request-id (generated ids are `sim-<n>`). */
   chunkLog: Map<string, ChunkLogEntry[]>;
+  /** How each request ended as the target saw it, per x-request-id (when chunks are recorded). */
+  endLog: Map<string, Omit<RequestEndEvent, 'requestId'>>;
   stats(): SimulatorStats;
   close(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const config = parseSimConfig(options.config ?? {});
   const host = options.host ?? '127.0.0.1';
   const chunkLog = new Map<string, ChunkLogEntry[]>();
+  const endLog = new Map<string, Omit<RequestEndEvent, 'requestId'>>();
   const record = options.recordChunks ?? true;
   const simulator = createSimulator({
     config,
@@ -98,6 +101,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
           else chunkLog.set(requestId, [entry]);
         }
       : undefined,
+    onRequestEnd: record ? ({ requestId, ...end }) => endLog.set(requestId, end) : undefined,
   });
 
   const server = createAdaptorServer({
@@ -132,6 +136,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     url: `http://${urlHost}:${port}`,
     port,
     chunkLog,
+    endLog,
     stats: () => simulator.stats(),
     close: () =>
       new Promise<void>((resolve, reject) => {

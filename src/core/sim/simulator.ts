@@ -37,6 +37,14 @@ export interface SimulatorOptions {
   random?: () => number;
   /** The target's own send log: called right after each token-carrying chunk is enqueued. */
   onChunkSent?: (e: ChunkSentEvent) => void;
+  /** How each request ended, as the target saw it (tests check the client classified it right). */
+  onRequestEnd?: (e: RequestEndEvent) => void;
+}
+
+export interface RequestEndEvent {
+  requestId: string;
+  end: GenerationEnd | 'http_error' | 'rejected';
+  status: number;
 }
 
 export interface SimulatorStats {
@@ -121,6 +129,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     if (choice.httpStatus !== null) {
       counts.faulted += 1;
       const status = choice.httpStatus;
+      options.onRequestEnd?.({ requestId, end: 'http_error', status });
       return json(
         openAIError(
           `simulated HTTP ${status}`,
@@ -133,6 +142,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     }
     if (!capacity.canAdmit()) {
       counts.rejected += 1;
+      options.onRequestEnd?.({ requestId, end: 'rejected', status: 429 });
       return json(
         openAIError(
           'simulated server overloaded: the request queue is full',
@@ -212,6 +222,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     })
       .then((end) => {
         countEnd(end);
+        options.onRequestEnd?.({ requestId, end, status: 200 });
         if (end === 'done') {
           if (req.includeUsage) send(sseData(usageChunk(meta, usage(req.promptTokens, req.maxTokens))));
           send(SSE_DONE);
@@ -252,6 +263,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   ): Promise<Response> {
     const end = await run(() => {});
     countEnd(end);
+    options.onRequestEnd?.({ requestId, end, status: 200 });
     const headers = { 'x-request-id': requestId };
     if (end === 'done') {
       options.onChunkSent?.({ requestId, index: 0, tokens: req.maxTokens, sentAtMs: nowMs() });

@@ -1,0 +1,297 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AnalysisReport } from '../../src/core/metrics/analysis.ts';
+import type { RunConfigInput } from '../../src/core/run/run-config.ts';
+import type { RunState } from '../../src/core/run/run-state.ts';
+import type { RunStatus, ShardProgress, ShardStatus } from '../../src/core/run/run-status.ts';
+import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatPath } from './cli-error.ts';
+
+// A typed client of the control API (src/worker/api/runs-routes.ts). Every failure becomes a
+// CliError whose message is what the user should read; the token never appears in one.
+
+export const DEFAULT_URL = 'http://127.0.0.1:8787';
+
+export interface CreatedRun {
+  id: string;
+  state: RunState;
+  shards: number;
+  expected_requests: number | null;
+  links: Record<string, string>;
+}
+
+export interface RunListEntry {
+  id: string;
+  name: string | null;
+  state: RunState;
+  reason: string | null;
+  created_at_ms: number;
+  started_at_ms: number | null;
+  finished_at_ms: number | null;
+}
+
+export interface RunList {
+  runs: RunListEntry[];
+  next: string | null;
+}
+
+/** What `GET /v1/runs/:id/results` returns (src/worker/durable/run-results.ts). */
+export interface RunResults {
+  id: string;
+  name: string | null;
+  state: RunState;
+  reason: string | null;
+  created_at_ms: number;
+  started_at_ms: number | null;
+  finished_at_ms: number | null;
+  target?: { api: string; base_url: string; model: string };
+  load: {
+    arrivals?: string;
+    offered_qps: number | null;
+    concurrency?: number | null;
+    achieved_qps: number | null;
+    requests_sent?: number;
+  };
+  summary: AnalysisReport['summary'];
+  throughput: AnalysisReport['throughput'];
+  service_level: AnalysisReport['service_level'];
+  regions: Record<string, { colos: string[]; shards: number; progress: ShardProgress }>;
+  shards: ShardStatus[];
+}
+
+/** The API's error body. */
+interface ErrorBody {
+  error: { code: string; message: string; request_id?: string; issues?: { path: (string | number)[]; message: string }[] };
+}
+
+/** Codes that mean the user's input was wrong (exit 2); anything else is a failure (exit 1). */
+const BAD_INPUT_CODES = new Set(['invalid_request', 'invalid_config', 'unknown_secret', 'unsupported_media_type']);
+
+/** An API error as the CLI prints it: `code: message (request id)` and one line per issue. */
+export class ApiCallError extends CliError {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string, exitCode: number) {
+    super(message, exitCode);
+    this.name = 'ApiCallError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Builds the error for a non-2xx answer; `body` is the raw response text. */
+export function apiError(status: number, body: string, hint?: string): ApiCallError {
+  let parsed: ErrorBody | undefined;
+  try {
+    const value = JSON.parse(body) as ErrorBody;
+    if (value && typeof value.error?.code === 'string' && typeof value.error.message === 'string') parsed = value;
+  } catch {
+    // not the API's JSON: an intermediary or a different server answered
+  }
+  if (!parsed) {
+    const text = body.trim().replace(/\s+/g, ' ').slice(0, 200);
+    return new ApiCallError(status, 'http_error', `HTTP ${status}${text ? `: ${text}` : ''}`, EXIT_BUG);
+  }
+  const { code, message, request_id: requestId, issues = [] } = parsed.error;
+  // The API repeats every issue in its message; with the issue lines below, a count reads better.
+  const repeated = issues.length > 0 && issues.every((i) => message.includes(i.message));
+  const head = repeated ? `${issues.length} issue${issues.length === 1 ? '' : 's'}` : message;
+  const lines = [`${code}: ${head}${requestId ? ` (request ${requestId})` : ''}${hint ? `; ${hint}` : ''}`];
+  for (const issue of issues) lines.push(`  ${formatPath(issue.path) || '(body)'}: ${issue.message}`);
+  return new ApiCallError(status, code, lines.join('\n'), BAD_INPUT_CODES.has(code) ? EXIT_BAD_INPUT : EXIT_BUG);
+}
+
+/** `--url`, else FLUIDBENCH_URL, else the local dev server; checked and without a trailing slash. */
+export function resolveBaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const raw = flag ?? (env.FLUIDBENCH_URL || undefined) ?? DEFAULT_URL;
+  const source = flag !== undefined ? '--url' : env.FLUIDBENCH_URL ? 'FLUIDBENCH_URL' : 'default';
+  if (!URL.canParse(raw)) throw new CliError(`${source}: not a URL: ${JSON.stringify(raw)}`);
+  const url = new URL(raw);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`${source}: expected an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+  return url.href.replace(/\/+$/, '');
+}
+
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A KEY=VALUE file (.dev.vars): comments, blank lines, optional quotes. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match) continue;
+    let value = match[2]!;
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2]!;
+    else value = value.replace(/\s+#.*$/, '');
+    out[match[1]!] = value;
+  }
+  return out;
+}
+
+export interface TokenSource {
+  token: string;
+  /** Where it came from, for messages (never the value). */
+  source: string;
+}
+
+/**
+ * FLUIDBENCH_TOKEN, else (loopback URLs only: a local dev server) CONTROL_TOKEN from ./.dev.vars,
+ * else from ./.dev.vars.example. A remote API never gets a local file's token.
+ */
+export async function resolveToken(
+  baseUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<TokenSource | undefined> {
+  if (env.FLUIDBENCH_TOKEN) return { token: env.FLUIDBENCH_TOKEN, source: 'FLUIDBENCH_TOKEN' };
+  if (!isLoopback(baseUrl)) return undefined;
+  for (const name of ['.dev.vars', '.dev.vars.example']) {
+    let text: string;
+    try {
+      text = await readFile(path.join(cwd, name), 'utf8');
+    } catch {
+      continue;
+    }
+    const token = parseDotenv(text).CONTROL_TOKEN;
+    if (token) return { token, source: `CONTROL_TOKEN in ${name}` };
+  }
+  return undefined;
+}
+
+/** Why fetch could not reach the server, from its `cause` chain. */
+function networkCode(error: unknown): string | undefined {
+  let cause: unknown = error;
+  for (let i = 0; i < 5 && cause; i++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface ApiClientOptions {
+  url: string;
+  token: TokenSource | undefined;
+  fetch?: typeof fetch;
+}
+
+export class ApiClient {
+  readonly url: string;
+  private readonly token: TokenSource | undefined;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ApiClientOptions) {
+    this.url = options.url;
+    this.token = options.token;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** A client from `--url` and the environment (see resolveBaseUrl and resolveToken). */
+  static async fromEnvironment(urlFlag?: string, env = process.env, cwd = process.cwd()): Promise<ApiClient> {
+    const url = resolveBaseUrl(urlFlag, env);
+    return new ApiClient({ url, token: await resolveToken(url, env, cwd) });
+  }
+
+  createRun(config: RunConfigInput | Record<string, unknown>): Promise<CreatedRun> {
+    return this.json('POST', '/v1/runs', config);
+  }
+
+  listRuns(options: { limit?: number; cursor?: string } = {}): Promise<RunList> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    return this.json('GET', `/v1/runs${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  getRun(id: string): Promise<RunStatus> {
+    return this.json('GET', `/v1/runs/${encodeURIComponent(id)}`);
+  }
+
+  cancelRun(id: string): Promise<{ id: string; state: RunState }> {
+    return this.json('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  }
+
+  getResults(id: string): Promise<RunResults> {
+    return this.json('GET', `/v1/runs/${encodeURIComponent(id)}/results`);
+  }
+
+  /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */
+  async requestsPage(
+    id: string,
+    options: { after?: string; limit: number },
+  ): Promise<{ lines: string[]; runState: string | null }> {
+    const query = new URLSearchParams({ limit: String(options.limit) });
+    if (options.after !== undefined) query.set('after', options.after);
+    const response = await this.send('GET', `/v1/runs/${encodeURIComponent(id)}/requests?${query}`);
+    const text = await response.text();
+    return { lines: text.split('\n').filter((l) => l.trim() !== ''), runState: response.headers.get('x-run-state') };
+  }
+
+  /** Every record of a run, page by page (`after` = the last id received). */
+  async *requestPages(id: string, pageSize = 10_000): AsyncGenerator<{ lines: string[]; runState: string | null }> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.requestsPage(id, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
+      if (page.lines.length > 0) yield page;
+      if (page.lines.length < pageSize) return;
+      const last = page.lines[page.lines.length - 1]!;
+      const lastId = (JSON.parse(last) as { id?: unknown }).id;
+      if (typeof lastId !== 'string') throw new CliError(`the API sent a record without an id: ${last.slice(0, 120)}`, EXIT_BUG);
+      after = lastId;
+    }
+  }
+
+  private async json<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, route, body);
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(`${method} ${route}: the API answered with something that is not JSON: ${text.slice(0, 120)}`, EXIT_BUG);
+    }
+  }
+
+  private async send(method: string, route: string, body?: unknown): Promise<Response> {
+    if (!this.token) {
+      throw new CliError(
+        `no API token for ${this.url}: set FLUIDBENCH_TOKEN to the Worker's CONTROL_TOKEN secret`,
+        EXIT_BAD_INPUT,
+      );
+    }
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token.token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.url}${route}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      const code = networkCode(error);
+      if (code === 'ECONNREFUSED')
+        throw new CliError(
+          `cannot reach the fluidbench API at ${this.url} (connection refused): start it with \`npm run dev\`, ` +
+            'or point --url / FLUIDBENCH_URL at a running one',
+          EXIT_BUG,
+        );
+      throw new CliError(
+        `cannot reach the fluidbench API at ${this.url}: ${code ?? (error as Error).message}`,
+        EXIT_BUG,
+      );
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    const hint = response.status === 401 ? `the token came from ${this.token.source}` : undefined;
+    throw apiError(response.status, text, hint);
+  }
+}
+
+/** True when `error` is an API or network error that polling may retry (not a 4xx answer). */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ApiCallError) return error.status >= 500;
+  return error instanceof CliError && error.message.startsWith('cannot reach the fluidbench API');
+}

@@ -1,0 +1,165 @@
+// End to end: the local stack (wrangler dev: workerd, local D1 and Durable Objects), a loopback
+// SSE target in Node that logs its own send time for every chunk, and the real CLI.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
+import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { type SimServer, startSimServer } from '../../scripts/sim/sim-server.ts';
+
+const CLI = path.resolve(import.meta.dirname, '../../scripts/fluidbench.mjs');
+const REQUESTS = 60;
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Deep equality with a relative tolerance for floats (means can differ in the last bits by merge order). */
+function expectClose(actual: unknown, expected: unknown, at = '$'): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const tolerance = Math.max(1e-12, Math.abs(expected) * 1e-9);
+    expect(Math.abs(actual - expected), `${at}: ${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
+  } else if (Array.isArray(expected)) {
+    expect(Array.isArray(actual), at).toBe(true);
+    expect((actual as unknown[]).length, at).toBe(expected.length);
+    expected.forEach((e, i) => {
+      expectClose((actual as unknown[])[i], e, `${at}[${i}]`);
+    });
+  } else if (expected !== null && typeof expected === 'object') {
+    expect(Object.keys(actual as object).sort(), at).toEqual(Object.keys(expected).sort());
+    for (const [k, v] of Object.entries(expected)) expectClose((actual as Record<string, unknown>)[k], v, `${at}.${k}`);
+  } else {
+    expect(actual, at).toEqual(expected);
+  }
+}
+
+describe('a benchmark through the CLI against the local stack', () => {
+  let sim: SimServer;
+  let stack: LocalStack;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'fluidbench-e2e-'));
+    sim = await startSimServer({
+      port: 0,
+      config: {
+        seed: 11,
+        prefill_base_ms: 15,
+        decode_ms_per_token: 10,
+        jitter: 0.05,
+        errors: { http_rate: 0.15, http_statuses: [500, 429], in_stream_rate: 0.15, disconnect_rate: 0.15 },
+      },
+    });
+    stack = await startLocalStack({ port: 0, persistDir: path.join(dir, 'state') });
+    env = { FLUIDBENCH_URL: stack.url, FLUIDBENCH_TOKEN: stack.token };
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await sim?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records every request once, classifies faults, times chunks within ms, and analyze(export) = /results', async () => {
+    const config = path.join(dir, 'run.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        name: 'e2e',
+        target: { api: 'openai-chat', base_url: `${sim.url}/v1`, model: 'fluidbench-sim', continuous_usage: true },
+        workload: {
+          arrivals: { type: 'poisson', qps: 20 },
+          lengths: { type: 'fixed', prompt_tokens: 32, output_tokens: 30 },
+          requests: REQUESTS,
+          seed: 4,
+        },
+        regions: [
+          { location: 'wnam', share: 1 },
+          { location: 'weur', share: 1 },
+          { location: 'apac', share: 1 },
+        ],
+      }),
+    );
+    const run = await cli(['run', '--config', config, '--wait', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const results = JSON.parse(run.stdout) as { id: string; state: string; summary: { requests: number } };
+    expect(results.state).toBe('done');
+    expect(results.summary.requests).toBe(REQUESTS);
+
+    const out = path.join(dir, 'records.jsonl');
+    const exported = await cli(['export', results.id, '--format', 'jsonl', '--out', out], env);
+    expect(exported.code, exported.stderr).toBe(0);
+    const records = (await readFile(out, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as RequestRecord);
+
+    // Exactly once.
+    expect(records.map((r) => r.id).sort()).toEqual(
+      Array.from({ length: REQUESTS }, (_, i) => `${results.id}-${i}`).sort(),
+    );
+    expect(new Set(records.map((r) => r.region))).toEqual(new Set(['wnam', 'weur', 'apac']));
+
+    // Each request's outcome is what the target did to it.
+    const expected = (id: string): string[] => {
+      const end = sim.endLog.get(id);
+      if (!end) return ['missing'];
+      if (end.end === 'http_error') return [end.status === 429 ? 'rate_limited' : 'http_error'];
+      if (end.end === 'in_stream') return ['stream_error'];
+      if (end.end === 'disconnect') return ['truncated', 'network_error'];
+      return ['ok'];
+    };
+    const seen = new Set<string>();
+    for (const r of records) {
+      expect(expected(r.id), `${r.id}: ${r.outcome} ${r.error ?? ''}`).toContain(r.outcome);
+      seen.add(r.outcome);
+    }
+    for (const outcome of ['ok', 'stream_error']) expect(seen).toContain(outcome);
+    expect(seen.has('http_error') || seen.has('rate_limited')).toBe(true);
+    expect(seen.has('truncated') || seen.has('network_error')).toBe(true);
+
+    // Client chunk times against the target's own send log (same host; workerd's clock is whole ms).
+    const errors: number[] = [];
+    for (const r of records) {
+      const log = sim.chunkLog.get(r.id) ?? [];
+      let tokens = 0;
+      let sent = 0;
+      let j = -1;
+      for (const [offsetMs, n] of r.chunks) {
+        if (n === 0) continue;
+        tokens += n;
+        while (sent < tokens && j + 1 < log.length) sent += log[++j]?.tokens ?? 0;
+        const target = log[j]?.sentAtMs;
+        if (target !== undefined) errors.push(r.sent_at_ms + offsetMs - target);
+      }
+    }
+    errors.sort((a, b) => a - b);
+    expect(errors.length).toBeGreaterThan(REQUESTS * 10);
+    const p50 = errors[Math.floor(errors.length * 0.5)] ?? Number.NaN;
+    const p99 = errors[Math.floor(errors.length * 0.99)] ?? Number.NaN;
+    expect(p50).toBeGreaterThanOrEqual(-1.5);
+    expect(p50).toBeLessThanOrEqual(3);
+    expect(p99).toBeLessThanOrEqual(15);
+
+    // The export analysed offline gives the same numbers as /results.
+    const analyzed = await cli(['analyze', out, '--json']);
+    expect(analyzed.code, analyzed.stderr).toBe(0);
+    const report = JSON.parse(analyzed.stdout) as { summary: unknown };
+    expectClose(results.summary, report.summary);
+  }, 120_000);
+});
