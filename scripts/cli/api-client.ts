@@ -60,11 +60,21 @@ export interface RunResults {
 
 /** The API's error body. */
 interface ErrorBody {
-  error: { code: string; message: string; request_id?: string; issues?: { path: (string | number)[]; message: string }[] };
+  error: {
+    code: string;
+    message: string;
+    request_id?: string;
+    issues?: { path: (string | number)[]; message: string }[];
+  };
 }
 
 /** Codes that mean the user's input was wrong (exit 2); anything else is a failure (exit 1). */
-const BAD_INPUT_CODES = new Set(['invalid_request', 'invalid_config', 'unknown_secret', 'unsupported_media_type']);
+const BAD_INPUT_CODES = new Set([
+  'invalid_request',
+  'invalid_config',
+  'unknown_secret',
+  'unsupported_media_type',
+]);
 
 /** An API error as the CLI prints it: `code: message (request id)` and one line per issue. */
 export class ApiCallError extends CliError {
@@ -83,7 +93,8 @@ export function apiError(status: number, body: string, hint?: string): ApiCallEr
   let parsed: ErrorBody | undefined;
   try {
     const value = JSON.parse(body) as ErrorBody;
-    if (value && typeof value.error?.code === 'string' && typeof value.error.message === 'string') parsed = value;
+    if (value && typeof value.error?.code === 'string' && typeof value.error.message === 'string')
+      parsed = value;
   } catch {
     // not the API's JSON: an intermediary or a different server answered
   }
@@ -97,7 +108,12 @@ export function apiError(status: number, body: string, hint?: string): ApiCallEr
   const head = repeated ? `${issues.length} issue${issues.length === 1 ? '' : 's'}` : message;
   const lines = [`${code}: ${head}${requestId ? ` (request ${requestId})` : ''}${hint ? `; ${hint}` : ''}`];
   for (const issue of issues) lines.push(`  ${formatPath(issue.path) || '(body)'}: ${issue.message}`);
-  return new ApiCallError(status, code, lines.join('\n'), BAD_INPUT_CODES.has(code) ? EXIT_BAD_INPUT : EXIT_BUG);
+  return new ApiCallError(
+    status,
+    code,
+    lines.join('\n'),
+    BAD_INPUT_CODES.has(code) ? EXIT_BAD_INPUT : EXIT_BUG,
+  );
 }
 
 /** `--url`, else FLUIDBENCH_URL, else the local dev server; checked and without a trailing slash. */
@@ -161,15 +177,17 @@ export async function resolveToken(
   return undefined;
 }
 
-/** Why fetch could not reach the server, from its `cause` chain. */
-function networkCode(error: unknown): string | undefined {
+/** Why fetch could not reach the server: the first error code in its `cause` chain, else the innermost message. */
+function networkCause(error: unknown): { code?: string; message: string } {
   let cause: unknown = error;
+  let message = (error as Error).message;
   for (let i = 0; i < 5 && cause; i++) {
     const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    if (typeof code === 'string') return { code, message };
+    if (cause instanceof Error) message = cause.message;
     cause = (cause as { cause?: unknown }).cause;
   }
-  return undefined;
+  return { message };
 }
 
 export interface ApiClientOptions {
@@ -227,19 +245,29 @@ export class ApiClient {
     if (options.after !== undefined) query.set('after', options.after);
     const response = await this.send('GET', `/v1/runs/${encodeURIComponent(id)}/requests?${query}`);
     const text = await response.text();
-    return { lines: text.split('\n').filter((l) => l.trim() !== ''), runState: response.headers.get('x-run-state') };
+    return {
+      lines: text.split('\n').filter((l) => l.trim() !== ''),
+      runState: response.headers.get('x-run-state'),
+    };
   }
 
   /** Every record of a run, page by page (`after` = the last id received). */
-  async *requestPages(id: string, pageSize = 10_000): AsyncGenerator<{ lines: string[]; runState: string | null }> {
+  async *requestPages(
+    id: string,
+    pageSize = 10_000,
+  ): AsyncGenerator<{ lines: string[]; runState: string | null }> {
     let after: string | undefined;
     for (;;) {
-      const page = await this.requestsPage(id, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
+      const page = await this.requestsPage(id, {
+        limit: pageSize,
+        ...(after !== undefined ? { after } : {}),
+      });
       if (page.lines.length > 0) yield page;
       if (page.lines.length < pageSize) return;
       const last = page.lines[page.lines.length - 1]!;
       const lastId = (JSON.parse(last) as { id?: unknown }).id;
-      if (typeof lastId !== 'string') throw new CliError(`the API sent a record without an id: ${last.slice(0, 120)}`, EXIT_BUG);
+      if (typeof lastId !== 'string')
+        throw new CliError(`the API sent a record without an id: ${last.slice(0, 120)}`, EXIT_BUG);
       after = lastId;
     }
   }
@@ -250,7 +278,10 @@ export class ApiClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new CliError(`${method} ${route}: the API answered with something that is not JSON: ${text.slice(0, 120)}`, EXIT_BUG);
+      throw new CliError(
+        `${method} ${route}: the API answered with something that is not JSON: ${text.slice(0, 120)}`,
+        EXIT_BUG,
+      );
     }
   }
 
@@ -261,7 +292,10 @@ export class ApiClient {
         EXIT_BAD_INPUT,
       );
     }
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token.token}`, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token.token}`,
+      accept: 'application/json',
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
@@ -271,17 +305,14 @@ export class ApiClient {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (error) {
-      const code = networkCode(error);
+      const { code, message } = networkCause(error);
       if (code === 'ECONNREFUSED')
         throw new CliError(
           `cannot reach the fluidbench API at ${this.url} (connection refused): start it with \`npm run dev\`, ` +
             'or point --url / FLUIDBENCH_URL at a running one',
           EXIT_BUG,
         );
-      throw new CliError(
-        `cannot reach the fluidbench API at ${this.url}: ${code ?? (error as Error).message}`,
-        EXIT_BUG,
-      );
+      throw new CliError(`cannot reach the fluidbench API at ${this.url}: ${code ?? message}`, EXIT_BUG);
     }
     if (response.ok) return response;
     const text = await response.text();

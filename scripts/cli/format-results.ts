@@ -44,7 +44,9 @@ interface RegionRow {
 
 /** One row per region (records' regions and shards' regions), then `all`. */
 export function regionRows(results: RunResults): RegionRow[] {
-  const names = [...new Set([...Object.keys(results.summary.regions), ...Object.keys(results.regions)])].sort();
+  const names = [
+    ...new Set([...Object.keys(results.summary.regions), ...Object.keys(results.regions)]),
+  ].sort();
   const rows: RegionRow[] = [];
   for (const name of names) {
     const summary = results.summary.regions[name];
@@ -155,7 +157,8 @@ function loadLine(results: RunResults): string {
   const { load } = results;
   const parts: string[] = [];
   if (load.arrivals) parts.push(`${load.arrivals} arrivals`);
-  if (load.concurrency !== undefined && load.concurrency !== null) parts.push(`concurrency ${load.concurrency}`);
+  if (load.concurrency !== undefined && load.concurrency !== null)
+    parts.push(`concurrency ${load.concurrency}`);
   if (load.offered_qps !== null) parts.push(`offered ${load.offered_qps.toFixed(2)} qps`);
   parts.push(`achieved ${load.achieved_qps === null ? '—' : `${load.achieved_qps.toFixed(2)} qps`}`);
   if (load.requests_sent !== undefined) parts.push(`${load.requests_sent} requests sent`);
@@ -172,9 +175,12 @@ function healthWarnings(results: RunResults): string[] {
   const out: string[] = [];
   const dead = results.shards.filter((s) => s.state === 'dead');
   if (dead.length > 0)
-    out.push(`Warning: ${dead.length} shard(s) stopped reporting: ${dead.map((s) => `#${s.index} ${s.region}`).join(', ')}`);
+    out.push(
+      `Warning: ${dead.length} shard(s) stopped reporting: ${dead.map((s) => `#${s.index} ${s.region}`).join(', ')}`,
+    );
   const lostWrites = results.shards.reduce((n, s) => n + s.progress.d1_write_failures, 0);
-  if (lostWrites > 0) out.push(`Warning: ${lostWrites} record write(s) to D1 failed; exports miss those records.`);
+  if (lostWrites > 0)
+    out.push(`Warning: ${lostWrites} record write(s) to D1 failed; exports miss those records.`);
   const saturated = results.shards.reduce((n, s) => n + s.progress.dispatched_while_saturated, 0);
   if (saturated > 0)
     out.push(

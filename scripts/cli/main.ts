@@ -1,7 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type AnalyzeFlags, analyzeCommand } from './analyze-command.ts';
+import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
+import { exportCommand } from './export-command.ts';
+import { resultsCommand } from './results-command.ts';
+import { runCommand } from './run-command.ts';
+import { runsCommand } from './runs-command.ts';
+import { statusCommand } from './status-command.ts';
 
 /** Runs the CLI on `argv` (without `node script`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -47,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(stdout);
     });
 
+  registerApiCommands(program);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
@@ -64,4 +72,61 @@ export async function main(argv: string[]): Promise<number> {
     );
     return EXIT_BUG;
   }
+}
+
+const URL_HELP = 'control API base URL (default: $FLUIDBENCH_URL, else http://127.0.0.1:8787)';
+
+/** The commands that drive a fluidbench Worker through its control API (token: $FLUIDBENCH_TOKEN). */
+function registerApiCommands(program: Command): void {
+  program
+    .command('run')
+    .description('submit a run from a .json/.jsonc config; with --wait, follow it and print its results')
+    .requiredOption('--config <file>', 'run configuration (.json or .jsonc)')
+    .option('--url <url>', URL_HELP)
+    .option('--wait', 'show live progress until the run ends (Ctrl-C cancels it), then print the results')
+    .option('--json', 'print JSON: the created run, or with --wait the results')
+    .action((flags) => runCommand(flags));
+
+  program
+    .command('status')
+    .description("a run's state and progress per region and shard")
+    .argument('<id>', 'run id')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the status JSON')
+    .action((id: string, flags) => statusCommand(id, flags));
+
+  program
+    .command('results')
+    .description("a finished run's metrics overall and per region")
+    .argument('<id>', 'run id')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the results JSON')
+    .option('--csv', 'print one CSV row per region plus `all`')
+    .action((id: string, flags) => resultsCommand(id, flags));
+
+  program
+    .command('export')
+    .description("a run's request records as JSONL (what analyze reads) or etalon's file set")
+    .argument('<id>', 'run id')
+    .option('--url <url>', URL_HELP)
+    .option('--format <format>', 'jsonl or etalon', 'jsonl')
+    .option('--out <path>', 'jsonl: file to write (default stdout); etalon: directory (required)')
+    .option('--page-size <n>', 'records per API request', '10000')
+    .action((id: string, flags) => exportCommand(id, flags));
+
+  program
+    .command('cancel')
+    .description('cancel a queued or running run')
+    .argument('<id>', 'run id')
+    .option('--url <url>', URL_HELP)
+    .action((id: string, flags) => cancelCommand(id, flags));
+
+  program
+    .command('runs')
+    .description('list runs, newest first')
+    .option('--url <url>', URL_HELP)
+    .option('--limit <n>', 'how many (1-200)', '20')
+    .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
+    .option('--json', 'print {runs, next} as JSON')
+    .action((flags) => runsCommand(flags));
 }

@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findNodeAtLocation, type Node, type ParseError, parse, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { limitIssues, planRun, type RunPlan } from '../../src/core/run/run-plan.ts';
+import {
+  findNodeAtLocation,
+  type Node,
+  type ParseError,
+  parse,
+  parseTree,
+  printParseErrorCode,
+} from 'jsonc-parser';
 import { type RunConfig, runConfigSchema } from '../../src/core/run/run-config.ts';
+import { limitIssues, planRun, type RunPlan } from '../../src/core/run/run-plan.ts';
 import { parseLengthTraceCsv } from '../../src/core/workload/length-trace-csv.ts';
 import { CliError, EXIT_BAD_INPUT, formatPath } from './cli-error.ts';
 import { describeFsError } from './read-records.ts';
@@ -39,13 +46,14 @@ export async function readRunConfig(file: string): Promise<LoadedRunConfig> {
     throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
   }
   const result = await parseRunConfigText(text, path.dirname(path.resolve(file)));
-  if ('issues' in result) throw new CliError(describeConfigIssues(file, result.issues, result.syntax), EXIT_BAD_INPUT);
+  if ('issues' in result)
+    throw new CliError(describeConfigIssues(file, result.issues, result.syntax), EXIT_BAD_INPUT);
   return { file, ...result };
 }
 
 export type ParsedRunConfig =
   | Omit<LoadedRunConfig, 'file'>
-  | { issues: ConfigIssue[]; /** the text is not JSON(C) at all */ syntax: boolean };
+  | { issues: ConfigIssue[] /** the text is not JSON(C) at all */; syntax: boolean };
 
 /** The work of readRunConfig on text whose relative file references resolve against `baseDir`. */
 export async function parseRunConfigText(text: string, baseDir: string): Promise<ParsedRunConfig> {
@@ -56,7 +64,11 @@ export async function parseRunConfigText(text: string, baseDir: string): Promise
   if (errors.length > 0) {
     return {
       syntax: true,
-      issues: errors.map((e) => ({ path: [], message: words(printParseErrorCode(e.error)), ...at(e.offset) })),
+      issues: errors.map((e) => ({
+        path: [],
+        message: words(printParseErrorCode(e.error)),
+        ...at(e.offset),
+      })),
     };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
@@ -85,7 +97,10 @@ export async function parseRunConfigText(text: string, baseDir: string): Promise
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const issuePath = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
-      issues.push({ path: issuePath, message: issue.message });
+      // One issue per unknown key, located at the key itself (a likely typo).
+      if (issue.code === 'unrecognized_keys')
+        for (const key of issue.keys) issues.push({ path: [...issuePath, key], message: 'unknown key' });
+      else issues.push({ path: issuePath, message: issue.message });
     }
   }
   let plan: RunPlan | undefined;
@@ -109,7 +124,7 @@ async function inlineLengthTrace(
   issues: ConfigIssue[],
 ): Promise<void> {
   const lengths = objectAt(body, ['workload', 'lengths']);
-  if (!lengths || lengths.type !== 'trace' || !('file' in lengths)) return;
+  if (lengths?.type !== 'trace' || !('file' in lengths)) return;
   const checkedLengths = objectAt(checked, ['workload', 'lengths'])!;
   delete checkedLengths.file;
   const issue = (message: string) => {
@@ -117,7 +132,8 @@ async function inlineLengthTrace(
     checkedLengths.rows = [[1, 1]];
   };
   const file = lengths.file;
-  if (typeof file !== 'string' || file === '') return issue('expected the path of an etalon length-trace CSV');
+  if (typeof file !== 'string' || file === '')
+    return issue('expected the path of an etalon length-trace CSV');
   if ('rows' in lengths) return issue('give either file or rows, not both');
   const resolved = path.resolve(baseDir, file);
   let csv: string;
@@ -132,9 +148,8 @@ async function inlineLengthTrace(
   } catch (error) {
     return issue(`${file}: ${(error as Error).message.split('\n').join('; ')}`);
   }
-  const inlined = { ...lengths, rows };
-  delete inlined.file;
-  (body.workload as Record<string, unknown>).lengths = inlined;
+  const { file: _file, ...rest } = lengths;
+  (body.workload as Record<string, unknown>).lengths = { ...rest, rows };
   checkedLengths.rows = rows;
 }
 
@@ -173,7 +188,9 @@ function words(code: string): string {
 /** The CLI's message: one line naming the file, then one indented line per issue. */
 export function describeConfigIssues(file: string, issues: readonly ConfigIssue[], syntax = false): string {
   const count = `${issues.length} issue${issues.length === 1 ? '' : 's'}`;
-  const head = syntax ? `${file} is not valid JSON(C) (${count}):` : `${file}: invalid run config (${count}):`;
+  const head = syntax
+    ? `${file} is not valid JSON(C) (${count}):`
+    : `${file}: invalid run config (${count}):`;
   const lines = issues.map((i) => {
     const where = i.line !== undefined ? `line ${i.line}:${i.column}` : '';
     const name = formatPath(i.path);

@@ -1,4 +1,7 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { coordinatorStub, shardStub } from '../../src/worker/durable/coordinator.ts';
 import { Analyzer } from '../../src/core/metrics/analysis.ts';
 import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
 import { call, createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
@@ -77,5 +80,39 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
     expect((await call(`/v1/runs/${id}/cancel`, { method: 'POST' })).status).toBe(409);
     const results = (await (await call(`/v1/runs/${id}/results`)).json()) as { state: string };
     expect(results.state).toBe('cancelled');
+  });
+
+  it('stops cleanly at a runtime limit and says which', async () => {
+    const id = await createRun(
+      simRunConfig({
+        workload: {
+          arrivals: { type: 'concurrency', n: 2 },
+          lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 4 },
+          duration_s: 60,
+        },
+        regions: [{ location: 'enam', share: 1 }],
+        limits: { max_requests: 5 },
+      }),
+    );
+    const end = await waitForEnd(id);
+    expect(end.state).toBe('done');
+    expect(end.reason).toBe('limit: limits.max_requests (5) reached');
+    expect(await exportRecords(id)).toHaveLength(5);
+  });
+
+  it('is idempotent under alarm retries after the end: nothing re-sent, results unchanged', async () => {
+    const id = await createRun(simRunConfig());
+    await waitForEnd(id);
+    const before = await (await call(`/v1/runs/${id}/results`)).text();
+    const coordinator = coordinatorStub(env, id);
+    await runInDurableObject(coordinator, (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
+    await runDurableObjectAlarm(coordinator);
+    for (const index of [0, 1]) {
+      const shard = shardStub(env, id, index);
+      await runInDurableObject(shard, (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
+      await runDurableObjectAlarm(shard);
+    }
+    expect(await (await call(`/v1/runs/${id}/results`)).text()).toBe(before);
+    expect(await exportRecords(id)).toHaveLength(8);
   });
 });

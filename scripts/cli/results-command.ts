@@ -1,0 +1,28 @@
+import { ApiClient } from './api-client.ts';
+import { CliError } from './cli-error.ts';
+import { formatResults, resultsCsv } from './format-results.ts';
+import { type Output, writeStdout } from './run-command.ts';
+
+export interface ResultsFlags {
+  url?: string;
+  json?: boolean;
+  csv?: boolean;
+}
+
+/** `fluidbench results ID`: a finished run's metrics as a summary, JSON or per-region CSV. */
+export async function resultsCommand(
+  id: string,
+  flags: ResultsFlags,
+  out: Output = writeStdout,
+): Promise<void> {
+  if (flags.json && flags.csv) throw new CliError('invalid options: --json and --csv exclude each other');
+  const client = await ApiClient.fromEnvironment(flags.url);
+  const results = await client.getResults(id);
+  out(
+    flags.json
+      ? `${JSON.stringify(results, null, 2)}\n`
+      : flags.csv
+        ? resultsCsv(results)
+        : formatResults(results),
+  );
+}
