@@ -7,7 +7,8 @@
 // (wrangler dev: workerd with local D1 and Durable Objects), runs a closed-loop benchmark at each
 // stream count, exports the records and compares every client chunk timestamp with the target's
 // log. Prints: timestamp error p50/p99 (client − target, same host), ITL error p99, chunks per
-// second sustained, and workerd CPU per chunk (from /proc, all workerd processes of the stack).
+// second sustained, and workerd CPU per chunk (from /proc, all workerd processes of the stack:
+// shards, coordinator, D1 writes), beside the simulator's own CPU.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -80,7 +81,12 @@ try {
     sim.chunkLog.clear();
     const config = {
       name: `bench-streams-${streams}`,
-      target: { api: 'openai-chat', base_url: `${sim.url}/v1`, model: 'fluidbench-sim', continuous_usage: true },
+      target: {
+        api: 'openai-chat',
+        base_url: `${sim.url}/v1`,
+        model: 'fluidbench-sim',
+        continuous_usage: true,
+      },
       workload: {
         arrivals: { type: 'concurrency', n: streams },
         lengths: { type: 'fixed', prompt_tokens: 64, output_tokens: outputTokens },
@@ -91,7 +97,10 @@ try {
       timeouts: { request_s: 300, run_s: durationS + 600 },
     };
     const cpu0 = workerdCpuMs();
-    const created = (await (await api('/v1/runs', { method: 'POST', body: JSON.stringify(config) })).json()) as {
+    const simCpu0 = process.cpuUsage();
+    const created = (await (
+      await api('/v1/runs', { method: 'POST', body: JSON.stringify(config) })
+    ).json()) as {
       id: string;
       shards: number;
     };
@@ -101,6 +110,7 @@ try {
       state = ((await (await api(`/v1/runs/${created.id}`)).json()) as { state: string }).state;
     }
     const cpuMs = workerdCpuMs() - cpu0;
+    const simCpu = process.cpuUsage(simCpu0);
     const text = await (await api(`/v1/runs/${created.id}/requests?limit=1000000`)).text();
     const records = text
       .split('\n')
@@ -119,7 +129,10 @@ try {
       // to c tokens ends with the target chunk whose cumulative count reaches c.
       const cumulative: number[] = [];
       let sum = 0;
-      for (const e of log) cumulative.push((sum += e.tokens));
+      for (const e of log) {
+        sum += e.tokens;
+        cumulative.push(sum);
+      }
       let tokens = 0;
       let j = 0;
       let prev: { client: number; target: number } | null = null;
@@ -154,6 +167,8 @@ try {
       err_max_ms: round(errors[errors.length - 1] ?? null),
       itl_err_p99_ms: round(percentile(itlErrors, 0.99)),
       workerd_cpu_s: round(cpuMs / 1000),
+      // The simulator runs in this process and competes for the same cores.
+      sim_cpu_s: round((simCpu.user + simCpu.system) / 1e6),
       cpu_us_per_chunk: chunks > 0 ? round((cpuMs * 1000) / chunks) : null,
     });
     if (!values.json) console.error(JSON.stringify(rows[rows.length - 1]));
@@ -167,5 +182,6 @@ function round(x: number | null | undefined): number | null {
   return x === null || x === undefined ? null : Math.round(x * 100) / 100;
 }
 
-if (values.json) console.log(JSON.stringify({ machine: `${cpus().length}× ${cpus()[0]?.model}`, rows }, null, 2));
+if (values.json)
+  console.log(JSON.stringify({ machine: `${cpus().length}× ${cpus()[0]?.model}`, rows }, null, 2));
 else console.table(rows);

@@ -6,7 +6,10 @@ import { z } from 'zod';
  */
 const settingsSchema = z.object({
   CONTROL_TOKEN: z
-    .string({ error: 'CONTROL_TOKEN is not set: `wrangler secret put CONTROL_TOKEN`, or copy .dev.vars.example to .dev.vars' })
+    .string({
+      error:
+        'CONTROL_TOKEN is not set: `wrangler secret put CONTROL_TOKEN`, or copy .dev.vars.example to .dev.vars',
+    })
     .min(16, 'CONTROL_TOKEN must be at least 16 characters'),
   /** Where a shard learns which Cloudflare colo it runs in (`colo=` line); unset locally (offline). */
   COLO_TRACE_URL: z.url().optional(),
@@ -29,7 +32,9 @@ export function settingsOf(env: Env): Settings {
   if (!settings) {
     const parsed = settingsSchema.safeParse(env);
     if (!parsed.success)
-      throw new MisconfiguredError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      throw new MisconfiguredError(
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     settings = parsed.data;
     cache.set(env, settings);
   }

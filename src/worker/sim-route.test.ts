@@ -25,15 +25,13 @@ describe('the built-in simulator served by the Worker', () => {
     const parser = createParser({ onEvent: (e) => data.push(e.data) });
     parser.feed(new TextDecoder().decode(await res.arrayBuffer()));
     expect(data[data.length - 1]).toBe('[DONE]');
-    const chunks = data
-      .slice(0, -1)
-      .map(
-        (d) =>
-          JSON.parse(d) as {
-            choices: { delta?: { content?: string } }[];
-            usage?: { prompt_tokens: number; completion_tokens: number };
-          },
-      );
+    const chunks = data.slice(0, -1).map(
+      (d) =>
+        JSON.parse(d) as {
+          choices: { delta?: { content?: string } }[];
+          usage?: { prompt_tokens: number; completion_tokens: number };
+        },
+    );
     expect(chunks.filter((c) => c.choices[0]?.delta?.content).length).toBe(5);
     expect(chunks[chunks.length - 1]?.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 5 });
   });

@@ -5,14 +5,17 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { type SimServer, startSimServer } from '../../scripts/sim/sim-server.ts';
+import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
 
 const CLI = path.resolve(import.meta.dirname, '../../scripts/fluidbench.mjs');
 const REQUESTS = 60;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -41,7 +44,8 @@ function expectClose(actual: unknown, expected: unknown, at = '$'): void {
     });
   } else if (expected !== null && typeof expected === 'object') {
     expect(Object.keys(actual as object).sort(), at).toEqual(Object.keys(expected).sort());
-    for (const [k, v] of Object.entries(expected)) expectClose((actual as Record<string, unknown>)[k], v, `${at}.${k}`);
+    for (const [k, v] of Object.entries(expected))
+      expectClose((actual as Record<string, unknown>)[k], v, `${at}.${k}`);
   } else {
     expect(actual, at).toEqual(expected);
   }
@@ -81,7 +85,12 @@ describe('a benchmark through the CLI against the local stack', () => {
       config,
       JSON.stringify({
         name: 'e2e',
-        target: { api: 'openai-chat', base_url: `${sim.url}/v1`, model: 'fluidbench-sim', continuous_usage: true },
+        target: {
+          api: 'openai-chat',
+          base_url: `${sim.url}/v1`,
+          model: 'fluidbench-sim',
+          continuous_usage: true,
+        },
         workload: {
           arrivals: { type: 'poisson', qps: 20 },
           lengths: { type: 'fixed', prompt_tokens: 32, output_tokens: 30 },

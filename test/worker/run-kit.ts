@@ -21,7 +21,9 @@ export function simRunConfig(overrides: Record<string, unknown> = {}, sim: Recor
       base_url: `${env.TEST_TARGET_URL}/v1`,
       model: 'fluidbench-sim',
       continuous_usage: true,
-      extra_body: { sim: { prefill_base_ms: 5, prefill_us_per_token: 10, decode_ms_per_token: 4, jitter: 0, ...sim } },
+      extra_body: {
+        sim: { prefill_base_ms: 5, prefill_us_per_token: 10, decode_ms_per_token: 4, jitter: 0, ...sim },
+      },
     },
     workload: {
       arrivals: { type: 'constant', qps: 40 },
@@ -63,8 +65,13 @@ export async function exportRecords(id: string, limit?: number): Promise<Request
   const records: RequestRecord[] = [];
   let after: string | undefined;
   for (;;) {
-    const query = new URLSearchParams({ ...(after ? { after } : {}), ...(limit ? { limit: String(limit) } : {}) });
-    const text = new TextDecoder().decode(await (await call(`/v1/runs/${id}/requests?${query}`)).arrayBuffer());
+    const query = new URLSearchParams({
+      ...(after ? { after } : {}),
+      ...(limit ? { limit: String(limit) } : {}),
+    });
+    const text = new TextDecoder().decode(
+      await (await call(`/v1/runs/${id}/requests?${query}`)).arrayBuffer(),
+    );
     const page = text
       .split('\n')
       .filter(Boolean)

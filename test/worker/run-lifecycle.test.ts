@@ -1,9 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { coordinatorStub, shardStub } from '../../src/worker/durable/coordinator.ts';
 import { Analyzer } from '../../src/core/metrics/analysis.ts';
 import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
+import { coordinatorStub, shardStub } from '../../src/worker/durable/coordinator.ts';
 import { call, createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
 
 describe('a run end to end inside workerd (coordinator, shards, D1, loopback target)', () => {

@@ -15,8 +15,15 @@ export type LocationHint = (typeof LOCATION_HINTS)[number];
 export const DEFAULT_STREAMS_PER_SHARD = 32;
 
 export const regionSchema = z.object({
-  location: z.enum(LOCATION_HINTS).describe('Durable Object location hint the region’s shards are created with'),
-  share: z.number().positive().finite().default(1).describe('relative share of the load (normalised over regions)'),
+  location: z
+    .enum(LOCATION_HINTS)
+    .describe('Durable Object location hint the region’s shards are created with'),
+  share: z
+    .number()
+    .positive()
+    .finite()
+    .default(1)
+    .describe('relative share of the load (normalised over regions)'),
   shards: z
     .number()
     .int()

@@ -69,7 +69,9 @@ export function planRun(config: RunConfig): RunPlan {
   const qps = offeredQps(workload.arrivals);
   const requestS = config.deadlines.ttft_s + meanOutputTokens(workload.lengths) * config.deadlines.tbt_s;
   const expectedConcurrency =
-    workload.arrivals.type === 'concurrency' ? workload.arrivals.n : Math.max(1, Math.ceil((qps ?? 0) * requestS));
+    workload.arrivals.type === 'concurrency'
+      ? workload.arrivals.n
+      : Math.max(1, Math.ceil((qps ?? 0) * requestS));
 
   let expectedRequests: number | null = workload.requests ?? null;
   let expectedDurationS: number | null = workload.duration_s ?? null;
@@ -81,8 +83,12 @@ export function planRun(config: RunConfig): RunPlan {
     expectedDurationS = Math.min(expectedDurationS ?? traceS, traceS);
   } else if (qps !== null) {
     const byDuration = workload.duration_s === undefined ? null : Math.floor(qps * workload.duration_s);
-    expectedRequests = Math.min(expectedRequests ?? Number.POSITIVE_INFINITY, byDuration ?? Number.POSITIVE_INFINITY);
-    if (expectedDurationS === null && workload.requests !== undefined) expectedDurationS = workload.requests / qps;
+    expectedRequests = Math.min(
+      expectedRequests ?? Number.POSITIVE_INFINITY,
+      byDuration ?? Number.POSITIVE_INFINITY,
+    );
+    if (expectedDurationS === null && workload.requests !== undefined)
+      expectedDurationS = workload.requests / qps;
   }
 
   const totalShare = config.regions.reduce((sum, r) => sum + r.share, 0);

@@ -47,7 +47,9 @@ export interface ShardLoopResult {
  * itself shows as `sent − scheduled`). Closed loop: `concurrency` workers each send their next
  * request as soon as their previous one ends. Returns after every dispatched request finished.
  */
-export async function runShardLoop<T extends PlannedRequest>(options: ShardLoopOptions<T>): Promise<ShardLoopResult> {
+export async function runShardLoop<T extends PlannedRequest>(
+  options: ShardLoopOptions<T>,
+): Promise<ShardLoopResult> {
   const inFlight = new Set<Promise<void>>();
   let dispatched = 0;
   let stop: StopReason = 'completed';

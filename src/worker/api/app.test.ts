@@ -18,7 +18,12 @@ function post(path: string, body: unknown, headers: Record<string, string> = aut
 }
 
 interface ErrorBody {
-  error: { code: string; message: string; request_id: string; issues?: { path: (string | number)[]; message: string }[] };
+  error: {
+    code: string;
+    message: string;
+    request_id: string;
+    issues?: { path: (string | number)[]; message: string }[];
+  };
 }
 
 const validConfig = {
@@ -37,12 +42,22 @@ describe('control API', () => {
     const doc = (await res.json()) as { paths: Record<string, unknown> };
     expect(res.status, JSON.stringify(doc).slice(0, 500)).toBe(200);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/runs', '/v1/runs/{id}', '/v1/runs/{id}/cancel', '/v1/runs/{id}/results', '/v1/runs/{id}/requests']),
+      expect.arrayContaining([
+        '/v1/runs',
+        '/v1/runs/{id}',
+        '/v1/runs/{id}/cancel',
+        '/v1/runs/{id}/results',
+        '/v1/runs/{id}/requests',
+      ]),
     );
   });
 
   it('refuses /v1 without the bearer token, or with a wrong one, with a request id', async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: TOKEN }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong-token-wrong-token' },
+      { authorization: TOKEN },
+    ];
     for (const headers of attempts) {
       const res = await call('/v1/runs', { headers });
       expect(res.status).toBe(401);
@@ -56,7 +71,10 @@ describe('control API', () => {
   it('lists every issue of a malformed run with its path, and writes nothing', async () => {
     const res = await post('/v1/runs', {
       target: { api: 'grpc', base_url: 'not a url', model: '' },
-      workload: { arrivals: { type: 'poisson', qps: -1 }, lengths: { type: 'fixed', prompt_tokens: 0, output_tokens: 4 } },
+      workload: {
+        arrivals: { type: 'poisson', qps: -1 },
+        lengths: { type: 'fixed', prompt_tokens: 0, output_tokens: 4 },
+      },
       surprise: true,
     });
     expect(res.status).toBe(400);
@@ -64,7 +82,13 @@ describe('control API', () => {
     expect(body.error.code).toBe('invalid_config');
     const paths = body.error.issues?.map((i) => i.path.join('.')) ?? [];
     expect(paths).toEqual(
-      expect.arrayContaining(['target.api', 'target.base_url', 'target.model', 'workload.arrivals.qps', 'workload.lengths.prompt_tokens']),
+      expect.arrayContaining([
+        'target.api',
+        'target.base_url',
+        'target.model',
+        'workload.arrivals.qps',
+        'workload.lengths.prompt_tokens',
+      ]),
     );
     expect(body.error.message).toContain('target.base_url');
     const list = (await (await call('/v1/runs', { headers: auth })).json()) as { runs: unknown[] };
@@ -87,7 +111,10 @@ describe('control API', () => {
     expect(body.error.code).toBe('unknown_secret');
     expect(body.error.issues?.[0]?.path).toEqual(['target', 'api_key_secret']);
     // fluidbench's own token is not a target secret.
-    const own = await post('/v1/runs', { ...validConfig, target: { ...validConfig.target, api_key_secret: 'CONTROL_TOKEN' } });
+    const own = await post('/v1/runs', {
+      ...validConfig,
+      target: { ...validConfig.target, api_key_secret: 'CONTROL_TOKEN' },
+    });
     expect(((await own.json()) as ErrorBody).error.code).toBe('unknown_secret');
   });
 
@@ -122,14 +149,21 @@ describe('control API', () => {
 
   it('pages the run list with a cursor and rejects a forged one', async () => {
     for (let i = 0; i < 5; i++)
-      await createRun(env.DB, { id: `run-list-${i}`, createdAtMs: 1000 + i, configJson: '{}', state: 'queued' });
+      await createRun(env.DB, {
+        id: `run-list-${i}`,
+        createdAtMs: 1000 + i,
+        configJson: '{}',
+        state: 'queued',
+      });
     const first = (await (await call('/v1/runs?limit=3', { headers: auth })).json()) as {
       runs: { id: string }[];
       next: string | null;
     };
     expect(first.runs.map((r) => r.id).slice(0, 3)).toEqual(['run-list-4', 'run-list-3', 'run-list-2']);
     expect(first.next).not.toBeNull();
-    const second = (await (await call(`/v1/runs?limit=3&cursor=${first.next}`, { headers: auth })).json()) as {
+    const second = (await (
+      await call(`/v1/runs?limit=3&cursor=${first.next}`, { headers: auth })
+    ).json()) as {
       runs: { id: string }[];
     };
     expect(second.runs[0]?.id).toBe('run-list-1');

@@ -31,18 +31,33 @@ export function createApp(): OpenAPIHono<AppEnv> {
     security: [{ bearer: [] }],
   } as Parameters<typeof app.doc31>[1]);
 
-  app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) =>
+    errorResponse(c, new ApiError('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    if (error instanceof MisconfiguredError) return errorResponse(c, new ApiError('misconfigured', error.message));
+    if (error instanceof MisconfiguredError)
+      return errorResponse(c, new ApiError('misconfigured', error.message));
     if (error instanceof HTTPException) {
       if (error.status === 415)
-        return errorResponse(c, new ApiError('unsupported_media_type', 'send the body as JSON with `content-type: application/json`'));
-      if (error.status === 400) return errorResponse(c, new ApiError('invalid_request', error.message || 'malformed request body'));
+        return errorResponse(
+          c,
+          new ApiError(
+            'unsupported_media_type',
+            'send the body as JSON with `content-type: application/json`',
+          ),
+        );
+      if (error.status === 400)
+        return errorResponse(c, new ApiError('invalid_request', error.message || 'malformed request body'));
     }
     // Unknown failures are logged with the request id; the message never holds secrets.
-    console.error(`request ${c.get('requestId')}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return errorResponse(c, new ApiError('internal', 'internal error; quote the request id when reporting it'));
+    console.error(
+      `request ${c.get('requestId')}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return errorResponse(
+      c,
+      new ApiError('internal', 'internal error; quote the request id when reporting it'),
+    );
   });
   return app;
 }

@@ -10,9 +10,13 @@ export function bearerAuth(): MiddlewareHandler<{ Bindings: Env }> {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1])
-      throw new ApiError('unauthorized', 'missing bearer token: send `Authorization: Bearer <CONTROL_TOKEN>`');
+      throw new ApiError(
+        'unauthorized',
+        'missing bearer token: send `Authorization: Bearer <CONTROL_TOKEN>`',
+      );
     // Hashes both sides before comparing, so neither content nor length leaks through timing.
-    if (!(await timingSafeEqual(match[1], expected))) throw new ApiError('unauthorized', 'invalid bearer token');
+    if (!(await timingSafeEqual(match[1], expected)))
+      throw new ApiError('unauthorized', 'invalid bearer token');
     await next();
   };
 }

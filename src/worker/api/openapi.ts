@@ -6,7 +6,9 @@ export const errorBodySchema = z.object({
     code: z.enum(ERROR_CODES as [string, ...string[]]),
     message: z.string(),
     request_id: z.string(),
-    issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+    issues: z
+      .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
+      .optional(),
   }),
 });
 

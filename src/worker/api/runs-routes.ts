@@ -1,10 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
-import { limitIssues, planRun } from '../../core/run/run-plan.ts';
 import { runConfigSchema } from '../../core/run/run-config.ts';
-import { runStatusSchema, type RunStatus } from '../../core/run/run-status.ts';
-import { secretValue } from '../env.ts';
+import { limitIssues, planRun } from '../../core/run/run-plan.ts';
+import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
+import { type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/coordinator.ts';
+import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
 import { createRun, getRun, InvalidCursorError, listRuns, updateRun } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
@@ -43,7 +43,10 @@ export function registerRunRoutes(app: App): void {
       path: '/v1/runs',
       summary: 'Create and start a run',
       request: { body: { content: { 'application/json': { schema: runConfigSchema } }, required: true } },
-      responses: { 201: json(createdSchema, 'The run was created and its shards are starting'), ...errorResponses },
+      responses: {
+        201: json(createdSchema, 'The run was created and its shards are starting'),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const config = c.req.valid('json');
@@ -52,7 +55,8 @@ export function registerRunRoutes(app: App): void {
       const secret = config.target.api_key_secret;
       if (secret !== undefined && secretValue(c.env, secret) === undefined) {
         const message = `no secret named ${secret}: set it with \`wrangler secret put ${secret}\` (locally, in .dev.vars)`;
-        if (issues.length === 0) throw new ApiError('unknown_secret', message, [{ path: ['target', 'api_key_secret'], message }]);
+        if (issues.length === 0)
+          throw new ApiError('unknown_secret', message, [{ path: ['target', 'api_key_secret'], message }]);
         issues.unshift({ path: ['target', 'api_key_secret'], message });
       }
       if (issues.length > 0) throw new ApiError('invalid_config', describeIssues(issues), issues);
@@ -68,7 +72,13 @@ export function registerRunRoutes(app: App): void {
       });
       await updateRun(c.env.DB, id, { planJson: JSON.stringify(plan) });
       try {
-        await coordinatorStub(c.env, id).start({ runId: id, name: config.name ?? null, config, plan, createdAtMs });
+        await coordinatorStub(c.env, id).start({
+          runId: id,
+          name: config.name ?? null,
+          config,
+          plan,
+          createdAtMs,
+        });
       } catch (error) {
         await updateRun(c.env.DB, id, {
           state: 'failed',
@@ -107,7 +117,10 @@ export function registerRunRoutes(app: App): void {
         }),
       },
       responses: {
-        200: json(z.object({ runs: z.array(runSummarySchema), next: z.string().nullable() }), 'A page of runs'),
+        200: json(
+          z.object({ runs: z.array(runSummarySchema), next: z.string().nullable() }),
+          'A page of runs',
+        ),
         ...errorResponses,
       },
     }),
@@ -154,7 +167,10 @@ export function registerRunRoutes(app: App): void {
     async (c) => {
       const row = await findRun(c.env, c.req.valid('param').id);
       if (isTerminal(row.state as RunState))
-        throw new ApiError('conflict', `run ${row.id} has already finished (${row.state}); there is nothing to cancel`);
+        throw new ApiError(
+          'conflict',
+          `run ${row.id} has already finished (${row.state}); there is nothing to cancel`,
+        );
       const answer = await coordinatorStub(c.env, row.id).cancel('cancelled by user');
       if (!answer.accepted)
         throw new ApiError('conflict', `run ${row.id} is ${answer.state}; it can no longer be cancelled`);
@@ -192,12 +208,19 @@ export function registerRunRoutes(app: App): void {
       request: {
         params: idParams,
         query: z.object({
-          after: z.string().max(200).optional().describe('return records after this id (the last one you received)'),
+          after: z
+            .string()
+            .max(200)
+            .optional()
+            .describe('return records after this id (the last one you received)'),
           limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
         }),
       },
       responses: {
-        200: { content: { 'application/x-ndjson': { schema: z.string() } }, description: 'One record a line' },
+        200: {
+          content: { 'application/x-ndjson': { schema: z.string() } },
+          description: 'One record a line',
+        },
         ...errorResponses,
       },
     }),
@@ -250,7 +273,8 @@ function runSummary(row: RunRow): z.infer<typeof runSummarySchema> {
 
 /** Live progress from the coordinator, with the D1 row as the word on terminal states. */
 async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
-  const live = row.state === 'failed' && row.planJson === null ? null : await coordinatorStub(env, row.id).status();
+  const live =
+    row.state === 'failed' && row.planJson === null ? null : await coordinatorStub(env, row.id).status();
   const base = runSummary(row);
   if (!live) return { ...base, eta_s: null, regions: {}, shards: [] };
   return isTerminal(row.state as RunState) ? { ...live, ...base, eta_s: null } : live;

@@ -63,7 +63,9 @@ const MAX_POKES = 3;
 /** Shard stub for (run, index): a fresh object per run so the location hint applies at creation. */
 export function shardStub(env: Env, runId: string, index: number, region?: string) {
   const id = env.SHARD.idFromName(`${runId}:${index}`);
-  return region ? env.SHARD.get(id, { locationHint: region as DurableObjectLocationHint }) : env.SHARD.get(id);
+  return region
+    ? env.SHARD.get(id, { locationHint: region as DurableObjectLocationHint })
+    : env.SHARD.get(id);
 }
 
 export function coordinatorStub(env: Env, runId: string) {
@@ -93,7 +95,14 @@ export class Coordinator extends DurableObject<Env> {
     if (await this.run()) return; // a retried start
     const settings = settingsOf(this.env);
     const startAtMs = Date.now() + settings.START_DELAY_MS;
-    const run: RunRecord = { ...input, state: 'running', startAtMs, reason: null, cancelReason: null, finishedAtMs: null };
+    const run: RunRecord = {
+      ...input,
+      state: 'running',
+      startAtMs,
+      reason: null,
+      cancelReason: null,
+      finishedAtMs: null,
+    };
     const weights = input.plan.shards.map((s) => s.weight);
     for (const shard of input.plan.shards)
       await this.putShard({
@@ -171,7 +180,11 @@ export class Coordinator extends DurableObject<Env> {
     await Promise.all(
       shards
         .filter((s) => s.state !== 'finished' && s.state !== 'dead')
-        .map((s) => shardStub(this.env, run.runId, s.index).cancel().catch(() => undefined)),
+        .map((s) =>
+          shardStub(this.env, run.runId, s.index)
+            .cancel()
+            .catch(() => undefined),
+        ),
     );
     await this.ctx.storage.setAlarm(Date.now() + 100);
     return { accepted: true, state: run.state };
@@ -259,7 +272,11 @@ export class Coordinator extends DurableObject<Env> {
         ? `${dead.length} of ${shards.length} shards stopped responding; results cover the others`
         : summarizeStops(shards));
     const finishedAtMs = Date.now();
-    const results = buildResults({ run: { ...run, state, reason, finishedAtMs }, shards, report: analyzer.report() });
+    const results = buildResults({
+      run: { ...run, state, reason, finishedAtMs },
+      shards,
+      report: analyzer.report(),
+    });
     await updateRun(this.env.DB, run.runId, {
       state,
       reason,
@@ -293,7 +310,8 @@ function etaSeconds(run: RunRecord, total: ShardProgress): number | null {
   if (isTerminal(run.state)) return null;
   const now = Date.now();
   const elapsedS = Math.max(0, (now - run.startAtMs) / 1000);
-  const byDuration = run.plan.expectedDurationS !== null ? Math.max(0, run.plan.expectedDurationS - elapsedS) : null;
+  const byDuration =
+    run.plan.expectedDurationS !== null ? Math.max(0, run.plan.expectedDurationS - elapsedS) : null;
   if (total.scheduled !== null && total.scheduled > 0 && total.done > 0 && elapsedS > 0) {
     const rate = total.done / elapsedS;
     const byRequests = (total.scheduled - total.done) / rate;

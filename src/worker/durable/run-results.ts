@@ -10,7 +10,10 @@ import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinato
  */
 export function buildResults(input: { run: RunRecord; shards: ShardEntry[]; report: AnalysisReport }) {
   const { run, shards, report } = input;
-  const regions: Record<string, { colos: string[]; shards: number; progress: ReturnType<typeof emptyProgress> }> = {};
+  const regions: Record<
+    string,
+    { colos: string[]; shards: number; progress: ReturnType<typeof emptyProgress> }
+  > = {};
   let sent = 0;
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
@@ -35,11 +38,16 @@ export function buildResults(input: { run: RunRecord; shards: ShardEntry[]; repo
     created_at_ms: run.createdAtMs,
     started_at_ms: run.startAtMs,
     finished_at_ms: run.finishedAtMs,
-    target: { api: run.config.target.api, base_url: run.config.target.base_url, model: run.config.target.model },
+    target: {
+      api: run.config.target.api,
+      base_url: run.config.target.base_url,
+      model: run.config.target.model,
+    },
     load: {
       arrivals: run.config.workload.arrivals.type,
       offered_qps: offeredQps(run.config.workload.arrivals),
-      concurrency: run.config.workload.arrivals.type === 'concurrency' ? run.config.workload.arrivals.n : null,
+      concurrency:
+        run.config.workload.arrivals.type === 'concurrency' ? run.config.workload.arrivals.n : null,
       /** Measured requests sent over the span from the first to the last send. */
       achieved_qps: spanS !== null && sent > 1 ? (sent - 1) / spanS : null,
       requests_sent: sent,

@@ -86,9 +86,14 @@ export class ShardStorage {
 
   inFlight(): InFlightRow[] {
     return this.sql
-      .exec<{ pos: number; seq: number; id: string; scheduled_at_ms: number | null; prompt_tokens: number; warmup: number }>(
-        `SELECT * FROM in_flight ORDER BY pos`,
-      )
+      .exec<{
+        pos: number;
+        seq: number;
+        id: string;
+        scheduled_at_ms: number | null;
+        prompt_tokens: number;
+        warmup: number;
+      }>(`SELECT * FROM in_flight ORDER BY pos`)
       .toArray()
       .map((r) => ({
         pos: r.pos,

@@ -53,7 +53,8 @@ export class Shard extends DurableObject<Env> {
   async cancel(): Promise<void> {
     this.store.set('cancelled', true);
     this.abort?.abort();
-    if (!this.running && this.store.get<Phase>('phase') === 'running') await this.ctx.storage.setAlarm(Date.now());
+    if (!this.running && this.store.get<Phase>('phase') === 'running')
+      await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Called by the coordinator when heartbeats stop: re-arms the alarm unless a slice is running. */
@@ -110,9 +111,14 @@ export class Shard extends DurableObject<Env> {
     const startPos = this.store.nextPosition();
     const maxRequests = Math.ceil(config.limits.max_requests * (a.weights[a.index] ?? 0));
     let limitHit: StopReason | null = null;
-    const requests = withPositions(planShardRequests(config.workload, a.weights, a.index), startPos, maxRequests, () => {
-      limitHit = 'limit_max_requests';
-    });
+    const requests = withPositions(
+      planShardRequests(config.workload, a.weights, a.index),
+      startPos,
+      maxRequests,
+      () => {
+        limitHit = 'limit_max_requests';
+      },
+    );
     const closed =
       config.workload.arrivals.type === 'concurrency'
         ? closedLoopConcurrency(config.workload.arrivals.n, a.weights, a.index)
@@ -128,7 +134,10 @@ export class Shard extends DurableObject<Env> {
     const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
 
     let stopped = false;
-    const background = [this.flushLoop(a, progress, () => stopped), this.heartbeatLoop(a, progress, colo, abort, () => stopped)];
+    const background = [
+      this.flushLoop(a, progress, () => stopped),
+      this.heartbeatLoop(a, progress, colo, abort, () => stopped),
+    ];
 
     const result = await runShardLoop({
       requests,
@@ -142,7 +151,10 @@ export class Shard extends DurableObject<Env> {
       signal: abort.signal,
       prepare: (planned) => {
         const id = `${a.runId}-${planned.seq}`;
-        const prompt = buildPrompt(planned.promptTokens, createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq));
+        const prompt = buildPrompt(
+          planned.promptTokens,
+          createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq),
+        );
         return async (scheduledAtMs) => {
           this.store.markDispatched({
             pos: planned.pos,
@@ -169,13 +181,22 @@ export class Shard extends DurableObject<Env> {
             signal: abort.signal,
             gauge,
           });
-          this.store.complete(planned.pos, { ...record, region: a.region, shard: a.index, seq: planned.seq, warmup: planned.warmup });
+          this.store.complete(planned.pos, {
+            ...record,
+            region: a.region,
+            shard: a.index,
+            seq: planned.seq,
+            warmup: planned.warmup,
+          });
           progress.in_flight--;
           countOutcome(progress, record.outcome, record.chunks.length);
           if (headerWaitSaturated) progress.dispatched_while_saturated++;
           progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
           if (record.scheduled_at_ms !== undefined)
-            progress.max_schedule_lag_ms = Math.max(progress.max_schedule_lag_ms, record.sent_at_ms - record.scheduled_at_ms);
+            progress.max_schedule_lag_ms = Math.max(
+              progress.max_schedule_lag_ms,
+              record.sent_at_ms - record.scheduled_at_ms,
+            );
         };
       },
     });
@@ -257,7 +278,11 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** Moves finished records to D1 in batches, away from the read loop; a failure is retried later. */
-  private async flushLoop(a: ShardAssignment, progress: ShardProgress, stopped: () => boolean): Promise<void> {
+  private async flushLoop(
+    a: ShardAssignment,
+    progress: ShardProgress,
+    stopped: () => boolean,
+  ): Promise<void> {
     while (!stopped()) {
       await abortableSleep(FLUSH_EVERY_MS);
       try {

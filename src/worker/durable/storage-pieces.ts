@@ -1,7 +1,11 @@
 /** Durable Object storage values are capped (2 MB); long strings are kept in pieces. */
 const PIECE_CHARS = 256 * 1024;
 
-export async function storePieces(storage: DurableObjectStorage, prefix: string, text: string): Promise<void> {
+export async function storePieces(
+  storage: DurableObjectStorage,
+  prefix: string,
+  text: string,
+): Promise<void> {
   const entries: Record<string, string> = {};
   const count = Math.max(1, Math.ceil(text.length / PIECE_CHARS));
   for (let i = 0; i < count; i++)
