@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { Analyzer } from '../../src/core/metrics/analysis.ts';
 import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
-import { coordinatorStub, shardStub } from '../../src/worker/durable/coordinator.ts';
+import { coordinatorStub, shardStub } from '../../src/worker/durable/run-protocol.ts';
 import { call, createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
 
 describe('a run end to end inside workerd (coordinator, shards, D1, loopback target)', () => {

@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { shardStub } from '../../src/worker/durable/coordinator.ts';
+import { shardStub } from '../../src/worker/durable/run-protocol.ts';
 import { createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
 
 describe('a shard restarted mid-run', () => {

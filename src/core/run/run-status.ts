@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES } from '../metrics/request-record.ts';
+import { OUTCOMES, type Outcome } from '../metrics/request-record.ts';
 import { RUN_STATES } from './run-state.ts';
 
 /** A shard's counters, sent with each heartbeat and shown by `status`. */
@@ -86,4 +86,12 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   into.records_flushed += p.records_flushed;
   into.d1_write_failures += p.d1_write_failures;
   return into;
+}
+
+/** Counts one finished request into a shard's progress. */
+export function countOutcome(progress: ShardProgress, outcome: Outcome, chunks: number): void {
+  progress.done++;
+  if (outcome !== 'ok') progress.errors++;
+  progress.by_outcome[outcome] = (progress.by_outcome[outcome] ?? 0) + 1;
+  progress.chunks += chunks;
 }

@@ -1,4 +1,5 @@
 import type { PlannedRequest } from '../workload/shard-plan.ts';
+import type { RunConfig } from './run-config.ts';
 
 /** Why a shard stopped dispatching. */
 export type StopReason =
@@ -114,4 +115,41 @@ export async function runShardLoop<T extends PlannedRequest>(
   }
   while (inFlight.size > 0) await Promise.all([...inFlight]);
   return { stop, dispatched };
+}
+
+/** This shard's planned requests with their positions, skipping those an earlier slice sent. */
+export function* withPositions(
+  planned: Iterable<PlannedRequest>,
+  startPos: number,
+  maxRequests: number,
+  onLimit: () => void,
+): Generator<PlannedRequest & { pos: number }> {
+  let pos = 0;
+  for (const request of planned) {
+    if (pos >= maxRequests) {
+      onLimit();
+      return;
+    }
+    if (pos >= startPos) yield { ...request, pos };
+    pos++;
+  }
+}
+
+/** The reason a shard gives for stopping, as the run's `reason` shows it. */
+export function describeStop(stop: StopReason, limits: RunConfig['limits']): string {
+  switch (stop) {
+    case 'completed':
+    case 'slice_end':
+      return 'completed';
+    case 'duration_reached':
+      return 'completed: workload.duration_s reached';
+    case 'cancelled':
+      return 'cancelled';
+    case 'limit_max_concurrency':
+      return `limit: more than limits.max_concurrency (${limits.max_concurrency}) requests would have been in flight`;
+    case 'limit_max_requests':
+      return `limit: limits.max_requests (${limits.max_requests}) reached`;
+    case 'limit_max_duration':
+      return `limit: limits.max_duration_s (${limits.max_duration_s} s) reached`;
+  }
 }

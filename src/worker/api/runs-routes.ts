@@ -3,7 +3,7 @@ import { runConfigSchema } from '../../core/run/run-config.ts';
 import { limitIssues, planRun } from '../../core/run/run-plan.ts';
 import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
 import { type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
-import { coordinatorStub } from '../durable/coordinator.ts';
+import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
 import { createRun, getRun, InvalidCursorError, listRuns, updateRun } from '../storage/runs-store.ts';

@@ -13,64 +13,12 @@ import {
 } from '../../core/run/run-status.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
+import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
+import { coordinatorStub, type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
 import { buildResults } from './run-results.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 
-export interface StartRunInput {
-  runId: string;
-  name: string | null;
-  config: RunConfig;
-  plan: RunPlan;
-  createdAtMs: number;
-}
-
-export interface ShardAssignment {
-  runId: string;
-  index: number;
-  region: string;
-  weights: number[];
-  config: RunConfig;
-  /** Epoch ms of the schedule's offset 0, shared by every shard. */
-  startAtMs: number;
-}
-
-export interface ShardFinal {
-  progress: ShardProgress;
-  colo: string | null;
-  stopReason: string;
-  /** Mergeable per-region summaries of the shard's measured (non-warmup) requests. */
-  regions: Record<string, RunSummaryState>;
-  /** Measured requests sent, and the first and last send times (epoch ms), for the achieved rate. */
-  sends: { count: number; firstMs: number | null; lastMs: number | null };
-}
-
-export interface RunRecord extends StartRunInput {
-  state: RunState;
-  startAtMs: number;
-  reason: string | null;
-  cancelReason: string | null;
-  finishedAtMs: number | null;
-}
-
-export interface ShardEntry extends ShardStatus {
-  pokes: number;
-  hasSummary: boolean;
-  sends?: ShardFinal['sends'];
-}
-
 const MAX_POKES = 3;
-
-/** Shard stub for (run, index): a fresh object per run so the location hint applies at creation. */
-export function shardStub(env: Env, runId: string, index: number, region?: string) {
-  const id = env.SHARD.idFromName(`${runId}:${index}`);
-  return region
-    ? env.SHARD.get(id, { locationHint: region as DurableObjectLocationHint })
-    : env.SHARD.get(id);
-}
-
-export function coordinatorStub(env: Env, runId: string) {
-  return env.COORDINATOR.get(env.COORDINATOR.idFromName(runId));
-}
 
 /**
  * One per run: starts the shards, tracks their heartbeats, handles cancel, notices dead shards and
@@ -294,11 +242,6 @@ export class Coordinator extends DurableObject<Env> {
       ),
     );
   }
-}
-
-export function publicShardStatus(entry: ShardEntry): ShardStatus {
-  const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, ...status } = entry;
-  return status;
 }
 
 function summarizeStops(shards: ShardEntry[]): string {

@@ -1,7 +1,7 @@
 import type { AnalysisReport } from '../../core/metrics/analysis.ts';
 import { offeredQps } from '../../core/run/run-plan.ts';
 import { addProgress, emptyProgress } from '../../core/run/run-status.ts';
-import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator.ts';
+import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
 
 /**
  * The stored results of a run: the metrics report exactly as `fluidbench analyze --json` computes

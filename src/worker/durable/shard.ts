@@ -1,9 +1,10 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { Outcome } from '../../core/metrics/request-record.ts';
+import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
-import { emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
-import { runShardLoop, type StopReason } from '../../core/run/shard-loop.ts';
+import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
+import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/run/shard-loop.ts';
 import { adapterFor } from '../../core/stream/adapters.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
@@ -17,13 +18,9 @@ import {
   STREAM_PROMPTS,
 } from '../../core/workload/shard-plan.ts';
 import { secretValue, settingsOf } from '../env.ts';
-import { insertRequests } from '../storage/records-store.ts';
-import { coordinatorStub, type ShardAssignment, type ShardFinal } from './coordinator.ts';
+import { RecordFlusher } from './record-flusher.ts';
+import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
 import { type ShardRecord, ShardStorage } from './shard-storage.ts';
-
-const FLUSH_ROWS = 300;
-const FLUSH_EVERY_MS = 1_000;
-const FINAL_FLUSH_ATTEMPTS = 6;
 
 type Phase = 'running' | 'finished' | 'released';
 
@@ -134,8 +131,9 @@ export class Shard extends DurableObject<Env> {
     const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
 
     let stopped = false;
+    const flusher = new RecordFlusher(this.store, this.env.DB, a, progress);
     const background = [
-      this.flushLoop(a, progress, () => stopped),
+      flusher.loop(() => stopped),
       this.heartbeatLoop(a, progress, colo, abort, () => stopped),
     ];
 
@@ -204,14 +202,15 @@ export class Shard extends DurableObject<Env> {
     await Promise.all(background);
     this.abort = null;
     this.store.set('progress', progress);
-    await this.finalFlush(a, progress);
+    await flusher.final();
+    this.store.set('progress', progress);
 
     const stop: StopReason = limitHit ?? result.stop;
     if (stop === 'slice_end') {
       await this.ctx.storage.setAlarm(Date.now());
       return;
     }
-    this.store.set('stop', stopReasonText(stop, config.limits));
+    this.store.set('stop', describeStop(stop, config.limits));
     this.store.set('phase', 'finished' satisfies Phase);
     this.store.set('final', this.summarize(a, progress, colo));
     await this.report(a);
@@ -268,48 +267,6 @@ export class Shard extends DurableObject<Env> {
     await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
   }
 
-  private async flushOnce(a: ShardAssignment, progress: ShardProgress): Promise<number> {
-    const rows = this.store.unflushed(FLUSH_ROWS);
-    if (rows.length === 0) return 0;
-    await insertRequests(this.env.DB, a.runId, rows);
-    this.store.markFlushed(rows.map((r) => r.seq));
-    progress.records_flushed += rows.length;
-    return rows.length;
-  }
-
-  /** Moves finished records to D1 in batches, away from the read loop; a failure is retried later. */
-  private async flushLoop(
-    a: ShardAssignment,
-    progress: ShardProgress,
-    stopped: () => boolean,
-  ): Promise<void> {
-    while (!stopped()) {
-      await abortableSleep(FLUSH_EVERY_MS);
-      try {
-        while ((await this.flushOnce(a, progress)) === FLUSH_ROWS && !stopped()) {}
-      } catch (error) {
-        progress.d1_write_failures++;
-        console.warn(`shard ${a.runId}/${a.index}: D1 write failed, will retry: ${String(error)}`);
-      }
-    }
-  }
-
-  /** Every record reaches D1 before the shard reports; after repeated failures the alarm retries. */
-  private async finalFlush(a: ShardAssignment, progress: ShardProgress): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        while ((await this.flushOnce(a, progress)) > 0) {}
-        this.store.set('progress', progress);
-        return;
-      } catch (error) {
-        progress.d1_write_failures++;
-        this.store.set('progress', progress);
-        if (attempt + 1 >= FINAL_FLUSH_ATTEMPTS) throw error;
-        await abortableSleep(500 * 2 ** attempt);
-      }
-    }
-  }
-
   private async heartbeatLoop(
     a: ShardAssignment,
     progress: ShardProgress,
@@ -350,64 +307,4 @@ export class Shard extends DurableObject<Env> {
     this.store.set('colo', colo);
     return colo;
   }
-}
-
-/** This shard's planned requests with their positions, skipping those an earlier slice sent. */
-function* withPositions(
-  planned: Iterable<PlannedRequest>,
-  startPos: number,
-  maxRequests: number,
-  onLimit: () => void,
-): Generator<PlannedRequest & { pos: number }> {
-  let pos = 0;
-  for (const request of planned) {
-    if (pos >= maxRequests) {
-      onLimit();
-      return;
-    }
-    if (pos >= startPos) yield { ...request, pos };
-    pos++;
-  }
-}
-
-function countOutcome(progress: ShardProgress, outcome: Outcome, chunks: number): void {
-  progress.done++;
-  if (outcome !== 'ok') progress.errors++;
-  progress.by_outcome[outcome] = (progress.by_outcome[outcome] ?? 0) + 1;
-  progress.chunks += chunks;
-}
-
-function stopReasonText(stop: StopReason, limits: ShardAssignment['config']['limits']): string {
-  switch (stop) {
-    case 'completed':
-    case 'slice_end':
-      return 'completed';
-    case 'duration_reached':
-      return 'completed: workload.duration_s reached';
-    case 'cancelled':
-      return 'cancelled';
-    case 'limit_max_concurrency':
-      return `limit: more than limits.max_concurrency (${limits.max_concurrency}) requests would have been in flight`;
-    case 'limit_max_requests':
-      return `limit: limits.max_requests (${limits.max_requests}) reached`;
-    case 'limit_max_duration':
-      return `limit: limits.max_duration_s (${limits.max_duration_s} s) reached`;
-  }
-}
-
-/** Sleeps `ms`, returning early on abort (or, polled each 50 ms, when `until` says so). */
-function abortableSleep(ms: number, signal?: AbortSignal, until?: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    let poll: ReturnType<typeof setInterval> | undefined;
-    const done = () => {
-      clearTimeout(timer);
-      if (poll) clearInterval(poll);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    if (until) poll = setInterval(() => until() && done(), 50);
-  });
 }

@@ -1,0 +1,24 @@
+import type { RunState } from '../../core/run/run-state.ts';
+import type { ShardStatus } from '../../core/run/run-status.ts';
+import type { ShardFinal, StartRunInput } from './run-protocol.ts';
+
+// What the coordinator keeps in its storage about the run and each shard.
+
+export interface RunRecord extends StartRunInput {
+  state: RunState;
+  startAtMs: number;
+  reason: string | null;
+  cancelReason: string | null;
+  finishedAtMs: number | null;
+}
+
+export interface ShardEntry extends ShardStatus {
+  pokes: number;
+  hasSummary: boolean;
+  sends?: ShardFinal['sends'];
+}
+
+export function publicShardStatus(entry: ShardEntry): ShardStatus {
+  const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, ...status } = entry;
+  return status;
+}

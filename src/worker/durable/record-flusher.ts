@@ -1,0 +1,67 @@
+import { abortableSleep } from '../../core/run/abortable-sleep.ts';
+import type { ShardProgress } from '../../core/run/run-status.ts';
+import { insertRequests } from '../storage/records-store.ts';
+import type { ShardAssignment } from './run-protocol.ts';
+import type { ShardStorage } from './shard-storage.ts';
+
+const FLUSH_ROWS = 300;
+const FLUSH_EVERY_MS = 1_000;
+const FINAL_FLUSH_ATTEMPTS = 6;
+
+/**
+ * Moves a shard's finished records from its SQLite to D1 in batches, away from the read loop. A
+ * failed write is counted and retried; rows are marked flushed only after D1 has them, and D1
+ * ignores a row it already holds, so a crash between the two never duplicates a record.
+ */
+export class RecordFlusher {
+  private readonly store: ShardStorage;
+  private readonly db: D1Database;
+  private readonly assignment: ShardAssignment;
+  private readonly progress: ShardProgress;
+
+  constructor(store: ShardStorage, db: D1Database, assignment: ShardAssignment, progress: ShardProgress) {
+    this.store = store;
+    this.db = db;
+    this.assignment = assignment;
+    this.progress = progress;
+  }
+
+  private async flushOnce(): Promise<number> {
+    const rows = this.store.unflushed(FLUSH_ROWS);
+    if (rows.length === 0) return 0;
+    await insertRequests(this.db, this.assignment.runId, rows);
+    this.store.markFlushed(rows.map((r) => r.seq));
+    this.progress.records_flushed += rows.length;
+    return rows.length;
+  }
+
+  /** Flushes every second until `stopped`; a failure is counted and retried on the next round. */
+  async loop(stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+      await abortableSleep(FLUSH_EVERY_MS);
+      try {
+        while ((await this.flushOnce()) === FLUSH_ROWS && !stopped()) {}
+      } catch (error) {
+        this.progress.d1_write_failures++;
+        console.warn(
+          `shard ${this.assignment.runId}/${this.assignment.index}: D1 write failed, will retry: ${String(error)}`,
+        );
+      }
+    }
+  }
+
+  /** Every record reaches D1 before the shard reports; after repeated failures the alarm retries. */
+  async final(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        while ((await this.flushOnce()) > 0) {}
+        return;
+      } catch (error) {
+        this.progress.d1_write_failures++;
+        this.store.set('progress', this.progress);
+        if (attempt + 1 >= FINAL_FLUSH_ATTEMPTS) throw error;
+        await abortableSleep(500 * 2 ** attempt);
+      }
+    }
+  }
+}
