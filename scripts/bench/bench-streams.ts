@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { percentile } from '../../src/core/metrics/percentile.ts';
 import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
 import { startLocalStack } from '../local-stack.ts';
+import { compareChunkTiming } from '../sim/chunk-timing.ts';
 import { startSimServer } from '../sim/sim-server.ts';
 
 const { values } = parseArgs({
@@ -117,43 +118,13 @@ try {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as RequestRecord);
 
-    const errors: number[] = [];
-    const itlErrors: number[] = [];
-    let chunks = 0;
-    let first = Number.POSITIVE_INFINITY;
-    let last = 0;
-    for (const r of records) {
-      const log = sim.chunkLog.get(r.id);
-      if (!log) continue;
-      // The target's cumulative tokens after each of its chunks: a client read that brings the total
-      // to c tokens ends with the target chunk whose cumulative count reaches c.
-      const cumulative: number[] = [];
-      let sum = 0;
-      for (const e of log) {
-        sum += e.tokens;
-        cumulative.push(sum);
-      }
-      let tokens = 0;
-      let j = 0;
-      let prev: { client: number; target: number } | null = null;
-      for (const [offsetMs, n] of r.chunks) {
-        if (n === 0) continue;
-        tokens += n;
-        while (j < cumulative.length - 1 && (cumulative[j] ?? 0) < tokens) j++;
-        const target = log[j]?.sentAtMs;
-        if (target === undefined) continue;
-        const client = r.sent_at_ms + offsetMs;
-        errors.push(client - target);
-        if (prev) itlErrors.push(Math.abs(client - prev.client - (target - prev.target)));
-        prev = { client, target };
-        chunks++;
-        first = Math.min(first, client);
-        last = Math.max(last, client);
-      }
-    }
+    const timing = compareChunkTiming(records, sim.chunkLog);
+    const errors = timing.errorsMs;
+    const itlErrors = timing.itlErrorsMs;
+    const chunks = errors.length;
     errors.sort((a, b) => a - b);
     itlErrors.sort((a, b) => a - b);
-    const spanS = (last - first) / 1000;
+    const spanS = (timing.lastMs - timing.firstMs) / 1000;
     rows.push({
       streams,
       shards: created.shards,

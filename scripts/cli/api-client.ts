@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AnalysisReport } from '../../src/core/metrics/analysis.ts';
 import type { RunConfigInput } from '../../src/core/run/run-config.ts';
 import type { RunState } from '../../src/core/run/run-state.ts';
-import type { RunStatus, ShardProgress, ShardStatus } from '../../src/core/run/run-status.ts';
+import type { RunStatus, RunSummaryRow, ShardProgress, ShardStatus } from '../../src/core/run/run-status.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatPath } from './cli-error.ts';
 
 // A typed client of the control API (src/worker/api/runs-routes.ts). Every failure becomes a
@@ -19,15 +19,7 @@ export interface CreatedRun {
   links: Record<string, string>;
 }
 
-export interface RunListEntry {
-  id: string;
-  name: string | null;
-  state: RunState;
-  reason: string | null;
-  created_at_ms: number;
-  started_at_ms: number | null;
-  finished_at_ms: number | null;
-}
+export type RunListEntry = RunSummaryRow;
 
 export interface RunList {
   runs: RunListEntry[];
@@ -35,14 +27,7 @@ export interface RunList {
 }
 
 /** What `GET /v1/runs/:id/results` returns (src/worker/durable/run-results.ts). */
-export interface RunResults {
-  id: string;
-  name: string | null;
-  state: RunState;
-  reason: string | null;
-  created_at_ms: number;
-  started_at_ms: number | null;
-  finished_at_ms: number | null;
+export interface RunResults extends RunSummaryRow {
   target?: { api: string; base_url: string; model: string };
   load: {
     arrivals?: string;

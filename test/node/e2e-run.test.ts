@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { compareChunkTiming } from '../../scripts/sim/chunk-timing.ts';
 import { type SimServer, startSimServer } from '../../scripts/sim/sim-server.ts';
 import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
 
@@ -143,20 +144,7 @@ describe('a benchmark through the CLI against the local stack', () => {
     expect(seen.has('truncated') || seen.has('network_error')).toBe(true);
 
     // Client chunk times against the target's own send log (same host; workerd's clock is whole ms).
-    const errors: number[] = [];
-    for (const r of records) {
-      const log = sim.chunkLog.get(r.id) ?? [];
-      let tokens = 0;
-      let sent = 0;
-      let j = -1;
-      for (const [offsetMs, n] of r.chunks) {
-        if (n === 0) continue;
-        tokens += n;
-        while (sent < tokens && j + 1 < log.length) sent += log[++j]?.tokens ?? 0;
-        const target = log[j]?.sentAtMs;
-        if (target !== undefined) errors.push(r.sent_at_ms + offsetMs - target);
-      }
-    }
+    const errors = compareChunkTiming(records, sim.chunkLog).errorsMs;
     errors.sort((a, b) => a - b);
     expect(errors.length).toBeGreaterThan(REQUESTS * 10);
     const p50 = errors[Math.floor(errors.length * 0.5)] ?? Number.NaN;

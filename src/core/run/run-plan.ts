@@ -32,8 +32,18 @@ export function meanOutputTokens(lengths: Lengths): number {
     case 'fixed':
       return lengths.output_tokens;
     case 'uniform':
-    case 'zipf':
       return ((lengths.min_tokens + lengths.max_tokens) / 2) * (1 / (1 + lengths.prefill_to_decode_ratio));
+    case 'zipf': {
+      // Exact mean of P(rank r) ∝ r^-theta over the ranks (zipf favours short totals).
+      let weights = 0;
+      let weighted = 0;
+      for (let r = 1; r <= lengths.max_tokens - lengths.min_tokens + 1; r++) {
+        const w = r ** -lengths.theta;
+        weights += w;
+        weighted += w * (lengths.min_tokens + r - 1);
+      }
+      return (weighted / weights) * (1 / (1 + lengths.prefill_to_decode_ratio));
+    }
     case 'trace': {
       let sum = 0;
       for (const row of lengths.rows) sum += row[1];
@@ -76,11 +86,18 @@ export function planRun(config: RunConfig): RunPlan {
   let expectedRequests: number | null = workload.requests ?? null;
   let expectedDurationS: number | null = workload.duration_s ?? null;
   if (workload.arrivals.type === 'trace') {
-    const times = workload.arrivals.times_s;
-    const byTrace = times.length;
-    expectedRequests = Math.min(expectedRequests ?? byTrace, byTrace);
-    const traceS = (times[times.length - 1] ?? 0) * workload.arrivals.time_scale;
-    expectedDurationS = Math.min(expectedDurationS ?? traceS, traceS);
+    // The trace's arrivals, cut by `duration_s` and `requests` as the shards cut them.
+    const { times_s: times, time_scale: scale } = workload.arrivals;
+    const limitS = workload.duration_s ?? Number.POSITIVE_INFINITY;
+    let count = 0;
+    while (
+      count < times.length &&
+      count < (workload.requests ?? times.length) &&
+      (times[count] ?? 0) * scale < limitS
+    )
+      count++;
+    expectedRequests = count;
+    expectedDurationS = count === 0 ? 0 : (times[count - 1] ?? 0) * scale;
   } else if (qps !== null) {
     const byDuration = workload.duration_s === undefined ? null : Math.floor(qps * workload.duration_s);
     expectedRequests = Math.min(
@@ -119,7 +136,14 @@ export function limitIssues(config: RunConfig, plan: RunPlan): PlanIssue[] {
     });
   if (plan.expectedRequests !== null && plan.expectedRequests > limits.max_requests)
     issues.push({
-      path: ['workload', workload.requests !== undefined ? 'requests' : 'duration_s'],
+      path: [
+        'workload',
+        ...(workload.requests !== undefined
+          ? ['requests']
+          : workload.arrivals.type === 'trace' && workload.duration_s === undefined
+            ? ['arrivals', 'times_s']
+            : ['duration_s']),
+      ],
       message: `${plan.expectedRequests} requests exceed limits.max_requests ${limits.max_requests}`,
     });
   if (plan.expectedDurationS !== null && plan.expectedDurationS > limits.max_duration_s)

@@ -38,7 +38,8 @@ export type ShardStatus = z.infer<typeof shardStatusSchema>;
 
 export const regionProgressSchema = shardProgressSchema.extend({ shards: z.number().int() });
 
-export const runStatusSchema = z.object({
+/** A run as lists show it. */
+export const runSummarySchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
   state: z.enum(RUN_STATES),
@@ -46,6 +47,10 @@ export const runStatusSchema = z.object({
   created_at_ms: z.number(),
   started_at_ms: z.number().nullable(),
   finished_at_ms: z.number().nullable(),
+});
+export type RunSummaryRow = z.infer<typeof runSummarySchema>;
+
+export const runStatusSchema = runSummarySchema.extend({
   /** Estimated seconds until the schedule ends (null when unknown or finished). */
   eta_s: z.number().nullable(),
   regions: z.record(z.string(), regionProgressSchema),

@@ -74,15 +74,21 @@ export async function runShardLoop<T extends PlannedRequest>(
         stop = options.untilReason;
         break;
       }
-      if (inFlight.size >= options.maxInFlight) {
-        stop = 'limit_max_concurrency';
-        break;
-      }
       const send = options.prepare(planned);
-      const waitMs = scheduledAtMs - options.nowMs();
-      if (waitMs > 0) await options.sleep(waitMs, options.signal);
+      // Until the clock has reached the scheduled time: timers may fire early by a fraction of the
+      // clock's resolution (whole milliseconds in workerd), which would read as negative lag.
+      let waitMs = scheduledAtMs - options.nowMs();
+      while (waitMs > 0 && !options.signal.aborted) {
+        await options.sleep(waitMs, options.signal);
+        waitMs = scheduledAtMs - options.nowMs();
+      }
       if (options.signal.aborted) {
         stop = 'cancelled';
+        break;
+      }
+      // Counted at the send time: requests that ended during the wait no longer count.
+      if (inFlight.size >= options.maxInFlight) {
+        stop = 'limit_max_concurrency';
         break;
       }
       dispatched++;

@@ -2,7 +2,12 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { runConfigSchema } from '../../core/run/run-config.ts';
 import { limitIssues, planRun } from '../../core/run/run-plan.ts';
 import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
-import { type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
+import {
+  type RunStatus,
+  type RunSummaryRow,
+  runStatusSchema,
+  runSummarySchema,
+} from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
@@ -14,15 +19,6 @@ import { errorResponses } from './openapi.ts';
 type App = OpenAPIHono<{ Bindings: Env }>;
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const runSummarySchema = z.object({
-  id: z.string(),
-  name: z.string().nullable(),
-  state: z.enum(RUN_STATES),
-  reason: z.string().nullable(),
-  created_at_ms: z.number(),
-  started_at_ms: z.number().nullable(),
-  finished_at_ms: z.number().nullable(),
-});
 const createdSchema = z.object({
   id: z.string(),
   state: z.enum(RUN_STATES),
@@ -259,7 +255,7 @@ async function findRun(env: Env, id: string): Promise<RunRow> {
   return row;
 }
 
-function runSummary(row: RunRow): z.infer<typeof runSummarySchema> {
+function runSummary(row: RunRow): RunSummaryRow {
   return {
     id: row.id,
     name: row.name,
