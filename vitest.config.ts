@@ -33,6 +33,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                   START_DELAY_MS: '0',
                   HEARTBEAT_MS: '200',
                   DEAD_SHARD_MS: '1500',
+                  // A small per-invocation budget, so runs of a few dozen requests span several alarm slices.
+                  SLICE_MAX_SUBREQUESTS: '40',
                   // A loopback simulated target in Node, started by test/worker/global-setup.ts.
                   TEST_TARGET_URL: `http://127.0.0.1:${inject('simPort')}`,
                 },
@@ -43,6 +45,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           resolve: { alias: { 'protobufjs/minimal': './src/worker/protobuf-unavailable.ts' } },
           test: {
             name: 'worker',
+            // Runs wait on real alarms, retries (2 s backoff) and streams.
+            testTimeout: 30_000,
             include: ['src/worker/**/*.test.ts', 'test/worker/**/*.test.ts'],
             globalSetup: ['./test/worker/global-setup.ts'],
             setupFiles: ['./test/worker/apply-migrations.ts'],

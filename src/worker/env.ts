@@ -17,6 +17,9 @@ const settingsSchema = z.object({
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(2_000),
   DEAD_SHARD_MS: z.coerce.number().int().min(1_000).default(60_000),
   SHARD_SLICE_S: z.coerce.number().min(1).max(840).default(600),
+  /** Per alarm slice: at most this many subrequests and D1 queries (production: 10,000 and 1,000). */
+  SLICE_MAX_SUBREQUESTS: z.coerce.number().int().min(20).default(9_000),
+  SLICE_MAX_D1_QUERIES: z.coerce.number().int().min(20).default(900),
   /** Delay between creating a run and its schedule's time 0, so every shard starts together. */
   START_DELAY_MS: z.coerce.number().int().min(0).default(1_500),
   /** JSON of the built-in simulator's instance knobs (see src/core/sim/sim-config.ts). */

@@ -115,4 +115,22 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
     expect(await (await call(`/v1/runs/${id}/results`)).text()).toBe(before);
     expect(await exportRecords(id)).toHaveLength(8);
   });
+
+  it('spreads a run over several alarm slices when one invocation’s subrequest budget runs out', async () => {
+    const id = await createRun(
+      simRunConfig({
+        workload: {
+          arrivals: { type: 'concurrency', n: 3 },
+          lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 3 },
+          requests: 60,
+        },
+        regions: [{ location: 'oc', share: 1 }],
+      }),
+    );
+    const end = await waitForEnd(id, 30_000);
+    expect(end.state).toBe('done');
+    expect(end.shards[0]?.progress.slices).toBeGreaterThanOrEqual(2);
+    const ids = (await exportRecords(id)).map((r) => r.id);
+    expect(ids.sort()).toEqual(Array.from({ length: 60 }, (_, i) => `${id}-${i}`).sort());
+  });
 });

@@ -19,6 +19,8 @@ export const shardProgressSchema = z.object({
   max_schedule_lag_ms: z.number(),
   records_flushed: z.number().int(),
   d1_write_failures: z.number().int(),
+  /** Alarm invocations the shard has run (a new one per slice, budget or restart). */
+  slices: z.number().int(),
 });
 export type ShardProgress = z.infer<typeof shardProgressSchema>;
 
@@ -72,6 +74,7 @@ export function emptyProgress(scheduled: number | null): ShardProgress {
     max_schedule_lag_ms: 0,
     records_flushed: 0,
     d1_write_failures: 0,
+    slices: 0,
   };
 }
 
@@ -90,6 +93,7 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   into.max_schedule_lag_ms = Math.max(into.max_schedule_lag_ms, p.max_schedule_lag_ms);
   into.records_flushed += p.records_flushed;
   into.d1_write_failures += p.d1_write_failures;
+  into.slices += p.slices;
   return into;
 }
 

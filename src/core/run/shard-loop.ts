@@ -22,6 +22,11 @@ export interface ShardLoopOptions<T extends PlannedRequest = PlannedRequest> {
   dispatchUntilMs: number;
   /** Why reaching `dispatchUntilMs` stops the loop. */
   untilReason: StopReason;
+  /**
+   * Whether this invocation may send another request (its subrequest and D1 query budgets). When
+   * it says no, the loop ends with `slice_end`, and the next alarm continues with a fresh budget.
+   */
+  budgetLeft?: () => boolean;
   /** Open loop: stop (and say why) rather than exceed this many requests in flight. */
   maxInFlight: number;
   nowMs: () => number;
@@ -91,6 +96,10 @@ export async function runShardLoop<T extends PlannedRequest>(
         stop = 'limit_max_concurrency';
         break;
       }
+      if (options.budgetLeft && !options.budgetLeft()) {
+        stop = 'slice_end';
+        break;
+      }
       dispatched++;
       track(send(scheduledAtMs));
     }
@@ -105,6 +114,10 @@ export async function runShardLoop<T extends PlannedRequest>(
         if (exhausted) return;
         if (options.nowMs() >= options.dispatchUntilMs) {
           stop = options.untilReason;
+          return;
+        }
+        if (options.budgetLeft && !options.budgetLeft()) {
+          stop = 'slice_end';
           return;
         }
         const next = options.requests.next();

@@ -66,18 +66,34 @@ export class Coordinator extends DurableObject<Env> {
       });
     await this.ctx.storage.put('run', run);
     await transitionRun(this.env.DB, input.runId, ['queued'], { state: 'running', startedAtMs: startAtMs });
-    await Promise.all(
-      input.plan.shards.map((shard) =>
-        shardStub(this.env, input.runId, shard.index, shard.region).start({
-          runId: input.runId,
-          index: shard.index,
-          region: shard.region,
-          weights,
-          config: input.config,
-          startAtMs,
-        }),
-      ),
-    );
+    try {
+      await Promise.all(
+        input.plan.shards.map((shard) =>
+          shardStub(this.env, input.runId, shard.index, shard.region).start({
+            runId: input.runId,
+            index: shard.index,
+            region: shard.region,
+            weights,
+            config: input.config,
+            startAtMs,
+          }),
+        ),
+      );
+    } catch (error) {
+      // Not every shard could start: stop the ones that did and end the run as failed, cleanly.
+      const reason = `could not start every shard: ${String(error)}`;
+      Object.assign(run, { state: 'failed', reason, finishedAtMs: Date.now() } satisfies Partial<RunRecord>);
+      await this.ctx.storage.put('run', run);
+      await Promise.all(
+        input.plan.shards.map((shard) =>
+          shardStub(this.env, input.runId, shard.index)
+            .cancel()
+            .catch(() => undefined),
+        ),
+      );
+      await updateRun(this.env.DB, input.runId, { state: 'failed', reason, finishedAtMs: run.finishedAtMs });
+      throw error;
+    }
     await this.ctx.storage.setAlarm(Date.now() + settings.HEARTBEAT_MS);
   }
 

@@ -1,6 +1,7 @@
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
+import type { InvocationBudget } from '../../core/run/invocation-budget.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
-import { insertRequests } from '../storage/records-store.ts';
+import { D1_MAX_BATCH_STATEMENTS, insertRequests, ROWS_PER_INSERT } from '../storage/records-store.ts';
 import type { ShardAssignment } from './run-protocol.ts';
 import type { ShardStorage } from './shard-storage.ts';
 
@@ -18,17 +19,33 @@ export class RecordFlusher {
   private readonly db: D1Database;
   private readonly assignment: ShardAssignment;
   private readonly progress: ShardProgress;
+  private readonly budget: InvocationBudget;
 
-  constructor(store: ShardStorage, db: D1Database, assignment: ShardAssignment, progress: ShardProgress) {
+  constructor(
+    store: ShardStorage,
+    db: D1Database,
+    assignment: ShardAssignment,
+    progress: ShardProgress,
+    budget: InvocationBudget,
+  ) {
     this.store = store;
     this.db = db;
     this.assignment = assignment;
     this.progress = progress;
+    this.budget = budget;
+  }
+
+  /** D1 queries writing `rows` records takes (multi-row INSERTs within the parameter limit). */
+  static queriesFor(rows: number): number {
+    return Math.ceil(rows / ROWS_PER_INSERT);
   }
 
   private async flushOnce(): Promise<number> {
     const rows = this.store.unflushed(FLUSH_ROWS);
     if (rows.length === 0) return 0;
+    const queries = RecordFlusher.queriesFor(rows.length);
+    this.budget.d1Queries += queries;
+    this.budget.subrequests += Math.ceil(queries / D1_MAX_BATCH_STATEMENTS);
     await insertRequests(this.db, this.assignment.runId, rows);
     this.store.markFlushed(rows.map((r) => r.seq));
     this.progress.records_flushed += rows.length;

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { Outcome } from '../../core/metrics/request-record.ts';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
+import { InvocationBudget } from '../../core/run/invocation-budget.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/run/shard-loop.ts';
@@ -101,6 +102,11 @@ export class Shard extends DurableObject<Env> {
     const apiKey = apiKeyName ? secretValue(this.env, apiKeyName) : undefined;
     const adapter = adapterFor(config.target.api);
     const gauge = new HeaderWaitGauge();
+    const budget = new InvocationBudget({
+      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
+      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
+    });
+    progress.slices++;
     const timeoutMs = config.timeouts.request_s * 1000;
     const fetcher: typeof fetch = (input, init) => fetch(input, init);
 
@@ -131,10 +137,10 @@ export class Shard extends DurableObject<Env> {
     const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
 
     let stopped = false;
-    const flusher = new RecordFlusher(this.store, this.env.DB, a, progress);
+    const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
-      this.heartbeatLoop(a, progress, colo, abort, () => stopped),
+      this.heartbeatLoop(a, progress, colo, abort, budget, () => stopped),
     ];
 
     const result = await runShardLoop({
@@ -144,6 +150,11 @@ export class Shard extends DurableObject<Env> {
       dispatchUntilMs,
       untilReason,
       maxInFlight: Math.max(1, Math.ceil(config.limits.max_concurrency * (a.weights[a.index] ?? 0))),
+      // Records not yet in D1 (finished or still streaming) must still fit this invocation's budget.
+      budgetLeft: () =>
+        budget.canSend(
+          RecordFlusher.queriesFor(progress.done + progress.in_flight + 1 - progress.records_flushed),
+        ),
       nowMs: Date.now,
       sleep: abortableSleep,
       signal: abort.signal,
@@ -164,6 +175,7 @@ export class Shard extends DurableObject<Env> {
           });
           progress.dispatched++;
           progress.in_flight++;
+          budget.subrequests++;
           const { record, headerWaitSaturated } = await streamRequest({
             fetch: fetcher,
             nowMs: Date.now,
@@ -272,6 +284,7 @@ export class Shard extends DurableObject<Env> {
     progress: ShardProgress,
     colo: string | null,
     abort: AbortController,
+    budget: InvocationBudget,
     stopped: () => boolean,
   ): Promise<void> {
     const settings = settingsOf(this.env);
@@ -279,6 +292,7 @@ export class Shard extends DurableObject<Env> {
     while (!stopped()) {
       try {
         this.store.set('progress', progress);
+        budget.subrequests++;
         const { stop } = await coordinator.progress(a.index, progress, colo);
         if (stop) {
           this.store.set('cancelled', true);
