@@ -26,6 +26,7 @@ const a = progress({
   max_schedule_lag_ms: 4.5,
   records_flushed: 5,
   d1_write_failures: 1,
+  slices: 2,
 });
 const b = progress({
   scheduled: 20,
@@ -40,6 +41,7 @@ const b = progress({
   max_schedule_lag_ms: 12.25,
   records_flushed: 7,
   d1_write_failures: 0,
+  slices: 1,
 });
 
 describe('emptyProgress', () => {
@@ -76,6 +78,7 @@ describe('addProgress', () => {
       max_schedule_lag_ms: 12.25,
       records_flushed: 12,
       d1_write_failures: 1,
+      slices: 3,
     });
     expect(shardProgressSchema.safeParse(sum).success).toBe(true);
   });
