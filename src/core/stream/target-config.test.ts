@@ -35,6 +35,8 @@ describe('targetSchema', () => {
       /credentials/,
     );
     expect(issues({ ...minimal, base_url: 'https://example.com/v1#x' })[0]).toMatch(/fragment/);
+    expect(issues({ ...minimal, base_url: 'https://example.com/v1?key=AIza123' })[0]).toMatch(/credential/);
+    expect(issues({ ...minimal, base_url: 'https://example.com/v1?api-version=2024-10-21' })).toEqual([]);
   });
 
   it('takes the NAME of a secret, never a key', () => {

@@ -36,6 +36,14 @@ const baseUrlSchema = z
       });
     if (url.hash)
       ctx.issues.push({ code: 'custom', input: ctx.value, message: 'base_url must not contain a #fragment' });
+    // The run config is stored in D1 and shown in results: a key in the URL would be stored with it.
+    for (const name of url.searchParams.keys())
+      if (/key|token|secret|signature|password/i.test(name))
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: `base_url must not carry a credential (query parameter "${name}"): name a secret in api_key_secret instead`,
+        });
   })
   .describe(
     'API root such as https://api.openai.com/v1; the adapter appends /chat/completions or /completions ' +
