@@ -133,4 +133,30 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
     const ids = (await exportRecords(id)).map((r) => r.id);
     expect(ids.sort()).toEqual(Array.from({ length: 60 }, (_, i) => `${id}-${i}`).sort());
   });
+
+  it('completes when some shards have nothing to send', async () => {
+    const id = await createRun(
+      simRunConfig({
+        workload: {
+          arrivals: { type: 'constant', qps: 10 },
+          lengths: { type: 'fixed', prompt_tokens: 8, output_tokens: 3 },
+          requests: 1,
+        },
+        regions: [
+          { location: 'wnam', share: 1 },
+          { location: 'weur', share: 1 },
+          { location: 'apac', share: 1 },
+        ],
+      }),
+    );
+    const end = await waitForEnd(id);
+    expect(end.state).toBe('done');
+    expect(end.shards.map((s) => s.progress.scheduled).sort()).toEqual([0, 0, 1]);
+    const results = (await (await call(`/v1/runs/${id}/results`)).json()) as {
+      summary: { requests: number; regions: Record<string, { requests: number }> };
+    };
+    expect(results.summary.requests).toBe(1);
+    expect(Object.values(results.summary.regions).map((r) => r.requests)).toEqual([1]);
+  });
 });
+
