@@ -159,4 +159,3 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
     expect(Object.values(results.summary.regions).map((r) => r.requests)).toEqual([1]);
   });
 });
-
