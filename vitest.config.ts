@@ -8,9 +8,10 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
     test: {
-      // In CI also write a JSON report, from which .ci/run prints a plain "N passed, N failed" line.
+      // In CI also write a JSON report (one per vitest run of `npm test`), from which .ci/run prints a
+      // plain "N passed, N failed" line.
       reporters: process.env.CI
-        ? ['default', ['json', { outputFile: 'test-results.json' }] as const]
+        ? ['default', ['json', { outputFile: process.env.VITEST_JSON ?? 'test-results.json' }] as const]
         : ['default'],
       projects: [
         {
@@ -18,6 +19,16 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             name: 'core',
             environment: 'node',
             include: ['src/core/**/*.test.ts', 'scripts/**/*.test.ts', 'test/node/**/*.test.ts'],
+          },
+        },
+        {
+          // The local stack (wrangler dev) driven through the CLI. `npm test` runs this project on
+          // its own after the others, one file at a time, so its timing checks see a quiet machine.
+          test: {
+            name: 'e2e',
+            environment: 'node',
+            include: ['test/e2e/**/*.test.ts'],
+            fileParallelism: false,
           },
         },
         {

@@ -1,20 +1,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
-import { deadlineOptionsOf, type RunConfig } from '../../core/run/run-config.ts';
-import type { RunPlan } from '../../core/run/run-plan.ts';
+import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
-import {
-  addProgress,
-  emptyProgress,
-  type RunStatus,
-  type ShardProgress,
-  type ShardStatus,
-} from '../../core/run/run-status.ts';
+import { addProgress, emptyProgress, type RunStatus, type ShardProgress } from '../../core/run/run-status.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
 import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
-import { coordinatorStub, type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
+import { type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
 import { buildResults } from './run-results.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 

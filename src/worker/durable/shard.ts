@@ -1,6 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
-import type { Outcome } from '../../core/metrics/request-record.ts';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { InvocationBudget } from '../../core/run/invocation-budget.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
@@ -14,7 +13,6 @@ import { createRandom } from '../../core/workload/seeded-random.ts';
 import {
   closedLoopConcurrency,
   countShardRequests,
-  type PlannedRequest,
   planShardRequests,
   STREAM_PROMPTS,
 } from '../../core/workload/shard-plan.ts';

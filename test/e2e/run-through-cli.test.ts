@@ -151,9 +151,9 @@ describe('a benchmark through the CLI against the local stack', () => {
     const p99 = errors[Math.floor(errors.length * 0.99)] ?? Number.NaN;
     expect(p50).toBeGreaterThanOrEqual(-1.5);
     expect(p50).toBeLessThanOrEqual(3);
-    // Alone on this 2-core machine: p50 −0.2 ms, p99 ~5 ms; the bound leaves room for the test files
-    // running beside it (bench:streams measures it properly).
-    expect(p99).toBeLessThanOrEqual(25);
+    // Measured alone on the 2-core development machine: p50 −0.2 ms, p99 ~5 ms (`npm test` runs this
+    // project after the others, so the machine is quiet; bench:streams measures it under load).
+    expect(p99).toBeLessThanOrEqual(15);
 
     // The export analysed offline gives the same numbers as /results.
     const analyzed = await cli(['analyze', out, '--json']);
