@@ -134,3 +134,16 @@ describe('deadlineOptionsOf', () => {
     expect(deadlineOptionsOf(runConfigSchema.parse(minimal))).toEqual(deadlineOptionsSchema.parse({}));
   });
 });
+
+describe('nested objects are strict too', () => {
+  it('rejects a misspelt key inside regions, deadlines, timeouts and limits, with its path', () => {
+    const paths = issuesOf({
+      ...minimal,
+      regions: [{ location: 'wnam', shares: 2 }],
+      deadlines: { tbt: 0.05 },
+      timeouts: { request: 10 },
+      limits: { max_request: 5 },
+    }).map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['regions.0', 'deadlines', 'timeouts', 'limits']));
+  });
+});

@@ -14,7 +14,7 @@ export type LocationHint = (typeof LOCATION_HINTS)[number];
  */
 export const DEFAULT_STREAMS_PER_SHARD = 32;
 
-export const regionSchema = z.object({
+export const regionSchema = z.strictObject({
   location: z
     .enum(LOCATION_HINTS)
     .describe('Durable Object location hint the region’s shards are created with'),
@@ -34,19 +34,19 @@ export const regionSchema = z.object({
 });
 export type Region = z.infer<typeof regionSchema>;
 
-export const runDeadlinesSchema = z.object({
+export const runDeadlinesSchema = z.strictObject({
   ttft_s: z.number().positive().finite().default(0.3).describe('TTFT deadline (fluidity-index Dp)'),
   tbt_s: z.number().positive().finite().default(0.05).describe('TBT deadline (fluidity-index D)'),
   target_miss_rate: z.number().min(0).max(1).default(0.1).describe('target for the minimum TBT deadline'),
 });
 
-export const timeoutsSchema = z.object({
+export const timeoutsSchema = z.strictObject({
   request_s: z.number().positive().max(900).default(120).describe('per request, send → end of stream'),
   run_s: z.number().positive().max(86_400).default(3_600).describe('whole run; then it is cancelled'),
 });
 
 /** Caps that stop a typo (qps 10000, 1e9 requests) from launching a runaway run against a paid API. */
-export const limitsSchema = z.object({
+export const limitsSchema = z.strictObject({
   max_concurrency: z.number().int().min(1).max(100_000).default(1_024),
   max_requests: z.number().int().min(1).max(10_000_000).default(100_000),
   max_duration_s: z.number().positive().max(86_400).default(3_600),
