@@ -4,6 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { isTerminal, type RunState } from '../../src/core/run/run-state.ts';
 import { analyzeCommand } from './analyze-command.ts';
 import { ApiCallError, ApiClient } from './api-client.ts';
@@ -95,14 +96,23 @@ async function writeAtomically(
   try {
     await mkdir(dir, { recursive: true });
     const stream = createWriteStream(temp, { flags: 'wx' });
+    // A write error (disk full) must become a CliError, not an unhandled 'error' event.
+    let writeError: unknown;
+    stream.on('error', (error) => {
+      writeError ??= error;
+    });
     await once(stream, 'open');
     let count: number;
     try {
       count = await fill(stream);
     } finally {
       stream.end();
-      await once(stream, 'close');
+      // Settles even when the stream already failed and closed (unlike waiting for 'close').
+      await finished(stream).catch((error: unknown) => {
+        writeError ??= error;
+      });
     }
+    if (writeError !== undefined) throw writeError;
     await rename(temp, target);
     return count;
   } catch (error) {

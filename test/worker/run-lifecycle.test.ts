@@ -158,4 +158,43 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
     expect(results.summary.requests).toBe(1);
     expect(Object.values(results.summary.regions).map((r) => r.requests)).toEqual([1]);
   });
+
+  it('caps closed-loop requests per shard by its loops, not its weight', async () => {
+    const id = await createRun(
+      simRunConfig({
+        workload: {
+          arrivals: { type: 'concurrency', n: 3 },
+          lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 4 },
+          requests: 12,
+        },
+        regions: [{ location: 'wnam', share: 1, shards: 2 }],
+        limits: { max_concurrency: 16, max_requests: 12, max_duration_s: 3600 },
+      }),
+    );
+    const end = await waitForEnd(id);
+    expect(end.reason).toBe('completed');
+    expect(await exportRecords(id)).toHaveLength(12);
+  });
+
+  it('sends an open-loop backlog after a slice boundary without tripping the concurrency cap', async () => {
+    const id = await createRun(
+      simRunConfig(
+        {
+          workload: {
+            arrivals: { type: 'constant', qps: 10 },
+            lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 15 },
+            requests: 60,
+          },
+          regions: [{ location: 'me', share: 1, shards: 1 }],
+          deadlines: { ttft_s: 0.5, tbt_s: 0.05 },
+          limits: { max_concurrency: 16, max_requests: 1000, max_duration_s: 3600 },
+        },
+        { decode_ms_per_token: 60 },
+      ),
+    );
+    const end = await waitForEnd(id, 30_000);
+    expect(end.shards[0]?.progress.slices).toBeGreaterThanOrEqual(2);
+    expect(end.reason).toBe('completed');
+    expect(await exportRecords(id)).toHaveLength(60);
+  });
 });

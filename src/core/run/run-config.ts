@@ -41,8 +41,14 @@ export const runDeadlinesSchema = z.strictObject({
 });
 
 export const timeoutsSchema = z.strictObject({
-  request_s: z.number().positive().max(900).default(120).describe('per request, send → end of stream'),
-  run_s: z.number().positive().max(86_400).default(3_600).describe('whole run; then it is cancelled'),
+  // At most 10 min: a shard's alarm slice has to drain its streams within the 15-minute alarm limit.
+  request_s: z.number().positive().max(600).default(120).describe('per request, send → end of stream'),
+  run_s: z
+    .number()
+    .positive()
+    .max(90_000)
+    .optional()
+    .describe('whole run, after which it is cancelled (default: limits.max_duration_s + request_s + 300 s)'),
 });
 
 /** Caps that stop a typo (qps 10000, 1e9 requests) from launching a runaway run against a paid API. */
@@ -64,7 +70,7 @@ export const runConfigSchema = z
       .default([{ location: 'wnam', share: 1 }]),
     streams_per_shard: z.number().int().min(1).max(1_000).default(DEFAULT_STREAMS_PER_SHARD),
     deadlines: runDeadlinesSchema.default({ ttft_s: 0.3, tbt_s: 0.05, target_miss_rate: 0.1 }),
-    timeouts: timeoutsSchema.default({ request_s: 120, run_s: 3_600 }),
+    timeouts: timeoutsSchema.default({ request_s: 120 }),
     limits: limitsSchema.default({ max_concurrency: 1_024, max_requests: 100_000, max_duration_s: 3_600 }),
   })
   .strict();
@@ -80,4 +86,9 @@ export function deadlineOptionsOf(config: RunConfig): DeadlineOptions {
     target_miss_rate: config.deadlines.target_miss_rate,
     ttft_slack_s: 0.3,
   };
+}
+
+/** When the coordinator cancels a run that is still going: a margin past everything it may do. */
+export function runTimeoutS(config: RunConfig): number {
+  return config.timeouts.run_s ?? config.limits.max_duration_s + config.timeouts.request_s + 300;
 }

@@ -21,6 +21,9 @@ export interface RunPlan {
   expectedDurationS: number | null;
 }
 
+/** Largest run configuration, as JSON characters (storage values are capped at 2 MB). */
+export const MAX_CONFIG_CHARS = 1_000_000;
+
 export interface PlanIssue {
   path: (string | number)[];
   message: string;
@@ -151,10 +154,20 @@ export function limitIssues(config: RunConfig, plan: RunPlan): PlanIssue[] {
       path: ['workload', workload.duration_s !== undefined ? 'duration_s' : 'requests'],
       message: `the schedule lasts ${Math.round(plan.expectedDurationS)} s, above limits.max_duration_s ${limits.max_duration_s}`,
     });
-  if (config.timeouts.run_s > limits.max_duration_s + config.timeouts.request_s)
+  if (
+    config.timeouts.run_s !== undefined &&
+    config.timeouts.run_s > limits.max_duration_s + config.timeouts.request_s + 300
+  )
     issues.push({
       path: ['timeouts', 'run_s'],
-      message: `timeouts.run_s ${config.timeouts.run_s} exceeds limits.max_duration_s + timeouts.request_s`,
+      message: `timeouts.run_s ${config.timeouts.run_s} exceeds limits.max_duration_s + timeouts.request_s + 300 s`,
+    });
+  // Stored in D1 and Durable Object storage, whose values are capped at 2 MB.
+  const size = JSON.stringify(config).length;
+  if (size > MAX_CONFIG_CHARS)
+    issues.push({
+      path: [],
+      message: `the run configuration is ${size} characters of JSON, above ${MAX_CONFIG_CHARS}: shorten the inline trace (rows or times_s)`,
     });
   if (plan.shards.length > 256)
     issues.push({ path: ['regions'], message: `${plan.shards.length} shards: at most 256 per run` });

@@ -29,6 +29,11 @@ export interface ShardLoopOptions<T extends PlannedRequest = PlannedRequest> {
   budgetLeft?: () => boolean;
   /** Open loop: stop (and say why) rather than exceed this many requests in flight. */
   maxInFlight: number;
+  /**
+   * Requests scheduled before this epoch ms fell due while a previous slice drained: they go out at
+   * once as a backlog (their lag is recorded) and neither trip nor count against `maxInFlight`.
+   */
+  capFromMs?: number;
   nowMs: () => number;
   /** Resolves after `ms`, or early when `signal` aborts. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -57,6 +62,7 @@ export async function runShardLoop<T extends PlannedRequest>(
   options: ShardLoopOptions<T>,
 ): Promise<ShardLoopResult> {
   const inFlight = new Set<Promise<void>>();
+  const backlogInFlight = new Set<Promise<void>>();
   let dispatched = 0;
   let stop: StopReason = 'completed';
   const track = (promise: Promise<void>) => {
@@ -92,7 +98,10 @@ export async function runShardLoop<T extends PlannedRequest>(
         break;
       }
       // Counted at the send time: requests that ended during the wait no longer count.
-      if (inFlight.size >= options.maxInFlight) {
+      // A backlog (requests that fell due while a previous slice drained) goes out at once and is
+      // not counted against the cap, so a slice boundary does not read as runaway concurrency.
+      const backlog = scheduledAtMs < (options.capFromMs ?? Number.NEGATIVE_INFINITY);
+      if (!backlog && inFlight.size - backlogInFlight.size >= options.maxInFlight) {
         stop = 'limit_max_concurrency';
         break;
       }
@@ -101,7 +110,12 @@ export async function runShardLoop<T extends PlannedRequest>(
         break;
       }
       dispatched++;
-      track(send(scheduledAtMs));
+      const sent = send(scheduledAtMs);
+      track(sent);
+      if (backlog) {
+        backlogInFlight.add(sent);
+        void sent.finally(() => backlogInFlight.delete(sent));
+      }
     }
   } else {
     let exhausted = false;

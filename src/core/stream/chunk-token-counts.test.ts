@@ -206,3 +206,41 @@ describe('chunkTokenCounts (preference order)', () => {
     });
   });
 });
+
+describe('untrustworthy usage', () => {
+  it('falls back from continuous usage when a token read does not raise the running total', () => {
+    const repeated = chunkTokenCounts([
+      { offsetMs: 10, tokenEvents: 1, completionTokens: 1 },
+      { offsetMs: 20, tokenEvents: 1, completionTokens: 1 },
+      { offsetMs: 30, tokenEvents: 1, completionTokens: 3 },
+    ]);
+    expect(repeated.source).toBe('usage_final');
+    expect(repeated.chunks.map((c) => c[0])).toEqual([10, 20, 30]);
+    expect(repeated.outputTokens).toBe(3);
+    const zeros = chunkTokenCounts([
+      { offsetMs: 10, tokenEvents: 1, completionTokens: 0 },
+      { offsetMs: 20, tokenEvents: 1, completionTokens: 0 },
+      { offsetMs: 30, tokenEvents: 1, completionTokens: 0 },
+      { offsetMs: 31, tokenEvents: 0, completionTokens: 3 },
+    ]);
+    expect(zeros.chunks).toEqual([
+      [10, 1],
+      [20, 1],
+      [30, 1],
+    ]);
+  });
+
+  it('ignores a usage reported before the last output, counting events instead', () => {
+    const early = chunkTokenCounts([
+      { offsetMs: 5, tokenEvents: 0, completionTokens: 0 },
+      { offsetMs: 10, tokenEvents: 1 },
+      { offsetMs: 20, tokenEvents: 1 },
+    ]);
+    expect(early.source).toBe('events');
+    expect(early.outputTokens).toBe(2);
+    expect(early.chunks).toEqual([
+      [10, 1],
+      [20, 1],
+    ]);
+  });
+});

@@ -25,23 +25,38 @@ export interface ChunkTokenCounts {
 
 /**
  * Picks the best available count: continuous usage when every token-carrying read (at least two)
- * reported a cumulative count, else the last reported usage apportioned over the token reads, else events.
+ * reported a cumulative count that rose there, else the last reported usage apportioned over the
+ * token reads (when it came at or after the last token read and counts them), else events.
  */
 export function chunkTokenCounts(reads: readonly ReadObservation[]): ChunkTokenCounts {
   let tokenReads = 0;
   let tokenReadsWithUsage = 0;
   let lastUsage: number | undefined;
-  for (const read of reads) {
-    if (read.completionTokens !== undefined) lastUsage = read.completionTokens;
+  let lastUsageAt = -1;
+  let lastTokenAt = -1;
+  for (let i = 0; i < reads.length; i++) {
+    const read = reads[i]!;
+    if (read.completionTokens !== undefined) {
+      lastUsage = read.completionTokens;
+      lastUsageAt = i;
+    }
     if (read.tokenEvents > 0) {
       tokenReads++;
+      lastTokenAt = i;
       if (read.completionTokens !== undefined) tokenReadsWithUsage++;
     }
   }
   // With usage only in the final chunk, earlier token reads carry none: that is not continuous. A
   // single token read cannot tell the two apart (the results agree): it gets the weaker label.
-  if (tokenReads > 1 && tokenReadsWithUsage === tokenReads) return chunksFromContinuousUsage(reads);
-  if (lastUsage !== undefined) return chunksFromFinalUsage(reads, lastUsage);
+  if (tokenReads > 1 && tokenReadsWithUsage === tokenReads) {
+    const continuous = chunksFromContinuousUsage(reads);
+    // A server that repeats or lags its running total would move TTFT or drop arrivals: every read
+    // that carried output is a token arrival, so the per-read counts are trusted only if each rose.
+    if (continuous.chunks.length === tokenReads) return continuous;
+  }
+  // A usage reported before the last output (e.g. 0 on a role chunk) is not the final count.
+  const usable = lastUsage !== undefined && lastUsageAt >= lastTokenAt && (tokenReads === 0 || lastUsage > 0);
+  if (usable) return chunksFromFinalUsage(reads, lastUsage as number);
   return chunksFromEvents(reads);
 }
 

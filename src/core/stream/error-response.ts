@@ -2,10 +2,25 @@
 
 const MAX_ERROR_LENGTH = 300;
 
-/** Removes the key and anything that looks like a credential, then bounds the length. */
+/**
+ * Removes the key and anything that looks like a credential, then bounds the length. Upstream
+ * messages may already have been cut before they get here, so a cut-off start of the key at the
+ * end of the text is removed too.
+ */
 export function redact(text: string, apiKey: string | undefined): string {
   let out = apiKey ? text.split(apiKey).join('[redacted]') : text;
-  out = out.replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]').replace(/\bsk-[\w*.-]{4,}/g, 'sk-[redacted]');
+  if (apiKey && apiKey.length > 4) {
+    const body = out.endsWith('…') ? out.slice(0, -1) : out;
+    for (let k = apiKey.length - 1; k >= 4; k--)
+      if (body.endsWith(apiKey.slice(0, k))) {
+        out = `${body.slice(0, body.length - k)}[redacted]`;
+        break;
+      }
+  }
+  out = out
+    .replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]')
+    .replace(/\b(sk|gsk|xai|pk|rk)[-_][\w*.-]{4,}/g, '$1-[redacted]')
+    .replace(/\b(AIza[\w-]{12,}|hf_\w{12,})/g, '[redacted]');
   return out.length > MAX_ERROR_LENGTH ? `${out.slice(0, MAX_ERROR_LENGTH)}…` : out;
 }
 
@@ -16,6 +31,8 @@ export function parseRetryAfter(headers: Headers, nowMs: number): number | undef
   const value = headers.get('retry-after')?.trim();
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  // Only an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`): Date.parse also accepts junk such as "-1".
+  if (!/GMT$/.test(value)) return undefined;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }

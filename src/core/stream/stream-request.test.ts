@@ -244,3 +244,39 @@ describe('streamRequest: completeness and in-stream failures', () => {
     expect(requestRecordSchema.safeParse(result.record).success).toBe(true);
   });
 });
+
+describe('review fixes', () => {
+  const piece = (s: string) => enc.encode(s);
+  const token = (text: string) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
+
+  it('a half-received last event at the end of the body is a truncated stream, not a parse error', async () => {
+    const r = await run('openai-chat', [piece(token('a')), piece('data: {"choices":[{"delta":{"cont')]);
+    expect(r.record.outcome).toBe('truncated');
+    expect(r.record.error).toContain('cut off');
+    expect(r.record.chunks).toHaveLength(1);
+  });
+
+  it('a JSON error answered with status 200 instead of a stream keeps the provider message', async () => {
+    const limited = await run('openai-chat', [
+      piece('{"error":{"code":429,"message":"Rate limit reached for requests","type":"rate_limit_error"}}'),
+    ]);
+    expect(limited.record.outcome).toBe('rate_limited');
+    expect(limited.record.error).toContain('Rate limit reached');
+    const other = await run('openai-chat', [piece('{"error":{"message":"model overloaded"}}')]);
+    expect(other.record.outcome).toBe('stream_error');
+    expect(other.record.error).toContain('model overloaded');
+  });
+
+  it('never leaves the start of the key in an error that was cut before redaction', async () => {
+    const apiKey = 'gsk_0123456789abcdefghijklmnopqrstuv';
+    const message = `${'x'.repeat(190)} ${apiKey}`;
+    const r = await run(
+      'openai-chat',
+      [piece(token('a')), piece(`data: ${JSON.stringify({ error: { message } })}\n\n`)],
+      { apiKey },
+    );
+    expect(r.record.outcome).toBe('stream_error');
+    for (let k = 4; k <= apiKey.length; k++) expect(r.record.error ?? '').not.toContain(apiKey.slice(0, k));
+  });
+});

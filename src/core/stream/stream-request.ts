@@ -173,6 +173,11 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
     let streamError: DecodedEvent['error'];
     let readCount = 0;
     let events = 0;
+    /** At EOF the flush dispatches whatever was buffered: a half-received last event is a cut-off stream. */
+    let flushing = false;
+    let cutOffAtEof = false;
+    /** The start of a body that brought no SSE event (a JSON error answered with 200, say). */
+    let head = '';
 
     const parser = createParser({
       maxBufferSize,
@@ -182,6 +187,10 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
         // The parser bounds data buffered across reads; an event that arrives whole is checked here.
         if (ev.data.length > maxBufferSize) {
           streamError = { kind: 'stream_error', message: `event larger than ${maxBufferSize} characters` };
+          return;
+        }
+        if (flushing && ev.data !== '[DONE]' && !isJson(ev.data)) {
+          cutOffAtEof = true;
           return;
         }
         const d = decoder.decode(ev.data, ev.event);
@@ -231,13 +240,16 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
         if (done) {
           // Flush: a last event without its blank line is otherwise never dispatched.
           parser.feed(utf8.decode());
+          flushing = true;
           if (!streamError) parser.feed('\n\n');
           endRead();
           eof = true;
           break;
         }
         readCount++;
-        parser.feed(utf8.decode(value, { stream: true }));
+        const text = utf8.decode(value, { stream: true });
+        if (events === 0 && head.length < ERROR_BODY_LIMIT) head += text;
+        parser.feed(text);
         endRead();
         if (ended || streamError) {
           // Stop at the marker: HTTP/2 and keep-alive streams may stay open long after it.
@@ -270,10 +282,18 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
       };
     } else if (readFailure !== undefined) {
       failure = { outcome: 'truncated', error: `stream broke before [DONE]: ${msg(readFailure)}` };
+    } else if (eof && events === 0 && isJson(head.trim()) && /"error"/.test(head)) {
+      // A provider error answered as plain JSON with status 200.
+      const summary = summarizeErrorBody(head);
+      failure = {
+        outcome: /rate.?limit|"code"\s*:\s*"?429/i.test(head) ? 'rate_limited' : 'stream_error',
+        error: `error body with HTTP ${status} instead of a stream: ${summary}`,
+      };
     } else if (eof) {
       // Zero events usually means the server ignored `stream: true` and answered with plain JSON.
       const detail = events === 0 ? ` and without any SSE event (content-type: ${contentType()})` : '';
-      failure = { outcome: 'truncated', error: `stream ended without [DONE]${detail}` };
+      const cut = cutOffAtEof ? ' (its last event was cut off)' : '';
+      failure = { outcome: 'truncated', error: `stream ended without [DONE]${cut}${detail}` };
     }
     return result(input, sentAt, {
       ...base,
@@ -341,4 +361,13 @@ function msg(err: unknown): string {
   if (cause instanceof Error && cause.message && cause.message !== err.message)
     return `${err.message} (${cause.message})`;
   return err.message || err.name;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -11,7 +11,14 @@ import {
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
-import { createRun, getRun, InvalidCursorError, listRuns, updateRun } from '../storage/runs-store.ts';
+import {
+  createRun,
+  getRun,
+  InvalidCursorError,
+  listRuns,
+  transitionRun,
+  updateRun,
+} from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
 import { ApiError, describeIssues, type ErrorIssue } from './api-error.ts';
 import { errorResponses } from './openapi.ts';
@@ -76,11 +83,15 @@ export function registerRunRoutes(app: App): void {
           createdAtMs,
         });
       } catch (error) {
-        await updateRun(c.env.DB, id, {
+        // Only a run still queued or running: the coordinator may have failed it itself already.
+        await transitionRun(c.env.DB, id, ['queued', 'running'], {
           state: 'failed',
           reason: `could not start the run: ${String(error)}`,
           finishedAtMs: Date.now(),
         });
+        await coordinatorStub(c.env, id)
+          .cancel('the run could not start')
+          .catch(() => undefined);
         throw new ApiError('unavailable', `run ${id} could not start: ${String(error)}`);
       }
       return c.json(
@@ -167,7 +178,7 @@ export function registerRunRoutes(app: App): void {
           'conflict',
           `run ${row.id} has already finished (${row.state}); there is nothing to cancel`,
         );
-      const answer = await coordinatorStub(c.env, row.id).cancel('cancelled by user');
+      const answer = await reachCoordinator(() => coordinatorStub(c.env, row.id).cancel('cancelled by user'));
       if (!answer.accepted)
         throw new ApiError('conflict', `run ${row.id} is ${answer.state}; it can no longer be cancelled`);
       return c.json({ id: row.id, state: answer.state }, 202);
@@ -209,7 +220,8 @@ export function registerRunRoutes(app: App): void {
             .max(200)
             .optional()
             .describe('return records after this id (the last one you received)'),
-          limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+          // Pages of 2,000 rows: at most 250 D1 queries per call, well inside 1,000 per invocation.
+          limit: z.coerce.number().int().min(1).max(500_000).default(100_000),
         }),
       },
       responses: {
@@ -232,7 +244,7 @@ export function registerRunRoutes(app: App): void {
         async pull(controller) {
           if (left <= 0) return controller.close();
           const page = await readRequests(db, row.id, {
-            limit: Math.min(1_000, left),
+            limit: Math.min(2_000, left),
             ...(cursor !== undefined ? { after: cursor } : {}),
           });
           if (page.records.length > 0)
@@ -270,7 +282,9 @@ function runSummary(row: RunRow): RunSummaryRow {
 /** Live progress from the coordinator, with the D1 row as the word on terminal states. */
 async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
   const live =
-    row.state === 'failed' && row.planJson === null ? null : await coordinatorStub(env, row.id).status();
+    row.state === 'failed' && row.planJson === null
+      ? null
+      : await reachCoordinator(() => coordinatorStub(env, row.id).status());
   const base = runSummary(row);
   if (!live) return { ...base, eta_s: null, regions: {}, shards: [] };
   return isTerminal(row.state as RunState) ? { ...live, ...base, eta_s: null } : live;
@@ -280,4 +294,13 @@ async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
 function newRunId(): string {
   const random = crypto.getRandomValues(new Uint8Array(5));
   return `run-${Date.now().toString(36)}-${[...random].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
+}
+
+/** A coordinator call; failing to reach the object is `unavailable` (503), not an internal error. */
+async function reachCoordinator<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ApiError('unavailable', `the run's coordinator could not be reached: ${String(error)}`);
+  }
 }

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
-import { deadlineOptionsOf } from '../../core/run/run-config.ts';
+import { deadlineOptionsOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import { addProgress, emptyProgress, type RunStatus, type ShardProgress } from '../../core/run/run-status.ts';
 import { settingsOf } from '../env.ts';
@@ -12,6 +12,8 @@ import { buildResults } from './run-results.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 
 const MAX_POKES = 3;
+
+const shardKey = (index: number) => `shard:${String(index).padStart(4, '0')}`;
 
 /**
  * One per run: starts the shards, tracks their heartbeats, handles cancel, notices dead shards and
@@ -29,7 +31,7 @@ export class Coordinator extends DurableObject<Env> {
   }
 
   private putShard(entry: ShardEntry): Promise<void> {
-    return this.ctx.storage.put(`shard:${String(entry.index).padStart(4, '0')}`, entry);
+    return this.ctx.storage.put(shardKey(entry.index), entry);
   }
 
   async start(input: StartRunInput): Promise<void> {
@@ -93,7 +95,7 @@ export class Coordinator extends DurableObject<Env> {
   /** A shard's heartbeat. The answer tells it whether the run wants it to stop. */
   async progress(index: number, progress: ShardProgress, colo: string | null): Promise<{ stop: boolean }> {
     const run = await this.run();
-    const entry = await this.ctx.storage.get<ShardEntry>(`shard:${String(index).padStart(4, '0')}`);
+    const entry = await this.ctx.storage.get<ShardEntry>(shardKey(index));
     if (!run || !entry) return { stop: true };
     if (entry.state !== 'finished' && entry.state !== 'dead') {
       entry.state = 'running';
@@ -103,11 +105,11 @@ export class Coordinator extends DurableObject<Env> {
       entry.pokes = 0;
       await this.putShard(entry);
     }
-    return { stop: run.cancelReason !== null || isTerminal(run.state) };
+    return { stop: run.cancelReason !== null || isTerminal(run.state) || entry.state === 'dead' };
   }
 
   async shardFinished(index: number, final: ShardFinal): Promise<void> {
-    const entry = await this.ctx.storage.get<ShardEntry>(`shard:${String(index).padStart(4, '0')}`);
+    const entry = await this.ctx.storage.get<ShardEntry>(shardKey(index));
     if (!entry || entry.state === 'finished') return;
     await storePieces(this.ctx.storage, `summary:${index}:`, JSON.stringify(final.regions));
     Object.assign(entry, {
@@ -175,35 +177,61 @@ export class Coordinator extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    try {
+      await this.tick();
+    } catch (error) {
+      // The platform gives up after 6 retries; a run must never be left running or finalizing.
+      console.error(
+        `coordinator ${(await this.run())?.runId ?? '?'}: alarm failed, retrying: ${String(error)}`,
+      );
+      await this.ctx.storage.setAlarm(Date.now() + 10_000);
+    }
+  }
+
+  private async tick(): Promise<void> {
     const run = await this.run();
     if (!run || isTerminal(run.state)) return;
     const settings = settingsOf(this.env);
     const now = Date.now();
     const shards = await this.shards();
-
-    if (run.cancelReason === null && now > run.startAtMs + run.config.timeouts.run_s * 1000) {
-      await this.cancel(`timeout: the run exceeded timeouts.run_s (${run.config.timeouts.run_s} s)`);
+    if (shards.every((s) => s.state === 'finished' || s.state === 'dead')) {
+      await this.finalize(run, shards);
       return;
     }
-    for (const s of shards) {
-      if (s.state === 'finished' || s.state === 'dead') continue;
-      const seen = s.last_heartbeat_ms ?? run.startAtMs;
+    if (run.cancelReason === null && now > run.startAtMs + runTimeoutS(run.config) * 1000) {
+      await this.cancel(`timeout: the run exceeded its run timeout (${runTimeoutS(run.config)} s)`);
+      return;
+    }
+    for (const listed of shards) {
+      if (listed.state === 'finished' || listed.state === 'dead') continue;
+      const seen = listed.last_heartbeat_ms ?? run.startAtMs;
       if (now - seen < settings.DEAD_SHARD_MS) continue;
+      if (listed.pokes < MAX_POKES)
+        // Re-arms the shard's alarm if it lost it; it resumes from its own stored progress.
+        await shardStub(this.env, run.runId, listed.index)
+          .resume()
+          .catch(() => undefined);
+      // Re-read after the await: a heartbeat or the shard's final report may have come in meanwhile.
+      const s = await this.ctx.storage.get<ShardEntry>(shardKey(listed.index));
+      if (
+        !s ||
+        s.state === 'finished' ||
+        s.state === 'dead' ||
+        s.last_heartbeat_ms !== listed.last_heartbeat_ms
+      )
+        continue;
       if (s.pokes >= MAX_POKES) {
         s.state = 'dead';
         s.stop_reason = `no heartbeat for ${Math.round((now - seen) / 1000)} s after ${MAX_POKES} restarts`;
       } else {
         s.pokes++;
-        // Re-arms the shard's alarm if it lost it; it resumes from its own stored progress.
-        await shardStub(this.env, run.runId, s.index)
-          .resume()
-          .catch(() => undefined);
         s.last_heartbeat_ms = now;
       }
       await this.putShard(s);
     }
-    if (shards.every((s) => s.state === 'finished' || s.state === 'dead')) {
-      await this.finalize(run, shards);
+    const after = await this.shards();
+    if (after.every((s) => s.state === 'finished' || s.state === 'dead')) {
+      await this.finalize(run, after);
       return;
     }
     await this.ctx.storage.setAlarm(now + settings.HEARTBEAT_MS);

@@ -47,8 +47,11 @@ export class RecordFlusher {
     this.budget.d1Queries += queries;
     this.budget.subrequests += Math.ceil(queries / D1_MAX_BATCH_STATEMENTS);
     await insertRequests(this.db, this.assignment.runId, rows);
-    this.store.markFlushed(rows.map((r) => r.seq));
     this.progress.records_flushed += rows.length;
+    this.store.markFlushed(
+      rows.map((r) => r.seq),
+      this.progress,
+    );
     return rows.length;
   }
 

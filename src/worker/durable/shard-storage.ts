@@ -13,6 +13,8 @@ export interface InFlightRow {
   seq: number;
   id: string;
   scheduledAtMs: number | null;
+  /** Epoch ms just before the send (the closest known send time if the isolate dies). */
+  dispatchedAtMs: number | null;
   promptTokens: number;
   warmup: boolean;
 }
@@ -32,7 +34,7 @@ export class ShardStorage {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS in_flight (pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL, id TEXT NOT NULL,
-        scheduled_at_ms REAL, prompt_tokens INTEGER NOT NULL, warmup INTEGER NOT NULL)`,
+        scheduled_at_ms REAL, dispatched_at_ms REAL, prompt_tokens INTEGER NOT NULL, warmup INTEGER NOT NULL)`,
     );
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0)`,
@@ -60,11 +62,13 @@ export class ShardStorage {
   markDispatched(row: InFlightRow): void {
     this.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, prompt_tokens, warmup) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, dispatched_at_ms, prompt_tokens, warmup)
+          VALUES (?, ?, ?, ?, ?, ?, ?)`,
         row.pos,
         row.seq,
         row.id,
         row.scheduledAtMs,
+        row.dispatchedAtMs,
         row.promptTokens,
         row.warmup ? 1 : 0,
       );
@@ -72,9 +76,10 @@ export class ShardStorage {
     });
   }
 
-  /** Stores a finished request and clears its in-flight mark, atomically. */
-  complete(pos: number, record: ShardRecord): void {
+  /** Stores a finished request, clears its in-flight mark and saves the counters, atomically. */
+  complete(pos: number, record: ShardRecord, progress: unknown): void {
     this.storage.transactionSync(() => {
+      this.set('progress', progress);
       this.sql.exec(
         `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
         record.seq,
@@ -91,6 +96,7 @@ export class ShardStorage {
         seq: number;
         id: string;
         scheduled_at_ms: number | null;
+        dispatched_at_ms: number | null;
         prompt_tokens: number;
         warmup: number;
       }>(`SELECT * FROM in_flight ORDER BY pos`)
@@ -100,6 +106,7 @@ export class ShardStorage {
         seq: r.seq,
         id: r.id,
         scheduledAtMs: r.scheduled_at_ms,
+        dispatchedAtMs: r.dispatched_at_ms,
         promptTokens: r.prompt_tokens,
         warmup: r.warmup === 1,
       }));
@@ -112,8 +119,9 @@ export class ShardStorage {
       .map((r) => JSON.parse(r.record) as ShardRecord);
   }
 
-  markFlushed(seqs: readonly number[]): void {
+  markFlushed(seqs: readonly number[], progress: unknown): void {
     this.storage.transactionSync(() => {
+      this.set('progress', progress);
       for (const seq of seqs) this.sql.exec(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
     });
   }

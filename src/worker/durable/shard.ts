@@ -16,12 +16,22 @@ import {
   planShardRequests,
   STREAM_PROMPTS,
 } from '../../core/workload/shard-plan.ts';
-import { secretValue, settingsOf } from '../env.ts';
+import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
 import { type ShardRecord, ShardStorage } from './shard-storage.ts';
 
 type Phase = 'running' | 'finished' | 'released';
+
+/** The alarm wall-time limit (15 min) less a margin. */
+const ALARM_WALL_S = 870;
+
+/** A 32-bit FNV-1a hash of a string (a run's prompt nonce). */
+function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
@@ -62,6 +72,8 @@ export class Shard extends DurableObject<Env> {
 
   /** The run is finalised: the raw records live in D1 now. */
   async release(): Promise<void> {
+    this.store.set('cancelled', true);
+    this.abort?.abort();
     this.store.set('phase', 'released' satisfies Phase);
     this.store.dropRecords();
     await this.ctx.storage.deleteAlarm();
@@ -85,13 +97,47 @@ export class Shard extends DurableObject<Env> {
 
   private async runSlice(a: ShardAssignment): Promise<void> {
     const settings = settingsOf(this.env);
-    const { config } = a;
     const progress = this.store.get<ShardProgress>('progress') ?? emptyProgress(null);
-    progress.scheduled = countShardRequests(config.workload, a.weights, a.index);
+    progress.scheduled = countShardRequests(a.config.workload, a.weights, a.index);
     progress.in_flight = 0;
+    progress.slices++;
     this.recoverInFlight(a, progress);
+    this.store.set('progress', progress);
     const colo = await this.colo(settings.COLO_TRACE_URL);
+    const budget = new InvocationBudget({
+      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
+      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
+    });
 
+    // A shard that already decided to stop (and then failed its final flush) only finishes: a
+    // retried alarm must not start sending again past a limit.
+    let stop = this.store.get<StopReason>('stop_kind');
+    if (stop === undefined) {
+      stop = await this.dispatch(a, settings, progress, colo, budget);
+      if (stop !== 'slice_end') this.store.set('stop_kind', stop);
+    }
+    await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final();
+    this.store.set('progress', progress);
+    if (this.store.get<Phase>('phase') === 'released') return;
+    if (stop === 'slice_end') {
+      await this.ctx.storage.setAlarm(Date.now());
+      return;
+    }
+    this.store.set('stop', describeStop(stop, a.config.limits));
+    this.store.set('phase', 'finished' satisfies Phase);
+    this.store.set('final', this.summarize(a, progress, colo));
+    await this.report(a);
+  }
+
+  /** Sends this slice's requests; returns why it stopped once every one of them has finished. */
+  private async dispatch(
+    a: ShardAssignment,
+    settings: Settings,
+    progress: ShardProgress,
+    colo: string | null,
+    budget: InvocationBudget,
+  ): Promise<StopReason> {
+    const { config } = a;
     const abort = new AbortController();
     this.abort = abort;
     if (this.store.get<boolean>('cancelled')) abort.abort();
@@ -100,33 +146,37 @@ export class Shard extends DurableObject<Env> {
     const apiKey = apiKeyName ? secretValue(this.env, apiKeyName) : undefined;
     const adapter = adapterFor(config.target.api);
     const gauge = new HeaderWaitGauge();
-    const budget = new InvocationBudget({
-      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
-      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
-    });
-    progress.slices++;
     const timeoutMs = config.timeouts.request_s * 1000;
     const fetcher: typeof fetch = (input, init) => fetch(input, init);
+    // Prompts differ between runs of the same seed, so a provider's cache never serves a rerun.
+    const runNonce = hashString(a.runId);
 
-    // Where this slice resumes, and the runtime caps (a typo must not become a runaway run).
-    const startPos = this.store.nextPosition();
-    const maxRequests = Math.ceil(config.limits.max_requests * (a.weights[a.index] ?? 0));
-    let limitHit: StopReason | null = null;
-    const requests = withPositions(
-      planShardRequests(config.workload, a.weights, a.index),
-      startPos,
-      maxRequests,
-      () => {
-        limitHit = 'limit_max_requests';
-      },
-    );
+    // Closed-loop requests follow each shard's loops, open-loop ones its weight.
     const closed =
       config.workload.arrivals.type === 'concurrency'
         ? closedLoopConcurrency(config.workload.arrivals.n, a.weights, a.index)
         : null;
+    const share =
+      config.workload.arrivals.type === 'concurrency'
+        ? (closed ?? 0) / config.workload.arrivals.n
+        : (a.weights[a.index] ?? 0);
+    let limitHit: StopReason | null = null;
+    const requests = withPositions(
+      planShardRequests(config.workload, a.weights, a.index),
+      this.store.nextPosition(),
+      Math.ceil(config.limits.max_requests * share),
+      () => {
+        limitHit = 'limit_max_requests';
+      },
+    );
+    // The slice, its drain (up to one request timeout) and the final flush fit the 15-minute alarm.
     const now = Date.now();
+    const sliceS = Math.min(
+      settings.SHARD_SLICE_S,
+      Math.max(60, ALARM_WALL_S - config.timeouts.request_s - 60),
+    );
     const ends: [number, StopReason][] = [
-      [now + settings.SHARD_SLICE_S * 1000, 'slice_end'],
+      [now + sliceS * 1000, 'slice_end'],
       [a.startAtMs + config.limits.max_duration_s * 1000, 'limit_max_duration'],
     ];
     if (closed !== null && config.workload.duration_s !== undefined)
@@ -140,96 +190,92 @@ export class Shard extends DurableObject<Env> {
       flusher.loop(() => stopped),
       this.heartbeatLoop(a, progress, colo, abort, budget, () => stopped),
     ];
-
-    const result = await runShardLoop({
-      requests,
-      startAtMs: a.startAtMs,
-      concurrency: closed,
-      dispatchUntilMs,
-      untilReason,
-      maxInFlight: Math.max(1, Math.ceil(config.limits.max_concurrency * (a.weights[a.index] ?? 0))),
-      // Records not yet in D1 (finished or still streaming) must still fit this invocation's budget.
-      budgetLeft: () =>
-        budget.canSend(
-          RecordFlusher.queriesFor(progress.done + progress.in_flight + 1 - progress.records_flushed),
-        ),
-      nowMs: Date.now,
-      sleep: abortableSleep,
-      signal: abort.signal,
-      prepare: (planned) => {
-        const id = `${a.runId}-${planned.seq}`;
-        const prompt = buildPrompt(
-          planned.promptTokens,
-          createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq),
-        );
-        return async (scheduledAtMs) => {
-          this.store.markDispatched({
-            pos: planned.pos,
-            seq: planned.seq,
-            id,
-            scheduledAtMs: scheduledAtMs ?? null,
-            promptTokens: planned.promptTokens,
-            warmup: planned.warmup,
-          });
-          progress.dispatched++;
-          progress.in_flight++;
-          budget.subrequests++;
-          const { record, headerWaitSaturated } = await streamRequest({
-            fetch: fetcher,
-            nowMs: Date.now,
-            adapter,
-            target: config.target,
-            ...(apiKey !== undefined ? { apiKey } : {}),
-            id,
-            prompt,
-            promptTokens: planned.promptTokens,
-            maxTokens: planned.outputTokens,
-            ...(scheduledAtMs !== undefined ? { scheduledAtMs } : {}),
-            timeoutMs,
-            signal: abort.signal,
-            gauge,
-          });
-          this.store.complete(planned.pos, {
-            ...record,
-            region: a.region,
-            shard: a.index,
-            seq: planned.seq,
-            warmup: planned.warmup,
-          });
-          progress.in_flight--;
-          countOutcome(progress, record.outcome, record.chunks.length);
-          if (headerWaitSaturated) progress.dispatched_while_saturated++;
-          progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
-          if (record.scheduled_at_ms !== undefined)
-            progress.max_schedule_lag_ms = Math.max(
-              progress.max_schedule_lag_ms,
-              record.sent_at_ms - record.scheduled_at_ms,
-            );
-        };
-      },
-    });
-    stopped = true;
-    await Promise.all(background);
-    this.abort = null;
-    this.store.set('progress', progress);
-    await flusher.final();
-    this.store.set('progress', progress);
-
-    const stop: StopReason = limitHit ?? result.stop;
-    if (stop === 'slice_end') {
-      await this.ctx.storage.setAlarm(Date.now());
-      return;
+    try {
+      const result = await runShardLoop({
+        requests,
+        startAtMs: a.startAtMs,
+        concurrency: closed,
+        dispatchUntilMs,
+        untilReason,
+        maxInFlight: Math.max(1, Math.ceil(config.limits.max_concurrency * share)),
+        // Requests that fell due while the previous slice drained are a backlog, not a burst.
+        capFromMs: now,
+        // Records not yet in D1 (finished or still streaming) must still fit this invocation's budget.
+        budgetLeft: () =>
+          budget.canSend(
+            RecordFlusher.queriesFor(progress.done + progress.in_flight + 1 - progress.records_flushed),
+          ),
+        nowMs: Date.now,
+        sleep: abortableSleep,
+        signal: abort.signal,
+        prepare: (planned) => {
+          const id = `${a.runId}-${planned.seq}`;
+          const prompt = buildPrompt(
+            planned.promptTokens,
+            createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq, runNonce),
+          );
+          return async (scheduledAtMs) => {
+            this.store.markDispatched({
+              pos: planned.pos,
+              seq: planned.seq,
+              id,
+              scheduledAtMs: scheduledAtMs ?? null,
+              dispatchedAtMs: Date.now(),
+              promptTokens: planned.promptTokens,
+              warmup: planned.warmup,
+            });
+            progress.dispatched++;
+            progress.in_flight++;
+            budget.subrequests++;
+            const { record, headerWaitSaturated } = await streamRequest({
+              fetch: fetcher,
+              nowMs: Date.now,
+              adapter,
+              target: config.target,
+              ...(apiKey !== undefined ? { apiKey } : {}),
+              id,
+              prompt,
+              promptTokens: planned.promptTokens,
+              maxTokens: planned.outputTokens,
+              ...(scheduledAtMs !== undefined ? { scheduledAtMs } : {}),
+              timeoutMs,
+              signal: abort.signal,
+              gauge,
+            });
+            progress.in_flight--;
+            countOutcome(progress, record.outcome, record.chunks.length);
+            if (headerWaitSaturated) progress.dispatched_while_saturated++;
+            progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
+            if (record.scheduled_at_ms !== undefined)
+              progress.max_schedule_lag_ms = Math.max(
+                progress.max_schedule_lag_ms,
+                record.sent_at_ms - record.scheduled_at_ms,
+              );
+            const stored = {
+              ...record,
+              region: a.region,
+              shard: a.index,
+              seq: planned.seq,
+              warmup: planned.warmup,
+            };
+            this.store.complete(planned.pos, stored, progress);
+          };
+        },
+      });
+      return limitHit ?? result.stop;
+    } finally {
+      // Also when the loop throws: no heartbeat may keep a broken slice looking alive.
+      stopped = true;
+      if (this.abort === abort) this.abort = null;
+      await Promise.all(background);
     }
-    this.store.set('stop', describeStop(stop, config.limits));
-    this.store.set('phase', 'finished' satisfies Phase);
-    this.store.set('final', this.summarize(a, progress, colo));
-    await this.report(a);
   }
 
   /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
     for (const row of this.store.inFlight()) {
-      const sentAtMs = row.scheduledAtMs ?? Date.now();
+      // The send mark died with the isolate; the dispatch mark was taken just before it.
+      const sentAtMs = row.dispatchedAtMs ?? row.scheduledAtMs ?? Date.now();
       const record: ShardRecord = {
         id: row.id,
         region: a.region,
@@ -245,8 +291,8 @@ export class Shard extends DurableObject<Env> {
         seq: row.seq,
         warmup: row.warmup,
       };
-      this.store.complete(row.pos, record);
       countOutcome(progress, 'network_error', 0);
+      this.store.complete(row.pos, record, progress);
     }
   }
 
