@@ -112,11 +112,18 @@ try {
     }
     const cpuMs = workerdCpuMs() - cpu0;
     const simCpu = process.cpuUsage(simCpu0);
-    const text = await (await api(`/v1/runs/${created.id}/requests?limit=1000000`)).text();
-    const records = text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as RequestRecord);
+    // Every record, page by page (`after` = the last id received).
+    const records: RequestRecord[] = [];
+    for (let after = ''; ; ) {
+      const query = `limit=100000${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+      const page = (await (await api(`/v1/runs/${created.id}/requests?${query}`)).text())
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as RequestRecord);
+      records.push(...page);
+      if (page.length < 100_000) break;
+      after = page[page.length - 1]?.id ?? '';
+    }
 
     const timing = compareChunkTiming(records, sim.chunkLog);
     const errors = timing.errorsMs;
