@@ -1,12 +1,4 @@
-import {
-  type BuildRequestInput,
-  type BuiltRequest,
-  buildOpenAiRequest,
-  type DecodedEvent,
-  decodeOpenAiEvent,
-  type EventDecoder,
-  type TargetAdapter,
-} from './target-adapter.ts';
+import { openAiStyleAdapter, type TargetAdapter } from './target-adapter.ts';
 
 // OpenAI Chat Completions and the many servers that copy it (vLLM, SGLang, llama.cpp, Groq,
 // Together, DeepSeek, OpenRouter, …). Every generated channel counts as output (streaming-notes §3).
@@ -48,18 +40,9 @@ export function chatDeltaPayload(choice: Record<string, unknown>): string {
   return text;
 }
 
-class ChatEventDecoder implements EventDecoder {
-  decode(data: string, event: string | undefined): DecodedEvent {
-    return decodeOpenAiEvent(data, event, chatDeltaPayload);
-  }
-}
-
-export const openAiChatAdapter: TargetAdapter = {
+export const openAiChatAdapter: TargetAdapter = openAiStyleAdapter({
   api: 'openai-chat',
-  buildRequest(input: BuildRequestInput): BuiltRequest {
-    return buildOpenAiRequest(input, '/chat/completions', {
-      messages: [{ role: 'user', content: input.prompt }],
-    });
-  },
-  createEventDecoder: () => new ChatEventDecoder(),
-};
+  path: '/chat/completions',
+  promptBody: (prompt) => ({ messages: [{ role: 'user', content: prompt }] }),
+  payload: chatDeltaPayload,
+});

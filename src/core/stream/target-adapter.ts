@@ -53,6 +53,22 @@ export interface TargetAdapter {
 // ---------------------------------------------------------------------------------------------
 // Helpers shared by the OpenAI-compatible adapters.
 
+/** An OpenAI-compatible adapter: its endpoint, where the prompt goes, and where a choice's text is. */
+export function openAiStyleAdapter(spec: {
+  api: Target['api'];
+  path: string;
+  promptBody: (prompt: string) => Record<string, unknown>;
+  payload: (choice: Record<string, unknown>) => string;
+}): TargetAdapter {
+  // Stateless: one decoder serves every stream.
+  const decoder: EventDecoder = { decode: (data, event) => decodeOpenAiEvent(data, event, spec.payload) };
+  return {
+    api: spec.api,
+    buildRequest: (input) => buildOpenAiRequest(input, spec.path, spec.promptBody(input.prompt)),
+    createEventDecoder: () => decoder,
+  };
+}
+
 /** Shared results: returning constants avoids an allocation for most events. */
 export const NO_TOKEN: DecodedEvent = Object.freeze({ tokenEvents: 0 });
 export const END_MARKER: DecodedEvent = Object.freeze({ tokenEvents: 0, end: true as const });
