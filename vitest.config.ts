@@ -18,6 +18,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           test: {
             name: 'core',
             environment: 'node',
+            // CLI tests spawn real processes; beside the workerd project on two cores they can be slow.
+            testTimeout: 30_000,
             include: ['src/core/**/*.test.ts', 'scripts/**/*.test.ts', 'test/node/**/*.test.ts'],
           },
         },
