@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from './cli/api-client.ts';
 import { CliError } from './cli/cli-error.ts';
@@ -19,6 +20,8 @@ const CONFIG = path.join(ROOT, 'examples', 'local-sim.jsonc');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 let stack: LocalStack | undefined;
+/** The demo's own local state, removed on every exit (also a Ctrl-C while the stack is starting). */
+let stateDir: string | undefined;
 /** While a run is being waited for, Ctrl-C belongs to waitForRun (which cancels the run). */
 let waiting = false;
 
@@ -27,6 +30,7 @@ async function shutdown(code: number): Promise<never> {
     say('stopping the local stack…');
     await stack.stop();
   }
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
   process.exit(code);
 }
 
@@ -43,7 +47,12 @@ async function demo(): Promise<number> {
   const port = (await isPortFree(8787)) ? 8787 : 0;
   if (port === 0) say('port 8787 is busy (npm run dev?): using a free port');
   say('starting the local stack (wrangler dev, offline; first start bundles the Worker)…');
-  stack = await startLocalStack({ port, ...(verbose ? { log: (line) => say(`  [wrangler] ${line}`) } : {}) });
+  stateDir = await mkdtemp(path.join(os.tmpdir(), 'fluidbench-demo-'));
+  stack = await startLocalStack({
+    port,
+    persistDir: stateDir,
+    ...(verbose ? { log: (line) => say(`  [wrangler] ${line}`) } : {}),
+  });
   say(`fluidbench is up at ${stack.url}`);
 
   // The benchmark's target is this stack's own simulated model.
