@@ -15,6 +15,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { percentile } from '../../src/core/metrics/percentile.ts';
 import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
+import { ApiClient } from '../cli/api-client.ts';
 import { startLocalStack } from '../local-stack.ts';
 import { compareChunkTiming } from '../sim/chunk-timing.ts';
 import { startSimServer } from '../sim/sim-server.ts';
@@ -67,14 +68,7 @@ const sim = await startSimServer({
   },
 });
 const stack = await startLocalStack({ port: 0, log: () => {} });
-const api = async (path: string, init: RequestInit = {}) => {
-  const res = await fetch(`${stack.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res;
-};
+const client = new ApiClient({ url: stack.url, token: { token: stack.token, source: 'the local stack' } });
 
 const rows: Record<string, number | string | null>[] = [];
 try {
@@ -99,31 +93,17 @@ try {
     };
     const cpu0 = workerdCpuMs();
     const simCpu0 = process.cpuUsage();
-    const created = (await (
-      await api('/v1/runs', { method: 'POST', body: JSON.stringify(config) })
-    ).json()) as {
-      id: string;
-      shards: number;
-    };
+    const created = await client.createRun(config);
     let state = 'running';
     while (!['done', 'failed', 'cancelled'].includes(state)) {
       await new Promise((r) => setTimeout(r, 1000));
-      state = ((await (await api(`/v1/runs/${created.id}`)).json()) as { state: string }).state;
+      state = (await client.getRun(created.id)).state;
     }
     const cpuMs = workerdCpuMs() - cpu0;
     const simCpu = process.cpuUsage(simCpu0);
-    // Every record, page by page (`after` = the last id received).
     const records: RequestRecord[] = [];
-    for (let after = ''; ; ) {
-      const query = `limit=100000${after ? `&after=${encodeURIComponent(after)}` : ''}`;
-      const page = (await (await api(`/v1/runs/${created.id}/requests?${query}`)).text())
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as RequestRecord);
-      records.push(...page);
-      if (page.length < 100_000) break;
-      after = page[page.length - 1]?.id ?? '';
-    }
+    for await (const page of client.requestPages(created.id, 100_000))
+      for (const line of page.lines) records.push(JSON.parse(line) as RequestRecord);
 
     const timing = compareChunkTiming(records, sim.chunkLog);
     const errors = timing.errorsMs;

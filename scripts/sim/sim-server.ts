@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
+import { abortableSleep } from '../../src/core/run/abortable-sleep.ts';
 import { parseSimConfig } from '../../src/core/sim/sim-config.ts';
 import { createSimulator, type RequestEndEvent, type SimulatorStats } from '../../src/core/sim/simulator.ts';
 
@@ -40,21 +41,6 @@ export interface SimServer {
 
 /** Wall clock with sub-millisecond resolution, comparable across the process. */
 export const preciseNowMs = (): number => performance.timeOrigin + performance.now();
-
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * A body that, when the simulator fails its stream (a simulated disconnect), drops the TCP

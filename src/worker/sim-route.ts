@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { abortableSleep } from '../core/run/abortable-sleep.ts';
 import { parseSimConfig } from '../core/sim/sim-config.ts';
 import { createSimulator, type Simulator } from '../core/sim/simulator.ts';
 import { settingsOf } from './env.ts';
@@ -10,24 +11,14 @@ import { settingsOf } from './env.ts';
 let simulator: Simulator | undefined;
 
 export function simulatorRoute(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const knobs = settingsOf(c.env).SIM_CONFIG;
   simulator ??= createSimulator({
     config: parseSimConfig({
-      ...(settingsOf(c.env).SIM_CONFIG ? (JSON.parse(settingsOf(c.env).SIM_CONFIG as string) as object) : {}),
+      ...(knobs ? (JSON.parse(knobs) as object) : {}),
       ...(c.env.SIM_API_KEY ? { api_key: c.env.SIM_API_KEY } : {}),
     }),
     nowMs: Date.now,
-    sleep: (ms, signal) =>
-      new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      }),
+    sleep: abortableSleep,
   });
   return simulator.handle(c.req.raw);
 }

@@ -157,8 +157,8 @@ export class Shard extends DurableObject<Env> {
         ? closedLoopConcurrency(config.workload.arrivals.n, a.weights, a.index)
         : null;
     const share =
-      config.workload.arrivals.type === 'concurrency'
-        ? (closed ?? 0) / config.workload.arrivals.n
+      closed !== null && config.workload.arrivals.type === 'concurrency'
+        ? closed / config.workload.arrivals.n
         : (a.weights[a.index] ?? 0);
     let limitHit: StopReason | null = null;
     const requests = withPositions(
