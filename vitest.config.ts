@@ -20,7 +20,12 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             environment: 'node',
             // CLI tests spawn real processes; beside the workerd project on two cores they can be slow.
             testTimeout: 30_000,
-            include: ['src/core/**/*.test.ts', 'scripts/**/*.test.ts', 'test/node/**/*.test.ts'],
+            include: [
+              'src/core/**/*.test.ts',
+              'src/cli/**/*.test.ts',
+              'scripts/**/*.test.ts',
+              'test/node/**/*.test.ts',
+            ],
           },
         },
         {

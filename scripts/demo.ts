@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient } from './cli/api-client.ts';
-import { CliError } from './cli/cli-error.ts';
-import { formatResults } from './cli/format-results.ts';
-import { readRunConfig } from './cli/read-run-config.ts';
-import { fetchResults } from './cli/run-command.ts';
-import { EXIT_INTERRUPTED, waitForRun } from './cli/run-progress.ts';
+import { ApiClient } from '../src/cli/api-client.ts';
+import { CliError } from '../src/cli/cli-error.ts';
+import { readRunConfig } from '../src/cli/read-run-config.ts';
+import { fetchResults } from '../src/cli/run-command.ts';
+import { EXIT_INTERRUPTED, waitForRun } from '../src/cli/run-progress.ts';
+import { formatResults } from '../src/core/report/format-results.ts';
 import { isPortFree, type LocalStack, startLocalStack } from './local-stack.ts';
 
 // `npm run demo`: the whole stack on this machine, offline, in one command. Starts wrangler dev

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDotenv } from './cli/api-client.ts';
+import { parseDotenv } from '../src/cli/api-client.ts';
 
 // The whole fluidbench stack on this machine, offline: local D1 migrated into a private state
 // directory, then `wrangler dev` (workerd with the Worker, its Durable Objects and D1) on a

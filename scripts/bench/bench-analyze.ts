@@ -82,7 +82,7 @@ async function runPhase(phase: string, file: string): Promise<void> {
     }
     if (count === 0) throw new Error('nothing parsed');
   } else {
-    const { analyzeCommand } = await import('../cli/analyze-command.ts');
+    const { analyzeCommand } = await import('../../src/cli/analyze-command.ts');
     const flags = {
       json: phase === 'analyze-json',
       curve: phase === 'analyze-curve',

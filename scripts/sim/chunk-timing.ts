@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
+import type { RequestRecord } from '../../src/core/record/request-record.ts';
 import type { ChunkLogEntry } from './sim-server.ts';
 
 export interface ChunkTiming {

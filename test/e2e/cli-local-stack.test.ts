@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO, 'scripts', 'fluidbench.mjs');
+const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
 const REQUESTS = 10;
 
 interface Run {

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { compareChunkTiming } from '../../scripts/sim/chunk-timing.ts';
 import { type SimServer, startSimServer } from '../../scripts/sim/sim-server.ts';
-import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
+import type { RequestRecord } from '../../src/core/record/request-record.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../../scripts/fluidbench.mjs');
+const CLI = path.resolve(import.meta.dirname, '../../bin/fluidbench.mjs');
 const REQUESTS = 60;
 
 function cli(

@@ -6,7 +6,7 @@ import { type AnalysisReport, Analyzer } from '../../src/core/metrics/analysis.t
 import { deadlineOptionsSchema } from '../../src/core/metrics/deadline-options.ts';
 import { deadlineCounts } from '../../src/core/metrics/fluidity.ts';
 import { percentile } from '../../src/core/metrics/percentile.ts';
-import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
+import { requestRecordSchema } from '../../src/core/record/request-record.ts';
 
 const VECTORS_DIR = new URL('../../../shared/vectors/', import.meta.url);
 

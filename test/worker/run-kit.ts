@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import type { RequestRecord } from '../../src/core/metrics/request-record.ts';
+import type { RequestRecord } from '../../src/core/record/request-record.ts';
 import type { RunStatus } from '../../src/core/run/run-status.ts';
 
 export const auth = { authorization: 'Bearer test-control-token-0123456789' };

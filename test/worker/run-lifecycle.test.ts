@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { Analyzer } from '../../src/core/metrics/analysis.ts';
-import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
+import { requestRecordSchema } from '../../src/core/record/request-record.ts';
 import { coordinatorStub, shardStub } from '../../src/worker/durable/run-protocol.ts';
 import { call, createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
 

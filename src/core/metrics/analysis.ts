@@ -1,3 +1,4 @@
+import type { RequestRecord } from '../record/request-record.ts';
 import { type DeadlineOptions, type ResolvedDeadlines, resolveDeadlines } from './deadline-options.ts';
 import {
   computeRequestMetrics,
@@ -5,7 +6,6 @@ import {
   type RequestRow,
   toRequestRow,
 } from './request-metrics.ts';
-import type { RequestRecord } from './request-record.ts';
 import {
   RunSummary,
   type RunSummaryOptions,

@@ -1,6 +1,6 @@
+import type { Outcome, RequestRecord } from '../record/request-record.ts';
 import type { ResolvedDeadlines } from './deadline-options.ts';
 import { type DeadlineCounts, deadlineCounts, minTbtDeadlineUs, missRate } from './fluidity.ts';
-import type { Outcome, RequestRecord } from './request-record.ts';
 import { interTokenTimesUs } from './token-times.ts';
 import { usToS } from './units.ts';
 

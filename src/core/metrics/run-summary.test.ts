@@ -8,13 +8,18 @@
 // addition, which merging changes by a few ulps.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  OUTCOMES,
+  type RequestRecord,
+  requestRecordSchema,
+  TOKEN_COUNT_SOURCES,
+} from '../record/request-record.ts';
 import { Analyzer, NO_REGION } from './analysis.ts';
 import { deadlineOptionsSchema, resolveDeadlines } from './deadline-options.ts';
 import { missRate } from './fluidity.ts';
 import { percentile } from './percentile.ts';
 import type { QuantileStats } from './quantile-summary.ts';
 import { computeRequestMetrics, type RequestMetrics } from './request-metrics.ts';
-import { OUTCOMES, type RequestRecord, requestRecordSchema, TOKEN_COUNT_SOURCES } from './request-record.ts';
 import {
   RunSummary,
   type RunSummaryOptions,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOMES, type Outcome } from '../record/request-record.ts';
 import { missRate } from './fluidity.ts';
 import { CURVE_TBT_DEADLINES_MS, decodeOnlyMissRates } from './miss-rate-curve.ts';
 import {
@@ -8,7 +9,6 @@ import {
   quantileSummaryStateSchema,
 } from './quantile-summary.ts';
 import type { RequestMetrics } from './request-metrics.ts';
-import { OUTCOMES, type Outcome } from './request-record.ts';
 import { fluidTokenGenerationRate, tbtBasedThroughput, tpotBasedThroughput } from './throughput.ts';
 import { forEachInterChunkGapUs } from './token-times.ts';
 import { usToS } from './units.ts';

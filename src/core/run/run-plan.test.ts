@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { countShardRequests } from '../shard/shard-plan.ts';
 import { createLengthSampler, type Lengths, lengthsSchema } from '../workload/lengths.ts';
 import { createRandom } from '../workload/seeded-random.ts';
-import { countShardRequests } from '../workload/shard-plan.ts';
 import { LOCATION_HINTS, type RunConfig, type RunConfigInput, runConfigSchema } from './run-config.ts';
 import { limitIssues, meanOutputTokens, offeredQps, planRun } from './run-plan.ts';
 

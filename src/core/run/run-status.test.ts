@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OUTCOMES, type Outcome } from '../metrics/request-record.ts';
+import { OUTCOMES, type Outcome } from '../record/request-record.ts';
 import {
   addProgress,
   countOutcome,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES, type Outcome } from '../metrics/request-record.ts';
+import { OUTCOMES, type Outcome } from '../record/request-record.ts';
 import { RUN_STATES } from './run-state.ts';
 
 /** A shard's counters, sent with each heartbeat and shown by `status`. */

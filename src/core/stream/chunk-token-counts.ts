@@ -1,5 +1,5 @@
-import type { RequestRecord } from '../metrics/request-record.ts';
 import { floorDiv } from '../metrics/units.ts';
+import type { RequestRecord } from '../record/request-record.ts';
 
 // Turns what the read loop observed into the record's `chunks` token counts, in the preference
 // order of benchmark-semantics §3. The measuring isolate has no tokenizer, so the 'tokenizer'

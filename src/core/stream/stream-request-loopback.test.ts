@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestRecordSchema } from '../metrics/request-record.ts';
+import { requestRecordSchema } from '../record/request-record.ts';
 import { adapterFor } from './adapters.ts';
 import { HeaderWaitGauge } from './header-wait-gauge.ts';
 import { type StreamRequestInput, type StreamResult, streamRequest } from './stream-request.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { requestRecordSchema } from '../metrics/request-record.ts';
+import { requestRecordSchema } from '../record/request-record.ts';
 import { adapterFor } from './adapters.ts';
 import { type StreamRequestInput, type StreamResult, streamRequest } from './stream-request.ts';
 import { parseTarget } from './target-config.ts';

@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import type { Outcome, RequestRecord } from '../metrics/request-record.ts';
+import type { Outcome, RequestRecord } from '../record/request-record.ts';
 import { chunkTokenCounts, type ReadObservation } from './chunk-token-counts.ts';
 import { parseRetryAfter, readBounded, redact, summarizeErrorBody } from './error-response.ts';
 import type { HeaderWaitGauge } from './header-wait-gauge.ts';

@@ -1,6 +1,6 @@
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
-import type { InvocationBudget } from '../../core/run/invocation-budget.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { D1_MAX_BATCH_STATEMENTS, insertRequests, ROWS_PER_INSERT } from '../storage/records-store.ts';
 import type { ShardAssignment } from './run-protocol.ts';
 import type { ShardStorage } from './shard-storage.ts';

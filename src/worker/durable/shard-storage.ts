@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../core/metrics/request-record.ts';
+import type { RequestRecord } from '../../core/record/request-record.ts';
 import type { ShardAssignment } from './run-protocol.ts';
 
 /** A record as the shard keeps it until D1 has it: the interchange record plus its place. */

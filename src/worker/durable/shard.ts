@@ -1,21 +1,21 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
-import { InvocationBudget } from '../../core/run/invocation-budget.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
-import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/run/shard-loop.ts';
-import { adapterFor } from '../../core/stream/adapters.ts';
-import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
-import { streamRequest } from '../../core/stream/stream-request.ts';
-import { buildPrompt } from '../../core/workload/prompt-builder.ts';
-import { createRandom } from '../../core/workload/seeded-random.ts';
+import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
+import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/shard/shard-loop.ts';
 import {
   closedLoopConcurrency,
   countShardRequests,
   planShardRequests,
   STREAM_PROMPTS,
-} from '../../core/workload/shard-plan.ts';
+} from '../../core/shard/shard-plan.ts';
+import { adapterFor } from '../../core/stream/adapters.ts';
+import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
+import { streamRequest } from '../../core/stream/stream-request.ts';
+import { buildPrompt } from '../../core/workload/prompt-builder.ts';
+import { createRandom } from '../../core/workload/seeded-random.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';

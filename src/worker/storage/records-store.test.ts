@@ -4,8 +4,8 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeChunks } from '../../core/metrics/chunk-codec.ts';
-import { OUTCOMES, requestRecordSchema, TOKEN_COUNT_SOURCES } from '../../core/metrics/request-record.ts';
+import { decodeChunks } from '../../core/record/chunk-codec.ts';
+import { OUTCOMES, requestRecordSchema, TOKEN_COUNT_SOURCES } from '../../core/record/request-record.ts';
 import {
   countRequests,
   D1_MAX_BATCH_STATEMENTS,

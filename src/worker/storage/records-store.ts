@@ -2,8 +2,8 @@
 // (platform notes §2.3) and read back in the interchange format (benchmark-semantics §1).
 import { and, asc, count, eq, getTableColumns, gt, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { decodeChunks, encodeChunks } from '../../core/metrics/chunk-codec.ts';
-import type { RequestRecord } from '../../core/metrics/request-record.ts';
+import { decodeChunks, encodeChunks } from '../../core/record/chunk-codec.ts';
+import type { RequestRecord } from '../../core/record/request-record.ts';
 import { openDatabase } from './database.ts';
 import { type RequestRow, requests } from './schema.ts';
 

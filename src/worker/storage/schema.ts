@@ -1,7 +1,7 @@
 // D1 tables (drizzle sqlite-core). `migrations/` is generated from this file with
 // `npx drizzle-kit generate`; never edit a generated migration by hand.
 import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/metrics/request-record.ts';
+import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/record/request-record.ts';
 import { RUN_STATES } from '../../core/run/run-state.ts';
 
 /**

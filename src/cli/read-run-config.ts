@@ -8,9 +8,9 @@ import {
   parseTree,
   printParseErrorCode,
 } from 'jsonc-parser';
-import { type RunConfig, runConfigSchema } from '../../src/core/run/run-config.ts';
-import { limitIssues, planRun, type RunPlan } from '../../src/core/run/run-plan.ts';
-import { parseLengthTraceCsv } from '../../src/core/workload/length-trace-csv.ts';
+import { type RunConfig, runConfigSchema } from '../core/run/run-config.ts';
+import { limitIssues, planRun, type RunPlan } from '../core/run/run-plan.ts';
+import { parseLengthTraceCsv } from '../core/workload/length-trace-csv.ts';
 import { CliError, EXIT_BAD_INPUT, formatPath } from './cli-error.ts';
 import { describeFsError } from './read-records.ts';
 

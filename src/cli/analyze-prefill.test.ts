@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
-import { predictPrefillUs } from '../../src/core/profile/prefill-predictor.ts';
-import { loadPrefillProfile } from '../../src/core/profile/prefill-profile-file.ts';
+import { predictPrefillUs } from '../core/profile/prefill-predictor.ts';
+import { loadPrefillProfile } from '../core/profile/prefill-profile-file.ts';
 import {
   analyze,
   B,

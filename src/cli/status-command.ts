@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { RunStatus, ShardProgress } from '../../src/core/run/run-status.ts';
+import type { RunStatus, ShardProgress } from '../core/run/run-status.ts';
 import { ApiClient } from './api-client.ts';
 import { type Output, writeStdout } from './run-command.ts';
 import { formatEta } from './run-progress.ts';

@@ -1,5 +1,5 @@
-import type { PlannedRequest } from '../workload/shard-plan.ts';
-import type { RunConfig } from './run-config.ts';
+import type { RunConfig } from '../run/run-config.ts';
+import type { PlannedRequest } from './shard-plan.ts';
 
 /** Why a shard stopped dispatching. */
 export type StopReason =

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseWorkload, type Workload, type WorkloadInput } from '../workload/workload-config.ts';
 import {
   closedLoopConcurrency,
   countShardRequests,
   type PlannedRequest,
   planShardRequests,
 } from './shard-plan.ts';
-import { parseWorkload, type Workload, type WorkloadInput } from './workload-config.ts';
 
 const uniform = { type: 'uniform', min_tokens: 10, max_tokens: 1000, prefill_to_decode_ratio: 2 } as const;
 

@@ -1,13 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Presets, SingleBar } from 'cli-progress';
-import { type AnalysisReport, Analyzer } from '../../src/core/metrics/analysis.ts';
-import { type DeadlineOptions, deadlineOptionsSchema } from '../../src/core/metrics/deadline-options.ts';
+import { type AnalysisReport, Analyzer } from '../core/metrics/analysis.ts';
+import { type DeadlineOptions, deadlineOptionsSchema } from '../core/metrics/deadline-options.ts';
+import { formatAnalysis } from '../core/report/format-analysis.ts';
 import { analyzeRange, type RangeResult, type RangeTask, type RecordIssue } from './analyze-range.ts';
 import { CliError, formatIssues } from './cli-error.ts';
 import type { EtalonRequestRow } from './etalon/etalon-files.ts';
 import { writeEtalonDir } from './etalon/etalon-output.ts';
-import { formatAnalysis } from './format-analysis.ts';
 import { readPrefillPredictor } from './read-prefill-profile.ts';
 import { describeFsError, detectLayout, type InputIssue, splitJsonLines } from './read-records.ts';
 

@@ -1,6 +1,6 @@
+import { formatResults, resultsCsv } from '../core/report/format-results.ts';
 import { ApiClient } from './api-client.ts';
 import { CliError } from './cli-error.ts';
-import { formatResults, resultsCsv } from './format-results.ts';
 import { type Output, writeStdout } from './run-command.ts';
 
 export interface ResultsFlags {

@@ -1,7 +1,7 @@
-import { isClosedLoop, openLoopOffsetsUs } from './arrivals.ts';
-import { createLengthSampler } from './lengths.ts';
-import { createRandom } from './seeded-random.ts';
-import type { Workload } from './workload-config.ts';
+import { isClosedLoop, openLoopOffsetsUs } from '../workload/arrivals.ts';
+import { createLengthSampler } from '../workload/lengths.ts';
+import { createRandom } from '../workload/seeded-random.ts';
+import type { Workload } from '../workload/workload-config.ts';
 
 // Each shard derives its own requests (spec §9, k6-style segments; no central schedule): every shard
 // walks the same global sequence, which depends on the seed only, and keeps the requests that a

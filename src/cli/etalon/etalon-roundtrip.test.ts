@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../../../src/core/metrics/request-record.ts';
+import type { RequestRecord } from '../../core/record/request-record.ts';
 import { etalonFiles } from './etalon-files.ts';
 import { etalonToRecords } from './etalon-input.ts';
 import { type EtalonExportData, type EtalonRequestRow, writeEtalonDir } from './etalon-output.ts';

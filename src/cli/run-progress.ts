@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { isTerminal } from '../../src/core/run/run-state.ts';
-import type { RunStatus } from '../../src/core/run/run-status.ts';
+import { isTerminal } from '../core/run/run-state.ts';
+import type { RunStatus } from '../core/run/run-status.ts';
 import { type ApiClient, isTransient } from './api-client.ts';
 import { CliError } from './cli-error.ts';
 

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../../src/core/metrics/request-record.ts';
+import type { RequestRecord } from '../../core/record/request-record.ts';
 
 // Reads etalon's `request_level_metrics.json` (a dict of parallel lists, one index per request)
 // into fluidbench request records, so `analyze` can recompute etalon runs with exact metrics.

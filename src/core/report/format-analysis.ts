@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
-import type { AnalysisReport } from '../../src/core/metrics/analysis.ts';
-import type { QuantileStats } from '../../src/core/metrics/quantile-summary.ts';
-import type { SummaryReport } from '../../src/core/metrics/run-summary.ts';
+import type { AnalysisReport } from '../metrics/analysis.ts';
+import type { QuantileStats } from '../metrics/quantile-summary.ts';
+import type { SummaryReport } from '../metrics/run-summary.ts';
 
 const STAT_COLUMNS = ['count', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p99_9', 'max'] as const;
 

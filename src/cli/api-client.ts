@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AnalysisReport } from '../../src/core/metrics/analysis.ts';
-import type { RunConfigInput } from '../../src/core/run/run-config.ts';
-import type { RunState } from '../../src/core/run/run-state.ts';
-import type { RunStatus, RunSummaryRow, ShardProgress, ShardStatus } from '../../src/core/run/run-status.ts';
+import type { AnalysisReport } from '../core/metrics/analysis.ts';
+import type { RunConfigInput } from '../core/run/run-config.ts';
+import type { RunState } from '../core/run/run-state.ts';
+import type { RunStatus, RunSummaryRow, ShardProgress, ShardStatus } from '../core/run/run-status.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatPath } from './cli-error.ts';
 
 // A typed client of the control API (src/worker/api/runs-routes.ts). Every failure becomes a

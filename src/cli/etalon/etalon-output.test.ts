@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { percentile } from '../../../src/core/metrics/percentile.ts';
+import { percentile } from '../../core/metrics/percentile.ts';
 import { cdfRows, ETALON_FILE_NAMES, writeEtalonDir } from './etalon-output.ts';
 import { makeData, useTempRoot } from './etalon-test-fixture.ts';
 

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PlannedRequest } from '../workload/shard-plan.ts';
-import { abortableSleep } from './abortable-sleep.ts';
-import { limitsSchema } from './run-config.ts';
+import { abortableSleep } from '../run/abortable-sleep.ts';
+import { limitsSchema } from '../run/run-config.ts';
 import {
   describeStop,
   runShardLoop,
@@ -9,6 +8,7 @@ import {
   type StopReason,
   withPositions,
 } from './shard-loop.ts';
+import type { PlannedRequest } from './shard-plan.ts';
 
 /** Drains every pending microtask (the fake clock never uses macrotasks). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

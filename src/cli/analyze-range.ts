@@ -1,10 +1,10 @@
-import { Analyzer } from '../../src/core/metrics/analysis.ts';
-import type { DeadlineOptions } from '../../src/core/metrics/deadline-options.ts';
-import { missRate } from '../../src/core/metrics/fluidity.ts';
-import type { RequestMetrics, RequestRow } from '../../src/core/metrics/request-metrics.ts';
-import { requestRecordSchema } from '../../src/core/metrics/request-record.ts';
-import type { RunSummaryState } from '../../src/core/metrics/run-summary.ts';
-import { usToS } from '../../src/core/metrics/units.ts';
+import { Analyzer } from '../core/metrics/analysis.ts';
+import type { DeadlineOptions } from '../core/metrics/deadline-options.ts';
+import { missRate } from '../core/metrics/fluidity.ts';
+import type { RequestMetrics, RequestRow } from '../core/metrics/request-metrics.ts';
+import type { RunSummaryState } from '../core/metrics/run-summary.ts';
+import { usToS } from '../core/metrics/units.ts';
+import { requestRecordSchema } from '../core/record/request-record.ts';
 import { formatPath } from './cli-error.ts';
 import type { EtalonRequestRow } from './etalon/etalon-files.ts';
 import { readPrefillPredictor } from './read-prefill-profile.ts';

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, type ExpectStatic } from 'vitest';
 
 // Shared kit for the end-to-end tests of `fluidbench analyze` (analyze-*.test.ts): every case
-// spawns the real CLI (scripts/fluidbench.mjs) with this Node (24 under vitest) on files in a temp
+// spawns the real CLI (bin/fluidbench.mjs) with this Node (24 under vitest) on files in a temp
 // directory. Spawns are slow, so the tests run concurrently; each one uses its own file names.
 
-export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = path.join(REPO, 'scripts', 'fluidbench.mjs');
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
 export const VECTORS = path.resolve(REPO, '../shared/vectors');
 
 export interface Run {

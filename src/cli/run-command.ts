@@ -1,8 +1,8 @@
-import { isTerminal } from '../../src/core/run/run-state.ts';
-import type { RunStatus } from '../../src/core/run/run-status.ts';
+import { formatResults } from '../core/report/format-results.ts';
+import { isTerminal } from '../core/run/run-state.ts';
+import type { RunStatus } from '../core/run/run-status.ts';
 import { ApiCallError, ApiClient, type RunResults } from './api-client.ts';
 import { CliError, EXIT_BUG } from './cli-error.ts';
-import { formatResults } from './format-results.ts';
 import { readRunConfig } from './read-run-config.ts';
 import { waitForRun } from './run-progress.ts';
 

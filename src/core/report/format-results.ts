@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
-import type { SummaryReport } from '../../src/core/metrics/run-summary.ts';
-import type { RunResults } from './api-client.ts';
+import type { RunResults } from '../../cli/api-client.ts';
+import type { SummaryReport } from '../metrics/run-summary.ts';
 import { formatAnalysis } from './format-analysis.ts';
 
 // How `results` (and `run --wait`) print a finished run: the same metric summary as `analyze`

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { isTerminal, type RunState } from '../../src/core/run/run-state.ts';
+import { isTerminal, type RunState } from '../core/run/run-state.ts';
 import { analyzeCommand } from './analyze-command.ts';
 import { ApiCallError, ApiClient } from './api-client.ts';
 import { CliError, EXIT_BUG } from './cli-error.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestRecordSchema } from '../../../src/core/metrics/request-record.ts';
+import { requestRecordSchema } from '../../core/record/request-record.ts';
 import { chunksFromEtalonGaps, etalonToRecords, isEtalonRequestLevelMetrics } from './etalon-input.ts';
 
 // The two-request example from the etalon format notes, as etalon's json.dump writes it.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { predictPrefillUs } from '../../src/core/profile/prefill-predictor.ts';
-import { loadPrefillProfile } from '../../src/core/profile/prefill-profile-file.ts';
+import { predictPrefillUs } from '../core/profile/prefill-predictor.ts';
+import { loadPrefillProfile } from '../core/profile/prefill-profile-file.ts';
 import { CliError } from './cli-error.ts';
 import { describeFsError } from './read-records.ts';
 

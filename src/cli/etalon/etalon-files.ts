@@ -1,4 +1,4 @@
-import { percentileSorted } from '../../../src/core/metrics/percentile.ts';
+import { percentileSorted } from '../../core/metrics/percentile.ts';
 import { csvCell, jsonDict, jsonFloat, jsonInt, jsonList, pyFixed5, pyFloatRepr } from './python-format.ts';
 
 // The contents of etalon's per-run output directory (see /work/notes/etalon-formats.md), rendered

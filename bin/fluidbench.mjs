@@ -9,5 +9,5 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(2);
 }
-const { main } = await import('./cli/main.ts');
+const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
