@@ -2,6 +2,18 @@ import { z } from 'zod';
 import type { DeadlineOptions } from '../metrics/deadline-options.ts';
 import { targetSchema } from '../stream/target-config.ts';
 import { workloadSchema } from '../workload/workload-config.ts';
+import {
+  CONCURRENCY,
+  DEADLINE_S,
+  DURATION_S,
+  MAX_NAME_CHARS,
+  REGION_SHARE,
+  REQUEST_TIMEOUT_S,
+  REQUESTS,
+  RUN_TIMEOUT_S,
+  SHARDS_PER_REGION,
+  STREAMS_PER_SHARD,
+} from './config-bounds.ts';
 
 /** Durable Object location hints (best-effort placement at first creation; ignored locally). */
 export const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
@@ -20,47 +32,55 @@ export const regionSchema = z.strictObject({
     .describe('Durable Object location hint the region’s shards are created with'),
   share: z
     .number()
-    .positive()
-    .finite()
+    .min(REGION_SHARE.min)
+    .max(REGION_SHARE.max)
     .default(1)
     .describe('relative share of the load (normalised over regions)'),
   shards: z
     .number()
     .int()
-    .min(1)
-    .max(64)
+    .min(SHARDS_PER_REGION.min)
+    .max(SHARDS_PER_REGION.max)
     .optional()
     .describe('shard objects in this region; derived from the expected concurrency when absent'),
 });
 export type Region = z.infer<typeof regionSchema>;
 
+// Bounds: ./config-bounds.ts (why each, in docs/config-bounds.md).
+const deadline = z.number().min(DEADLINE_S.min).max(DEADLINE_S.max);
+
 export const runDeadlinesSchema = z.strictObject({
-  ttft_s: z.number().positive().finite().default(0.3).describe('TTFT deadline (fluidity-index Dp)'),
-  tbt_s: z.number().positive().finite().default(0.05).describe('TBT deadline (fluidity-index D)'),
+  ttft_s: deadline.default(0.3).describe('TTFT deadline (fluidity-index Dp)'),
+  tbt_s: deadline.default(0.05).describe('TBT deadline (fluidity-index D)'),
   target_miss_rate: z.number().min(0).max(1).default(0.1).describe('target for the minimum TBT deadline'),
 });
 
 export const timeoutsSchema = z.strictObject({
   // At most 10 min: a shard's alarm slice has to drain its streams within the 15-minute alarm limit.
-  request_s: z.number().positive().max(600).default(120).describe('per request, send → end of stream'),
+  request_s: z
+    .number()
+    .min(REQUEST_TIMEOUT_S.min)
+    .max(REQUEST_TIMEOUT_S.max)
+    .default(120)
+    .describe('per request, send → end of stream'),
   run_s: z
     .number()
-    .positive()
-    .max(90_000)
+    .min(RUN_TIMEOUT_S.min)
+    .max(RUN_TIMEOUT_S.max)
     .optional()
     .describe('whole run, after which it is cancelled (default: limits.max_duration_s + request_s + 300 s)'),
 });
 
 /** Caps that stop a typo (qps 10000, 1e9 requests) from launching a runaway run against a paid API. */
 export const limitsSchema = z.strictObject({
-  max_concurrency: z.number().int().min(1).max(100_000).default(1_024),
-  max_requests: z.number().int().min(1).max(10_000_000).default(100_000),
-  max_duration_s: z.number().positive().max(86_400).default(3_600),
+  max_concurrency: z.number().int().min(CONCURRENCY.min).max(CONCURRENCY.max).default(1_024),
+  max_requests: z.number().int().min(REQUESTS.min).max(REQUESTS.max).default(100_000),
+  max_duration_s: z.number().min(DURATION_S.min).max(DURATION_S.max).default(3_600),
 });
 
 export const runConfigSchema = z
   .object({
-    name: z.string().min(1).max(200).optional(),
+    name: z.string().min(1).max(MAX_NAME_CHARS).optional(),
     target: targetSchema,
     workload: workloadSchema,
     regions: z
@@ -68,7 +88,12 @@ export const runConfigSchema = z
       .min(1)
       .max(LOCATION_HINTS.length * 4)
       .default([{ location: 'wnam', share: 1 }]),
-    streams_per_shard: z.number().int().min(1).max(1_000).default(DEFAULT_STREAMS_PER_SHARD),
+    streams_per_shard: z
+      .number()
+      .int()
+      .min(STREAMS_PER_SHARD.min)
+      .max(STREAMS_PER_SHARD.max)
+      .default(DEFAULT_STREAMS_PER_SHARD),
     deadlines: runDeadlinesSchema.default({ ttft_s: 0.3, tbt_s: 0.05, target_miss_rate: 0.1 }),
     timeouts: timeoutsSchema.default({ request_s: 120 }),
     limits: limitsSchema.default({ max_concurrency: 1_024, max_requests: 100_000, max_duration_s: 3_600 }),

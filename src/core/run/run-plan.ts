@@ -1,5 +1,6 @@
 import type { Arrivals } from '../workload/arrivals.ts';
 import type { Lengths } from '../workload/lengths.ts';
+import { CONCURRENCY, MAX_CONFIG_CHARS, MAX_SHARDS_PER_RUN } from './config-bounds.ts';
 import type { LocationHint, RunConfig } from './run-config.ts';
 
 /** One shard Durable Object of a run. */
@@ -21,9 +22,6 @@ export interface RunPlan {
   expectedDurationS: number | null;
 }
 
-/** Largest run configuration, as JSON characters (storage values are capped at 2 MB). */
-export const MAX_CONFIG_CHARS = 1_000_000;
-
 export interface PlanIssue {
   path: (string | number)[];
   message: string;
@@ -36,23 +34,59 @@ export function meanOutputTokens(lengths: Lengths): number {
       return lengths.output_tokens;
     case 'uniform':
       return ((lengths.min_tokens + lengths.max_tokens) / 2) * (1 / (1 + lengths.prefill_to_decode_ratio));
-    case 'zipf': {
-      // Exact mean of P(rank r) ∝ r^-theta over the ranks (zipf favours short totals).
-      let weights = 0;
-      let weighted = 0;
-      for (let r = 1; r <= lengths.max_tokens - lengths.min_tokens + 1; r++) {
-        const w = r ** -lengths.theta;
-        weights += w;
-        weighted += w * (lengths.min_tokens + r - 1);
-      }
-      return (weighted / weights) * (1 / (1 + lengths.prefill_to_decode_ratio));
-    }
+    case 'zipf':
+      return (
+        (lengths.min_tokens - 1 + zipfMeanRank(lengths.max_tokens - lengths.min_tokens + 1, lengths.theta)) *
+        (1 / (1 + lengths.prefill_to_decode_ratio))
+      );
     case 'trace': {
       let sum = 0;
       for (const row of lengths.rows) sum += row[1];
       return (sum / lengths.rows.length) * lengths.decode_scale;
     }
   }
+}
+
+/** Ranks summed term by term; the rest of the sums comes from the Euler–Maclaurin formula. */
+const ZIPF_EXACT_RANKS = 1_000;
+
+/** ∫_a^b x^p dx for 1 ≤ a ≤ b, accurate also as p → −1 (where it tends to log(b/a)). */
+function powerIntegral(a: number, b: number, p: number): number {
+  const logRatio = Math.log(b / a);
+  const x = (p + 1) * logRatio;
+  const expm1OverX = Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x / 2;
+  return a ** (p + 1) * logRatio * expm1OverX;
+}
+
+/**
+ * Σ_{r=a}^{b} r^p by Euler–Maclaurin to the first derivative term: the error is of order
+ * |p(p−1)(p−2)| a^(p−3), below 1e-9 relative for a ≥ 1,000 and the schema's exponents.
+ */
+function powerSumTail(a: number, b: number, p: number): number {
+  const f = (x: number) => x ** p;
+  const df = (x: number) => p * x ** (p - 1);
+  return powerIntegral(a, b, p) + (f(a) + f(b)) / 2 + (df(b) - df(a)) / 12;
+}
+
+/**
+ * Mean rank of P(r) ∝ r^-theta over 1..n, in O(1) time whatever n: the first ranks summed exactly,
+ * the tail by Euler–Maclaurin (a sizing estimate, not a metric; an exact loop over n ranks would
+ * make a config with max_tokens 2^53 hang plan building).
+ */
+export function zipfMeanRank(n: number, theta: number): number {
+  const exact = Math.min(n, ZIPF_EXACT_RANKS);
+  let weights = 0;
+  let weighted = 0;
+  for (let r = 1; r <= exact; r++) {
+    const w = r ** -theta;
+    weights += w;
+    weighted += w * r;
+  }
+  if (n > exact) {
+    weights += powerSumTail(exact + 1, n, -theta);
+    weighted += powerSumTail(exact + 1, n, 1 - theta);
+  }
+  return weighted / weights;
 }
 
 /** Offered requests per second of an open-loop arrival process (null in closed loop). */
@@ -70,6 +104,21 @@ export function offeredQps(arrivals: Arrivals): number | null {
     case 'concurrency':
       return null;
   }
+}
+
+/**
+ * Shards per region: as configured, or as many as the region's share of the concurrency needs.
+ * The concurrency is capped at its largest allowed limit first (more is refused by limitIssues), so
+ * the plan holds at most that many shards however large the estimate is (qps × a long request).
+ */
+function regionShardCounts(config: RunConfig, expectedConcurrency: number): number[] {
+  const concurrency = Math.min(expectedConcurrency, CONCURRENCY.max);
+  const totalShare = config.regions.reduce((sum, r) => sum + r.share, 0);
+  return config.regions.map(
+    (region) =>
+      region.shards ??
+      Math.max(1, Math.ceil((concurrency * (region.share / totalShare)) / config.streams_per_shard)),
+  );
 }
 
 /**
@@ -111,15 +160,15 @@ export function planRun(config: RunConfig): RunPlan {
       expectedDurationS = workload.requests / qps;
   }
 
+  const counts = regionShardCounts(config, expectedConcurrency);
   const totalShare = config.regions.reduce((sum, r) => sum + r.share, 0);
   const shards: ShardSpec[] = [];
-  for (const region of config.regions) {
+  config.regions.forEach((region, r) => {
     const share = region.share / totalShare;
-    const count =
-      region.shards ?? Math.max(1, Math.ceil((expectedConcurrency * share) / config.streams_per_shard));
+    const count = counts[r]!;
     for (let i = 0; i < count; i++)
       shards.push({ index: shards.length, region: region.location, weight: share / count });
-  }
+  });
   return { shards, expectedRequests, expectedConcurrency, expectedDurationS };
 }
 
@@ -169,7 +218,10 @@ export function limitIssues(config: RunConfig, plan: RunPlan): PlanIssue[] {
       path: [],
       message: `the run configuration is ${size} characters of JSON, above ${MAX_CONFIG_CHARS}: shorten the inline trace (rows or times_s)`,
     });
-  if (plan.shards.length > 256)
-    issues.push({ path: ['regions'], message: `${plan.shards.length} shards: at most 256 per run` });
+  if (plan.shards.length > MAX_SHARDS_PER_RUN)
+    issues.push({
+      path: ['regions'],
+      message: `${plan.shards.length} shards: at most ${MAX_SHARDS_PER_RUN} per run`,
+    });
   return issues;
 }

@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import {
+  MAX_EXTRA_BODY_CHARS,
+  MAX_EXTRA_BODY_DEPTH,
+  MAX_EXTRA_HEADERS,
+  MAX_EXTRA_HEADERS_CHARS,
+  MAX_HEADER_NAME_CHARS,
+  MAX_HEADER_VALUE_CHARS,
+  MAX_MODEL_CHARS,
+  MAX_URL_CHARS,
+} from '../run/config-bounds.ts';
 
 // The target a run measures: which protocol to speak, where, and which request options to add.
 // Keys are snake_case like the rest of the run configuration.
@@ -25,6 +35,7 @@ const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
 
 const baseUrlSchema = z
   .url({ protocol: /^https?$/, error: 'base_url must be an http:// or https:// URL' })
+  .max(MAX_URL_CHARS)
   .check((ctx) => {
     if (!URL.canParse(ctx.value)) return; // already reported by the format check
     const url = new URL(ctx.value);
@@ -50,10 +61,46 @@ const baseUrlSchema = z
       'to the path (a query string such as ?api-version=… is kept)',
   );
 
+/**
+ * Nesting depth of a JSON-like value (a scalar is 0, `{}` is 1), walked without recursion and
+ * stopping once it passes `limit`: a value thousands of levels deep costs no stack and little time.
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
 const extraBodySchema = z
   .record(z.string(), z.unknown())
   .default({})
   .check((ctx) => {
+    // Depth first: serialising a value thousands of levels deep would overflow the stack.
+    const depth = nestingDepth(ctx.value, MAX_EXTRA_BODY_DEPTH);
+    if (depth > MAX_EXTRA_BODY_DEPTH) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `extra_body nests more than ${MAX_EXTRA_BODY_DEPTH} levels deep`,
+      });
+      return;
+    }
+    const chars = JSON.stringify(ctx.value).length;
+    if (chars > MAX_EXTRA_BODY_CHARS)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `extra_body is ${chars} characters of JSON, above ${MAX_EXTRA_BODY_CHARS}`,
+      });
     for (const key of RESERVED_BODY_KEYS) {
       if (Object.hasOwn(ctx.value, key))
         ctx.issues.push({
@@ -70,10 +117,24 @@ const extraBodySchema = z
   );
 
 const extraHeadersSchema = z
-  .record(z.string(), z.string())
+  .record(z.string().max(MAX_HEADER_NAME_CHARS), z.string().max(MAX_HEADER_VALUE_CHARS))
   .default({})
   .check((ctx) => {
-    for (const [name, value] of Object.entries(ctx.value)) {
+    const entries = Object.entries(ctx.value);
+    if (entries.length > MAX_EXTRA_HEADERS)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `extra_headers has ${entries.length} headers, at most ${MAX_EXTRA_HEADERS}`,
+      });
+    const chars = entries.reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+    if (chars > MAX_EXTRA_HEADERS_CHARS)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `extra_headers are ${chars} characters in all, above ${MAX_EXTRA_HEADERS_CHARS}`,
+      });
+    for (const [name, value] of entries) {
       const lower = name.toLowerCase();
       if ((RESERVED_HEADERS as readonly string[]).includes(lower))
         ctx.issues.push({
@@ -110,7 +171,7 @@ export const targetSchema = z
   .strictObject({
     api: z.enum(TARGET_APIS).describe('wire protocol: OpenAI Chat Completions or legacy Completions'),
     base_url: baseUrlSchema,
-    model: z.string().min(1).describe('model name sent in the request body'),
+    model: z.string().min(1).max(MAX_MODEL_CHARS).describe('model name sent in the request body'),
     api_key_secret: z
       .string()
       .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'api_key_secret must look like an env var name, e.g. OPENAI_API_KEY')

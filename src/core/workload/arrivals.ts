@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  CONCURRENCY,
+  GAMMA_CV,
+  MAX_TRACE_TIMES,
+  QPS,
+  TRACE_TIME_S,
+  TRACE_TIME_SCALE,
+} from '../run/config-bounds.ts';
 import type { Random } from './seeded-random.ts';
 
 // Arrival processes (spec §9). Open-loop offsets are absolute, in integer microseconds from the run
@@ -6,7 +14,8 @@ import type { Random } from './seeded-random.ts';
 // at t = 0 and caps Poisson gaps at 3/qps, a poisson or gamma process here starts at t = 0 and its
 // first arrival comes after one sampled gap (uncapped), so the first request is as random as the rest.
 
-const qps = z.number().finite().positive().describe('Mean offered load in requests per second.');
+// Bounds: src/core/run/config-bounds.ts (why each, in docs/config-bounds.md).
+const qps = z.number().min(QPS.min).max(QPS.max).describe('Mean offered load in requests per second.');
 
 export const poissonArrivalsSchema = z
   .strictObject({ type: z.literal('poisson'), qps })
@@ -18,8 +27,8 @@ export const gammaArrivalsSchema = z
     qps,
     cv: z
       .number()
-      .finite()
-      .positive()
+      .min(GAMMA_CV.min)
+      .max(GAMMA_CV.max)
       .describe('Coefficient of variation of the gaps: 1 is Poisson, < 1 smoother, > 1 burstier.'),
   })
   .describe('Gamma inter-arrival times with mean 1/qps and coefficient of variation cv (etalon `gamma`).');
@@ -32,13 +41,14 @@ export const traceArrivalsSchema = z
   .strictObject({
     type: z.literal('trace'),
     times_s: z
-      .array(z.number().finite().nonnegative())
+      .array(z.number().min(TRACE_TIME_S.min).max(TRACE_TIME_S.max))
       .min(1)
+      .max(MAX_TRACE_TIMES)
       .describe('Arrival times in seconds from the run start, non-decreasing; the run ends with the trace.'),
     time_scale: z
       .number()
-      .finite()
-      .positive()
+      .min(TRACE_TIME_SCALE.min)
+      .max(TRACE_TIME_SCALE.max)
       .default(1)
       .describe(
         'Offset = times_s[i] · time_scale: 2 replays twice as slowly (half the rate), 0.5 twice as fast.',
@@ -63,7 +73,11 @@ export const traceArrivalsSchema = z
 export const concurrencyArrivalsSchema = z
   .strictObject({
     type: z.literal('concurrency'),
-    n: z.int().min(1).describe('Requests in flight: a new one is sent as soon as one finishes.'),
+    n: z
+      .int()
+      .min(CONCURRENCY.min)
+      .max(CONCURRENCY.max)
+      .describe('Requests in flight: a new one is sent as soon as one finishes.'),
   })
   .describe('Closed loop with n concurrent request loops.');
 

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  MAX_OUTPUT_TOKENS,
+  MAX_PROMPT_TOKENS,
+  MAX_TOTAL_TOKENS,
+  MAX_TRACE_ROWS,
+  PREFILL_TO_DECODE_RATIO,
+  TRACE_SCALE,
+  ZIPF_THETA,
+} from '../run/config-bounds.ts';
 import type { Random } from './seeded-random.ts';
 
 // Request lengths (spec §9), with etalon's semantics: synthetic generators sample the TOTAL length
@@ -6,27 +15,43 @@ import type { Random } from './seeded-random.ts';
 // Unlike etalon, lengths are integers from the start (etalon passes floats on) and zipf is the exact
 // distribution P(k) ∝ k^-theta for every theta > 0 (etalon's YCSB approximation needs theta < 1).
 
-const tokens = z.int().min(1);
+// Bounds: src/core/run/config-bounds.ts (why each, in docs/config-bounds.md).
+const promptTokens = z.int().min(1).max(MAX_PROMPT_TOKENS);
+const outputTokens = z.int().min(1).max(MAX_OUTPUT_TOKENS);
+const totalTokens = z.int().min(2).max(MAX_TOTAL_TOKENS);
 
 export const fixedLengthsSchema = z
   .strictObject({
     type: z.literal('fixed'),
-    prompt_tokens: tokens.describe('Prompt length in tokens.'),
-    output_tokens: tokens.describe('Output length in tokens (requested with max_tokens).'),
+    prompt_tokens: promptTokens.describe('Prompt length in tokens.'),
+    output_tokens: outputTokens.describe('Output length in tokens (requested with max_tokens).'),
   })
   .describe('Every request has the same lengths.');
 
 const syntheticFields = {
-  min_tokens: z.int().min(2).describe('Smallest total (prompt + output) length; 2 leaves one token each.'),
-  max_tokens: z.int().min(2).describe('Largest total (prompt + output) length.'),
+  min_tokens: totalTokens.describe('Smallest total (prompt + output) length; 2 leaves one token each.'),
+  max_tokens: totalTokens.describe('Largest total (prompt + output) length.'),
   prefill_to_decode_ratio: z
     .number()
-    .finite()
-    .positive()
+    .min(PREFILL_TO_DECODE_RATIO.min)
+    .max(PREFILL_TO_DECODE_RATIO.max)
     .describe('Prompt tokens per output token: prompt = round(total · r / (1 + r)).'),
 };
 
-function checkMinMax(value: { min_tokens: number; max_tokens: number }, ctx: z.RefinementCtx): void {
+/** Every issue of a request's lengths against the prompt and output bounds (checked after splitting or scaling). */
+function lengthIssues(lengths: RequestLengths, what: string): string[] {
+  const issues: string[] = [];
+  if (lengths.promptTokens > MAX_PROMPT_TOKENS)
+    issues.push(`${what} gives ${lengths.promptTokens} prompt tokens, above ${MAX_PROMPT_TOKENS}`);
+  if (lengths.outputTokens > MAX_OUTPUT_TOKENS)
+    issues.push(`${what} gives ${lengths.outputTokens} output tokens, above ${MAX_OUTPUT_TOKENS}`);
+  return issues;
+}
+
+function checkMinMax(
+  value: { min_tokens: number; max_tokens: number; prefill_to_decode_ratio: number },
+  ctx: z.RefinementCtx,
+): void {
   if (value.min_tokens > value.max_tokens) {
     ctx.addIssue({
       code: 'custom',
@@ -34,6 +59,12 @@ function checkMinMax(value: { min_tokens: number; max_tokens: number }, ctx: z.R
       message: `min_tokens (${value.min_tokens}) must be ≤ max_tokens (${value.max_tokens})`,
     });
   }
+  // The split is monotone in the total, so the largest total has the largest prompt and output.
+  for (const message of lengthIssues(
+    splitTotal(value.max_tokens, value.prefill_to_decode_ratio),
+    'max_tokens',
+  ))
+    ctx.addIssue({ code: 'custom', path: ['max_tokens'], message });
 }
 
 export const uniformLengthsSchema = z
@@ -47,27 +78,26 @@ export const zipfLengthsSchema = z
     ...syntheticFields,
     theta: z
       .number()
-      .finite()
-      .positive()
+      .min(ZIPF_THETA.min)
+      .max(ZIPF_THETA.max)
       .describe('Zipf exponent: P(min_tokens + k − 1) ∝ k^-theta; larger favours short requests more.'),
   })
   .superRefine(checkMinMax)
   .describe('Total length Zipf-distributed over [min_tokens, max_tokens] (small totals most likely).');
 
-const scale = z.number().finite().positive().default(1);
+const scale = z.number().min(TRACE_SCALE.min).max(TRACE_SCALE.max).default(1);
 
 export const traceLengthsSchema = z
   .strictObject({
     type: z.literal('trace'),
     rows: z
-      .array(z.tuple([tokens, tokens]))
+      .array(z.tuple([promptTokens, outputTokens]))
       .min(1)
+      .max(MAX_TRACE_ROWS)
       .describe('[prompt_tokens, output_tokens] per row, e.g. read from an etalon trace CSV.'),
     prefill_scale: scale.describe('Multiplies each prompt length (then rounded, at least 1).'),
     decode_scale: scale.describe('Multiplies each output length (then rounded, at least 1).'),
-    max_tokens: z
-      .int()
-      .min(2)
+    max_tokens: totalTokens
       .optional()
       .describe('Cap on prompt + output; longer rows are cut proportionally to exactly this total.'),
     order: z
@@ -76,6 +106,15 @@ export const traceLengthsSchema = z
       .describe(
         'sequential: rows in file order, wrapping around; random: a fresh seeded shuffle of all rows per pass.',
       ),
+  })
+  .superRefine((value, ctx) => {
+    // Scaling may push a row past the bounds; the first such row is enough to name.
+    for (let i = 0; i < value.rows.length; i++) {
+      const issues = lengthIssues(scaleTraceRow(value.rows[i]!, value), `row ${i} after scaling`);
+      if (issues.length === 0) continue;
+      for (const message of issues) ctx.addIssue({ code: 'custom', path: ['rows', i], message });
+      return;
+    }
   })
   .describe('Lengths replayed from a trace.');
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_S, REQUESTS, SEED } from '../run/config-bounds.ts';
 import { arrivalsSchema } from './arrivals.ts';
 import { lengthsSchema } from './lengths.ts';
 
@@ -13,13 +14,14 @@ export const workloadSchema = z
     lengths: lengthsSchema,
     requests: z
       .int()
-      .min(1)
+      .min(REQUESTS.min)
+      .max(REQUESTS.max)
       .optional()
       .describe('Total requests over all shards, warm-up included. The run ends at this or duration_s.'),
     duration_s: z
       .number()
-      .finite()
-      .positive()
+      .min(DURATION_S.min)
+      .max(DURATION_S.max)
       .optional()
       .describe(
         'Open loop: no request is scheduled at or after this offset. Closed loop: sending stops then.',
@@ -29,14 +31,15 @@ export const workloadSchema = z
         requests: z
           .int()
           .min(0)
+          .max(REQUESTS.max - 1)
           .default(0)
           .describe('The first this many requests (by global sequence number) are sent but marked warm-up.'),
       })
       .default({ requests: 0 }),
     seed: z
       .int()
-      .min(0)
-      .max(0xffff_ffff)
+      .min(SEED.min)
+      .max(SEED.max)
       .default(1)
       .describe('Seeds arrivals, lengths and prompts; the same seed gives the same requests.'),
     tokenizer: z
