@@ -4,7 +4,7 @@ import { countShardRequests } from '../shard/shard-plan.ts';
 import { createLengthSampler, type Lengths, lengthsSchema } from '../workload/lengths.ts';
 import { createRandom } from '../workload/seeded-random.ts';
 import { LOCATION_HINTS, type RunConfig, type RunConfigInput, runConfigSchema } from './run-config.ts';
-import { limitIssues, meanOutputTokens, offeredQps, planRun } from './run-plan.ts';
+import { limitIssues, meanOutputTokens, offeredQps, planRun, zipfMeanRank } from './run-plan.ts';
 
 const target = { api: 'openai-chat', base_url: 'https://api.example.com/v1', model: 'm' } as const;
 const fixed = { type: 'fixed', prompt_tokens: 100, output_tokens: 20 } as const;
@@ -237,6 +237,36 @@ describe('offeredQps and meanOutputTokens', () => {
       const mean = total / n;
       expect(Math.abs(meanOutputTokens(lengths) - mean) / mean).toBeLessThan(0.03);
     }
+  });
+});
+
+describe('zipfMeanRank', () => {
+  const exact = (n: number, theta: number) => {
+    let weights = 0;
+    let weighted = 0;
+    for (let r = 1; r <= n; r++) {
+      weights += r ** -theta;
+      weighted += r * r ** -theta;
+    }
+    return weighted / weights;
+  };
+
+  it('matches the exact sum over every rank, also past the ranks it sums term by term', () => {
+    for (const n of [1, 2, 10, 1_000, 1_001, 1_002, 5_000, 300_000])
+      for (const theta of [0.01, 0.5, 0.999, 1, 1.001, 1.5, 2, 3, 10]) {
+        const expected = exact(n, theta);
+        expect(Math.abs(zipfMeanRank(n, theta) - expected) / expected, `n=${n} θ=${theta}`).toBeLessThan(
+          1e-9,
+        );
+      }
+  });
+
+  it('answers in constant time for 2^53 ranks (finding 1: the exact loop never ended)', () => {
+    const started = performance.now();
+    const mean = zipfMeanRank(Number.MAX_SAFE_INTEGER, 1);
+    expect(performance.now() - started).toBeLessThan(20);
+    // For θ = 1 the mean rank is about n / ln n.
+    expect(mean / (Number.MAX_SAFE_INTEGER / Math.log(Number.MAX_SAFE_INTEGER))).toBeCloseTo(1, 1);
   });
 });
 

@@ -48,6 +48,10 @@ function lengthIssues(lengths: RequestLengths, what: string): string[] {
   return issues;
 }
 
+function inBounds(value: number, bound: { min: number; max: number }): boolean {
+  return value >= bound.min && value <= bound.max;
+}
+
 function checkMinMax(
   value: { min_tokens: number; max_tokens: number; prefill_to_decode_ratio: number },
   ctx: z.RefinementCtx,
@@ -59,6 +63,9 @@ function checkMinMax(
       message: `min_tokens (${value.min_tokens}) must be ≤ max_tokens (${value.max_tokens})`,
     });
   }
+  // Zod runs refinements even when a field is out of bounds; those are reported already.
+  if (!inBounds(value.max_tokens, { min: 2, max: MAX_TOTAL_TOKENS })) return;
+  if (!inBounds(value.prefill_to_decode_ratio, PREFILL_TO_DECODE_RATIO)) return;
   // The split is monotone in the total, so the largest total has the largest prompt and output.
   for (const message of lengthIssues(
     splitTotal(value.max_tokens, value.prefill_to_decode_ratio),
@@ -108,7 +115,9 @@ export const traceLengthsSchema = z
       ),
   })
   .superRefine((value, ctx) => {
-    // Scaling may push a row past the bounds; the first such row is enough to name.
+    // Scaling may push a row past the bounds; the first such row is enough to name. (Zod runs this
+    // even when a scale is out of bounds; that is reported already.)
+    if (!inBounds(value.prefill_scale, TRACE_SCALE) || !inBounds(value.decode_scale, TRACE_SCALE)) return;
     for (let i = 0; i < value.rows.length; i++) {
       const issues = lengthIssues(scaleTraceRow(value.rows[i]!, value), `row ${i} after scaling`);
       if (issues.length === 0) continue;
