@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import { MisconfiguredError } from '../env.ts';
 import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.ts';
 import { bearerAuth } from './auth.ts';
+import { bodyGuard } from './body-guard.ts';
 import { OPENAPI_INFO } from './openapi.ts';
 import { registerRunRoutes } from './runs-routes.ts';
 
@@ -24,6 +25,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use(requestId());
   app.get('/health', (c) => c.json({ ok: true, service: 'fluidbench' }));
   app.use('/v1/*', bearerAuth());
+  app.use('/v1/*', bodyGuard);
   registerRunRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,

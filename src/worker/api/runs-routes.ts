@@ -11,14 +11,7 @@ import {
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
-import {
-  createRun,
-  getRun,
-  InvalidCursorError,
-  listRuns,
-  transitionRun,
-  updateRun,
-} from '../storage/runs-store.ts';
+import { createRun, getRun, InvalidCursorError, listRuns, transitionRun } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
 import { ApiError, describeIssues, type ErrorIssue } from './api-error.ts';
 import { errorResponses } from './openapi.ts';
@@ -71,9 +64,9 @@ export function registerRunRoutes(app: App): void {
         createdAtMs,
         ...(config.name !== undefined ? { name: config.name } : {}),
         configJson: JSON.stringify(config),
+        planJson: JSON.stringify(plan),
         state: 'queued',
       });
-      await updateRun(c.env.DB, id, { planJson: JSON.stringify(plan) });
       try {
         await coordinatorStub(c.env, id).start({
           runId: id,

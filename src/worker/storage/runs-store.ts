@@ -11,6 +11,8 @@ export type NewRun = {
   name?: string;
   /** The validated run configuration (never contains secrets). */
   configJson: string;
+  /** The run's plan, written with the row so a run never exists without one. */
+  planJson?: string;
   state: 'queued';
 };
 
@@ -28,7 +30,10 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
 
-/** Inserts a run; false (and no change) when the id already exists, so a retried create is harmless. */
+/**
+ * Inserts a run in one statement (config and plan together, never a half-made row); false (and no
+ * change) when the id already exists, so a retried create is harmless.
+ */
 export async function createRun(d1: D1Database, run: NewRun): Promise<boolean> {
   const result = await openDatabase(d1)
     .insert(runs)
@@ -38,6 +43,7 @@ export async function createRun(d1: D1Database, run: NewRun): Promise<boolean> {
       name: run.name ?? null,
       state: run.state,
       configJson: run.configJson,
+      planJson: run.planJson ?? null,
     })
     .onConflictDoNothing();
   return result.meta.changes > 0;
