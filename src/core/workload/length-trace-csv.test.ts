@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_PROMPT_TOKENS, MAX_TRACE_ROWS } from '../run/config-bounds.ts';
 import { parseLengthTraceCsv } from './length-trace-csv.ts';
 import { createLengthSampler, lengthsSchema } from './lengths.ts';
 import { createRandom } from './seeded-random.ts';
@@ -84,5 +85,20 @@ describe('parseLengthTraceCsv', () => {
     expect(message.match(/^line \d+:/gm)).toHaveLength(20);
     expect(message).toMatch(/50 problems/);
     expect(message).toMatch(/… and 30 more/);
+  });
+
+  it('refuses lengths above the run config bounds and more rows than a config holds, by line', () => {
+    const header = 'num_prefill_tokens,num_decode_tokens';
+    expect(() => parseLengthTraceCsv(`${header}\n8,4\n${MAX_PROMPT_TOKENS + 1},4\n`)).toThrow(
+      new RegExp(`line 3: num_prefill_tokens must be at most ${MAX_PROMPT_TOKENS}`),
+    );
+    expect(() => parseLengthTraceCsv(`${header}\n8,${Number.MAX_SAFE_INTEGER}\n`)).toThrow(
+      /line 2: num_decode_tokens must be at most/,
+    );
+    const many = [header, ...Array(MAX_TRACE_ROWS + 1).fill('1,1')].join('\n');
+    expect(() => parseLengthTraceCsv(many)).toThrow(new RegExp(`more than ${MAX_TRACE_ROWS} rows`));
+    expect(parseLengthTraceCsv([header, ...Array(MAX_TRACE_ROWS).fill('1,1')].join('\n')).rows).toHaveLength(
+      MAX_TRACE_ROWS,
+    );
   });
 });

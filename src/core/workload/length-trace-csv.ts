@@ -1,6 +1,9 @@
 // etalon's request-length trace CSV (spec §9, examples in shared/traces/): a header naming at least
 // `num_prefill_tokens` and `num_decode_tokens`, in any order among other columns. Only those two are
-// read; values must be integers ≥ 1. Fields are plain (no quoted commas), as in etalon's traces.
+// read; values must be integers ≥ 1 within the run config's token bounds, and there may be at most
+// as many rows as a config holds. Fields are plain (no quoted commas), as in etalon's traces.
+
+import { MAX_OUTPUT_TOKENS, MAX_PROMPT_TOKENS, MAX_TRACE_ROWS } from '../run/config-bounds.ts';
 
 const PROMPT_COLUMN = 'num_prefill_tokens';
 const OUTPUT_COLUMN = 'num_decode_tokens';
@@ -41,7 +44,13 @@ export function parseLengthTraceCsv(text: string): LengthTrace {
     problemCount++;
     if (problems.length < MAX_REPORTED) problems.push(`line ${lineNumber}: ${message}`);
   };
-  const value = (fields: string[], at: number, name: string, lineNumber: number): number | undefined => {
+  const value = (
+    fields: string[],
+    at: number,
+    name: string,
+    max: number,
+    lineNumber: number,
+  ): number | undefined => {
     const raw = fields[at];
     if (raw === undefined) {
       report(lineNumber, `missing ${name}`);
@@ -53,6 +62,10 @@ export function parseLengthTraceCsv(text: string): LengthTrace {
       report(lineNumber, `${name} must be an integer ≥ 1, got ${JSON.stringify(text)}`);
       return undefined;
     }
+    if (parsed > max) {
+      report(lineNumber, `${name} must be at most ${max}, got ${parsed}`);
+      return undefined;
+    }
     return parsed;
   };
 
@@ -60,9 +73,13 @@ export function parseLengthTraceCsv(text: string): LengthTrace {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     const fields = line.split(',');
-    const prompt = value(fields, promptAt, PROMPT_COLUMN, i + 1);
-    const output = value(fields, outputAt, OUTPUT_COLUMN, i + 1);
+    const prompt = value(fields, promptAt, PROMPT_COLUMN, MAX_PROMPT_TOKENS, i + 1);
+    const output = value(fields, outputAt, OUTPUT_COLUMN, MAX_OUTPUT_TOKENS, i + 1);
     if (prompt !== undefined && output !== undefined) rows.push([prompt, output]);
+    if (rows.length > MAX_TRACE_ROWS) {
+      report(i + 1, `more than ${MAX_TRACE_ROWS} rows: split the trace over several runs`);
+      break;
+    }
   }
   if (problemCount === 0 && rows.length === 0) report(headerIndex + 1, 'no data rows after the header');
   if (problemCount > 0) {
