@@ -12,6 +12,7 @@ import {
   MAX_EXTRA_HEADERS,
   MAX_OUTPUT_TOKENS,
   MAX_PROMPT_TOKENS,
+  MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD,
   MAX_TOTAL_TOKENS,
   PREFILL_TO_DECODE_RATIO,
   QPS,
@@ -114,6 +115,27 @@ describe('finding 2: prompts and scales past what a Worker can build', () => {
     expect(uniform(10, PREFILL_TO_DECODE_RATIO.max * 10)).toEqual([
       'workload.lengths.prefill_to_decode_ratio',
     ]);
+  });
+});
+
+describe('prompt tokens in flight per shard', () => {
+  it('refuses long prompts at many streams per shard, and accepts them spread over more shards', () => {
+    const config = (streams_per_shard: number, prompt_tokens: number) =>
+      runConfigSchema.parse({
+        ...base,
+        workload: {
+          arrivals: { type: 'concurrency', n: 32 },
+          lengths: { type: 'fixed', prompt_tokens, output_tokens: 10 },
+          requests: 64,
+        },
+        streams_per_shard,
+      });
+    const paths = (c: ReturnType<typeof config>) => limitIssues(c, planRun(c)).map((i) => i.path.join('.'));
+    expect(paths(config(32, MAX_PROMPT_TOKENS))).toEqual(['workload.lengths']);
+    expect(paths(config(32, MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD / 32))).toEqual([]);
+    expect(paths(config(32, MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD / 32 + 1))).toEqual(['workload.lengths']);
+    // 1M-token prompts at 8 streams per shard (4 shards) fit.
+    expect(paths(config(8, MAX_PROMPT_TOKENS))).toEqual([]);
   });
 });
 

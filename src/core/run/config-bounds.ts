@@ -20,6 +20,12 @@ export interface NumberBound {
  */
 export const MAX_PROMPT_TOKENS = 1_000_000;
 /**
+ * Prompt tokens a shard may hold in flight: the largest prompt × the streams a shard is planned to
+ * carry. A prompt is kept until its stream ends (~6 bytes a token), so 8M tokens are ~50 MB of
+ * text, leaving room in a Worker's 128 MB: 32 streams of 250k tokens, or 8 of 1M.
+ */
+export const MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD = 8_000_000;
+/**
  * Output tokens per request. A stream must end within timeouts.request_s (≤ 600 s): even at
  * 1,000 tokens/s that is 600k tokens, and the longest outputs offered today are ~128k.
  */

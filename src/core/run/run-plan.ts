@@ -1,6 +1,11 @@
 import type { Arrivals } from '../workload/arrivals.ts';
-import type { Lengths } from '../workload/lengths.ts';
-import { CONCURRENCY, MAX_CONFIG_CHARS, MAX_SHARDS_PER_RUN } from './config-bounds.ts';
+import { type Lengths, scaleTraceRow, splitTotal } from '../workload/lengths.ts';
+import {
+  CONCURRENCY,
+  MAX_CONFIG_CHARS,
+  MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD,
+  MAX_SHARDS_PER_RUN,
+} from './config-bounds.ts';
 import type { LocationHint, RunConfig } from './run-config.ts';
 
 /** One shard Durable Object of a run. */
@@ -87,6 +92,34 @@ export function zipfMeanRank(n: number, theta: number): number {
     weighted += powerSumTail(exact + 1, n, 1 - theta);
   }
   return weighted / weights;
+}
+
+/** Longest prompt a length generator produces. */
+export function maxPromptTokens(lengths: Lengths): number {
+  switch (lengths.type) {
+    case 'fixed':
+      return lengths.prompt_tokens;
+    case 'uniform':
+    case 'zipf':
+      // The split grows with the total, so the largest total has the longest prompt.
+      return splitTotal(lengths.max_tokens, lengths.prefill_to_decode_ratio).promptTokens;
+    case 'trace': {
+      let max = 0;
+      for (const row of lengths.rows) max = Math.max(max, scaleTraceRow(row, lengths).promptTokens);
+      return max;
+    }
+  }
+}
+
+/** Streams the busiest shard is planned to carry: its region's share of the concurrency over its shards. */
+function streamsPerShard(config: RunConfig, plan: RunPlan): number {
+  const totalShare = config.regions.reduce((sum, r) => sum + r.share, 0);
+  let busiest = 0;
+  for (const region of config.regions) {
+    const count = plan.shards.filter((s) => s.region === region.location).length || 1;
+    busiest = Math.max(busiest, Math.ceil((plan.expectedConcurrency * (region.share / totalShare)) / count));
+  }
+  return busiest;
 }
 
 /** Offered requests per second of an open-loop arrival process (null in closed loop). */
@@ -210,6 +243,17 @@ export function limitIssues(config: RunConfig, plan: RunPlan): PlanIssue[] {
     issues.push({
       path: ['timeouts', 'run_s'],
       message: `timeouts.run_s ${config.timeouts.run_s} exceeds limits.max_duration_s + timeouts.request_s + 300 s`,
+    });
+  // A shard holds each prompt until its stream ends: keep them inside a Worker's memory.
+  const promptTokens = maxPromptTokens(workload.lengths);
+  const streams = streamsPerShard(config, plan);
+  if (promptTokens * streams > MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD)
+    issues.push({
+      path: ['workload', 'lengths'],
+      message:
+        `prompts of up to ${promptTokens} tokens × about ${streams} streams per shard exceed ` +
+        `${MAX_PROMPT_TOKENS_IN_FLIGHT_PER_SHARD} prompt tokens in flight per shard: ` +
+        'lower streams_per_shard or set regions[].shards',
     });
   // Stored in D1 and Durable Object storage, whose values are capped at 2 MB.
   const size = JSON.stringify(config).length;

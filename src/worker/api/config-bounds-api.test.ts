@@ -102,9 +102,11 @@ describe('POST /v1/runs refuses hostile configs before a run exists (issue 8, fi
     );
     // A low rate keeps the expected concurrency (qps × a long request) inside the default limits.
     const largest = withLengths({ ...zipf, max_tokens: MAX_TOTAL_TOKENS });
+    // …and few streams per shard keep its 1M-token prompts inside a shard's memory.
     await expectCreatedThenCancel({
       ...largest,
       workload: { ...largest.workload, arrivals: { type: 'constant', qps: 0.01 } },
+      streams_per_shard: 4,
     });
   });
 
