@@ -27,6 +27,8 @@ export interface ShardFinal {
   progress: ShardProgress;
   colo: string | null;
   stopReason: string;
+  /** Set when the shard gave up after its alarm kept throwing: the error, which fails the run. */
+  failure?: string;
   /** Mergeable per-region summaries of the shard's measured (non-warmup) requests. */
   regions: Record<string, RunSummaryState>;
   /** Measured requests sent, and the first and last send times (epoch ms), for the achieved rate. */

@@ -5,12 +5,8 @@ import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/shard/shard-loop.ts';
-import {
-  closedLoopConcurrency,
-  countShardRequests,
-  planShardRequests,
-  STREAM_PROMPTS,
-} from '../../core/shard/shard-plan.ts';
+import { countShardRequests, planShardRequests, STREAM_PROMPTS } from '../../core/shard/shard-plan.ts';
+import { afterFailedAlarm, planSlice } from '../../core/shard/slice-plan.ts';
 import { adapterFor } from '../../core/stream/adapters.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
@@ -19,12 +15,7 @@ import { createRandom } from '../../core/workload/seeded-random.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
-import { type ShardRecord, ShardStorage } from './shard-storage.ts';
-
-type Phase = 'running' | 'finished' | 'released';
-
-/** The alarm wall-time limit (15 min) less a margin. */
-const ALARM_WALL_S = 870;
+import { type ShardPhase, type ShardRecord, ShardStorage } from './shard-storage.ts';
 
 /** A 32-bit FNV-1a hash of a string (a run's prompt nonce). */
 function hashString(text: string): number {
@@ -52,21 +43,20 @@ export class Shard extends DurableObject<Env> {
   async start(assignment: ShardAssignment): Promise<void> {
     if (this.store.assignment()) return; // a retried start
     this.store.set('assignment', assignment);
-    this.store.set('phase', 'running' satisfies Phase);
+    this.store.set('phase', 'running' satisfies ShardPhase);
     await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250));
   }
 
   async cancel(): Promise<void> {
     this.store.set('cancelled', true);
     this.abort?.abort();
-    if (!this.running && this.store.get<Phase>('phase') === 'running')
-      await this.ctx.storage.setAlarm(Date.now());
+    if (!this.running && this.store.get('phase') === 'running') await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Called by the coordinator when heartbeats stop: re-arms the alarm unless a slice is running. */
   async resume(): Promise<void> {
     if (this.running || !this.store.assignment()) return;
-    if (this.store.get<Phase>('phase') === 'released') return;
+    if (this.store.get('phase') === 'released') return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -74,14 +64,14 @@ export class Shard extends DurableObject<Env> {
   async release(): Promise<void> {
     this.store.set('cancelled', true);
     this.abort?.abort();
-    this.store.set('phase', 'released' satisfies Phase);
+    this.store.set('phase', 'released' satisfies ShardPhase);
     this.store.dropRecords();
     await this.ctx.storage.deleteAlarm();
   }
 
   override async alarm(): Promise<void> {
     const assignment = this.store.assignment();
-    const phase = this.store.get<Phase>('phase');
+    const phase = this.store.get('phase');
     if (!assignment || phase === 'released' || this.running) return;
     if (phase === 'finished') {
       await this.report(assignment);
@@ -90,19 +80,77 @@ export class Shard extends DurableObject<Env> {
     this.running = true;
     try {
       await this.runSlice(assignment);
+      this.store.set('failed_alarms', 0);
+    } catch (error) {
+      await this.alarmFailed(assignment, error);
     } finally {
       this.running = false;
     }
   }
 
+  /**
+   * An alarm that throws is retried here rather than by the platform (which gives up silently after
+   * six): a few times with backoff, then the shard reports itself failed with the error, so the run
+   * ends `failed` instead of staying `running` (see afterFailedAlarm for the numbers).
+   */
+  private async alarmFailed(a: ShardAssignment, error: unknown): Promise<void> {
+    const failed = (this.store.get('failed_alarms') ?? 0) + 1;
+    this.store.set('failed_alarms', failed);
+    const next = afterFailedAlarm(failed);
+    console.error(`shard ${a.runId}/${a.index}: alarm ${failed} failed: ${String(error)}`);
+    if (this.store.get('phase') !== 'running') {
+      // Reporting failed (the coordinator is unreachable): retry; it notices a silent shard anyway.
+      await this.ctx.storage.setAlarm(Date.now() + (next.giveUp ? 10_000 : next.retryInMs));
+      return;
+    }
+    if (!next.giveUp) {
+      await this.ctx.storage.setAlarm(Date.now() + next.retryInMs);
+      return;
+    }
+    const reason = `shard ${a.index} (${a.region}) failed ${failed} times in a row: ${errorText(error)}`;
+    const progress = this.store.get('progress') ?? emptyProgress(null);
+    progress.in_flight = 0;
+    // Best effort: what it measured still counts. Neither may keep the failure from being reported.
+    const settings = settingsOf(this.env);
+    const budget = new InvocationBudget({
+      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
+      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
+    });
+    await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
+    let final: ShardFinal;
+    try {
+      final = {
+        ...this.summarize(a, progress, this.store.get('colo') ?? null),
+        stopReason: reason,
+        failure: reason,
+      };
+    } catch {
+      final = {
+        progress,
+        colo: null,
+        stopReason: reason,
+        failure: reason,
+        regions: {},
+        sends: { count: 0, firstMs: null, lastMs: null },
+      };
+    }
+    this.store.set('stop', reason);
+    this.store.set('phase', 'finished' satisfies ShardPhase);
+    this.store.set('final', final);
+    await this.report(a);
+  }
+
   private async runSlice(a: ShardAssignment): Promise<void> {
     const settings = settingsOf(this.env);
-    const progress = this.store.get<ShardProgress>('progress') ?? emptyProgress(null);
+    const progress = { ...emptyProgress(null), ...this.store.get('progress') };
     progress.scheduled = countShardRequests(a.config.workload, a.weights, a.index);
     progress.in_flight = 0;
     progress.slices++;
     this.recoverInFlight(a, progress);
     this.store.set('progress', progress);
+    const poisoned = settings.TEST_SHARD_THROW;
+    if (poisoned !== undefined && poisoned === `${a.config.name}/${a.index}`)
+      throw new Error(`TEST_SHARD_THROW: shard ${a.index} of run "${a.config.name}" throws on every alarm`);
     const colo = await this.colo(settings.COLO_TRACE_URL);
     const budget = new InvocationBudget({
       maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
@@ -111,20 +159,20 @@ export class Shard extends DurableObject<Env> {
 
     // A shard that already decided to stop (and then failed its final flush) only finishes: a
     // retried alarm must not start sending again past a limit.
-    let stop = this.store.get<StopReason>('stop_kind');
+    let stop = this.store.get('stop_kind');
     if (stop === undefined) {
       stop = await this.dispatch(a, settings, progress, colo, budget);
       if (stop !== 'slice_end') this.store.set('stop_kind', stop);
     }
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final();
     this.store.set('progress', progress);
-    if (this.store.get<Phase>('phase') === 'released') return;
+    if (this.store.get('phase') === 'released') return;
     if (stop === 'slice_end') {
       await this.ctx.storage.setAlarm(Date.now());
       return;
     }
     this.store.set('stop', describeStop(stop, a.config.limits));
-    this.store.set('phase', 'finished' satisfies Phase);
+    this.store.set('phase', 'finished' satisfies ShardPhase);
     this.store.set('final', this.summarize(a, progress, colo));
     await this.report(a);
   }
@@ -140,7 +188,7 @@ export class Shard extends DurableObject<Env> {
     const { config } = a;
     const abort = new AbortController();
     this.abort = abort;
-    if (this.store.get<boolean>('cancelled')) abort.abort();
+    if (this.store.get('cancelled')) abort.abort();
 
     const apiKeyName = config.target.api_key_secret;
     const apiKey = apiKeyName ? secretValue(this.env, apiKeyName) : undefined;
@@ -151,38 +199,18 @@ export class Shard extends DurableObject<Env> {
     // Prompts differ between runs of the same seed, so a provider's cache never serves a rerun.
     const runNonce = hashString(a.runId);
 
-    // Closed-loop requests follow each shard's loops, open-loop ones its weight.
-    const closed =
-      config.workload.arrivals.type === 'concurrency'
-        ? closedLoopConcurrency(config.workload.arrivals.n, a.weights, a.index)
-        : null;
-    const share =
-      closed !== null && config.workload.arrivals.type === 'concurrency'
-        ? closed / config.workload.arrivals.n
-        : (a.weights[a.index] ?? 0);
+    // Caps split the run's limits exactly over shards; the slice ends at its first stop rule.
+    const now = Date.now();
+    const slice = planSlice(a, now, settings.SHARD_SLICE_S);
     let limitHit: StopReason | null = null;
     const requests = withPositions(
       planShardRequests(config.workload, a.weights, a.index),
       this.store.nextPosition(),
-      Math.ceil(config.limits.max_requests * share),
+      slice.requestCap,
       () => {
         limitHit = 'limit_max_requests';
       },
     );
-    // The slice, its drain (up to one request timeout) and the final flush fit the 15-minute alarm.
-    const now = Date.now();
-    const sliceS = Math.min(
-      settings.SHARD_SLICE_S,
-      Math.max(60, ALARM_WALL_S - config.timeouts.request_s - 60),
-    );
-    const ends: [number, StopReason][] = [
-      [now + sliceS * 1000, 'slice_end'],
-      [a.startAtMs + config.limits.max_duration_s * 1000, 'limit_max_duration'],
-    ];
-    if (closed !== null && config.workload.duration_s !== undefined)
-      ends.push([a.startAtMs + config.workload.duration_s * 1000, 'duration_reached']);
-    ends.sort((x, y) => x[0] - y[0]);
-    const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
 
     let stopped = false;
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
@@ -194,12 +222,12 @@ export class Shard extends DurableObject<Env> {
       const result = await runShardLoop({
         requests,
         startAtMs: a.startAtMs,
-        concurrency: closed,
-        dispatchUntilMs,
-        untilReason,
-        maxInFlight: Math.max(1, Math.ceil(config.limits.max_concurrency * share)),
+        concurrency: slice.closedConcurrency,
+        dispatchUntilMs: slice.dispatchUntilMs,
+        untilReason: slice.untilReason,
+        maxInFlight: slice.maxInFlight,
         // Requests that fell due while the previous slice drained are a backlog, not a burst.
-        capFromMs: now,
+        capFromMs: slice.capFromMs,
         // Records not yet in D1 (finished or still streaming) must still fit this invocation's budget.
         budgetLeft: () =>
           budget.canSend(
@@ -243,7 +271,7 @@ export class Shard extends DurableObject<Env> {
               gauge,
             });
             progress.in_flight--;
-            countOutcome(progress, record.outcome, record.chunks.length);
+            countOutcome(progress, record.outcome, record.chunks.length, planned.warmup);
             if (headerWaitSaturated) progress.dispatched_while_saturated++;
             progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
             if (record.scheduled_at_ms !== undefined)
@@ -291,7 +319,7 @@ export class Shard extends DurableObject<Env> {
         seq: row.seq,
         warmup: row.warmup,
       };
-      countOutcome(progress, 'network_error', 0);
+      countOutcome(progress, 'network_error', 0, row.warmup);
       this.store.complete(row.pos, record, progress);
     }
   }
@@ -310,14 +338,14 @@ export class Shard extends DurableObject<Env> {
     return {
       progress,
       colo,
-      stopReason: this.store.get<string>('stop') ?? 'completed',
+      stopReason: this.store.get('stop') ?? 'completed',
       regions: analyzer.regionStates(),
       sends,
     };
   }
 
   private async report(a: ShardAssignment): Promise<void> {
-    const final = this.store.get<ShardFinal>('final');
+    const final = this.store.get('final');
     if (!final) throw new Error('invariant: a finished shard has no final summary');
     // Throws when the coordinator is unreachable; the alarm retry sends it again.
     await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
@@ -351,7 +379,7 @@ export class Shard extends DurableObject<Env> {
 
   /** The Cloudflare colo this object runs in, from a trace endpoint; null when not configured. */
   private async colo(traceUrl: string | undefined): Promise<string | null> {
-    const known = this.store.get<string | null>('colo');
+    const known = this.store.get('colo');
     if (known !== undefined) return known;
     let colo: string | null = null;
     if (traceUrl) {
@@ -365,4 +393,8 @@ export class Shard extends DurableObject<Env> {
     this.store.set('colo', colo);
     return colo;
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
