@@ -3,7 +3,7 @@ import type { StopReason } from './shard-loop.ts';
 import { closedLoopConcurrency, largestRemainder } from './shard-plan.ts';
 
 // What one alarm slice of a shard may do, decided before it sends anything: pure, so the Shard
-// Durable Object only carries it out. See docs/run-lifecycle.md for slices and stop rules.
+// Durable Object only carries it out.
 
 /** The alarm wall-time limit (15 min) less a margin. */
 export const ALARM_WALL_S = 870;
