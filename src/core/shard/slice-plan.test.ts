@@ -8,6 +8,7 @@ import {
   planSlice,
   type ShardPlace,
   shardCaps,
+  shardFailure,
   splitCap,
 } from './slice-plan.ts';
 
@@ -145,5 +146,13 @@ describe('after a failed alarm', () => {
     expect(afterFailedAlarm(3)).toEqual({ giveUp: false, retryInMs: 2_000 });
     expect(afterFailedAlarm(MAX_FAILED_ALARMS)).toEqual({ giveUp: true });
     expect(afterFailedAlarm(MAX_FAILED_ALARMS + 3)).toEqual({ giveUp: true });
+  });
+});
+
+describe('shardFailure', () => {
+  it('names the shard, the attempts and the error', () => {
+    expect(shardFailure({ index: 1, region: 'weur' }, 4, new RangeError('Invalid array length'))).toBe(
+      'shard 1 (weur) failed 4 times in a row: RangeError: Invalid array length',
+    );
   });
 });

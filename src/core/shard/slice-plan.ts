@@ -106,3 +106,13 @@ export function afterFailedAlarm(
   if (failedAlarms >= MAX_FAILED_ALARMS) return { giveUp: true };
   return { giveUp: false, retryInMs: ALARM_RETRY_BASE_MS * 2 ** Math.max(0, failedAlarms - 1) };
 }
+
+/** The run's failure reason when a shard gives up: which shard, how often, and the error itself. */
+export function shardFailure(
+  shard: { index: number; region: string },
+  failedAlarms: number,
+  error: unknown,
+): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `shard ${shard.index} (${shard.region}) failed ${failedAlarms} times in a row: ${text}`;
+}

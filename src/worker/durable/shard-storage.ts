@@ -1,6 +1,6 @@
-import type { RequestRecord } from '../../core/record/request-record.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
 import type { StopReason } from '../../core/shard/shard-loop.ts';
+import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
 import type { ShardAssignment, ShardFinal } from './run-protocol.ts';
 
 /** `running` → `finished` (reported, or reporting) → `released` (the run is finalised). */
@@ -24,24 +24,6 @@ export interface ShardMeta {
   next_pos: number;
   /** Alarms that threw since the last one that did not. */
   failed_alarms: number;
-}
-
-/** A record as the shard keeps it until D1 has it: the interchange record plus its place. */
-export interface ShardRecord extends RequestRecord {
-  shard: number;
-  seq: number;
-  warmup: boolean;
-}
-
-export interface InFlightRow {
-  pos: number;
-  seq: number;
-  id: string;
-  scheduledAtMs: number | null;
-  /** Epoch ms just before the send (the closest known send time if the isolate dies). */
-  dispatchedAtMs: number | null;
-  promptTokens: number;
-  warmup: boolean;
 }
 
 /**

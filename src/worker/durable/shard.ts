@@ -1,28 +1,28 @@
 import { DurableObject } from 'cloudflare:workers';
-import { Analyzer } from '../../core/metrics/analysis.ts';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
-import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
+import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/shard/shard-loop.ts';
-import { countShardRequests, planShardRequests, STREAM_PROMPTS } from '../../core/shard/shard-plan.ts';
-import { afterFailedAlarm, planSlice } from '../../core/shard/slice-plan.ts';
+import { countShardRequests, planShardRequests } from '../../core/shard/shard-plan.ts';
+import {
+  countFinished,
+  lostRecord,
+  promptRandom,
+  runNonce,
+  type ShardRecord,
+  summarizeRecords,
+} from '../../core/shard/shard-record.ts';
+import { afterFailedAlarm, planSlice, shardFailure } from '../../core/shard/slice-plan.ts';
 import { adapterFor } from '../../core/stream/adapters.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
-import { createRandom } from '../../core/workload/seeded-random.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
-import { type ShardPhase, type ShardRecord, ShardStorage } from './shard-storage.ts';
-
-/** A 32-bit FNV-1a hash of a string (a run's prompt nonce). */
-function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
+import { type ShardPhase, ShardStorage } from './shard-storage.ts';
 
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
@@ -107,15 +107,11 @@ export class Shard extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + next.retryInMs);
       return;
     }
-    const reason = `shard ${a.index} (${a.region}) failed ${failed} times in a row: ${errorText(error)}`;
+    const reason = shardFailure(a, failed, error);
     const progress = this.store.get('progress') ?? emptyProgress(null);
     progress.in_flight = 0;
     // Best effort: what it measured still counts. Neither may keep the failure from being reported.
-    const settings = settingsOf(this.env);
-    const budget = new InvocationBudget({
-      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
-      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
-    });
+    const budget = sliceBudget(settingsOf(this.env));
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
     let final: ShardFinal;
     try {
@@ -151,11 +147,8 @@ export class Shard extends DurableObject<Env> {
     const poisoned = settings.TEST_SHARD_THROW;
     if (poisoned !== undefined && poisoned === `${a.config.name}/${a.index}`)
       throw new Error(`TEST_SHARD_THROW: shard ${a.index} of run "${a.config.name}" throws on every alarm`);
-    const colo = await this.colo(settings.COLO_TRACE_URL);
-    const budget = new InvocationBudget({
-      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
-      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
-    });
+    const colo = await lookupColo(this.store, settings.COLO_TRACE_URL);
+    const budget = sliceBudget(settings);
 
     // A shard that already decided to stop (and then failed its final flush) only finishes: a
     // retried alarm must not start sending again past a limit.
@@ -197,7 +190,7 @@ export class Shard extends DurableObject<Env> {
     const timeoutMs = config.timeouts.request_s * 1000;
     const fetcher: typeof fetch = (input, init) => fetch(input, init);
     // Prompts differ between runs of the same seed, so a provider's cache never serves a rerun.
-    const runNonce = hashString(a.runId);
+    const nonce = runNonce(a.runId);
 
     // Caps split the run's limits exactly over shards; the slice ends at its first stop rule.
     const now = Date.now();
@@ -216,7 +209,7 @@ export class Shard extends DurableObject<Env> {
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
-      this.heartbeatLoop(a, progress, colo, abort, budget, () => stopped),
+      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped }),
     ];
     try {
       const result = await runShardLoop({
@@ -236,11 +229,13 @@ export class Shard extends DurableObject<Env> {
         nowMs: Date.now,
         sleep: abortableSleep,
         signal: abort.signal,
+        // A throwing prepare (a bug, a poisoned request): stop the sends in flight before failing.
+        onFailure: () => abort.abort(),
         prepare: (planned) => {
           const id = `${a.runId}-${planned.seq}`;
           const prompt = buildPrompt(
             planned.promptTokens,
-            createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq, runNonce),
+            promptRandom(config.workload.seed, planned.seq, nonce),
           );
           return async (scheduledAtMs) => {
             this.store.markDispatched({
@@ -270,16 +265,12 @@ export class Shard extends DurableObject<Env> {
               signal: abort.signal,
               gauge,
             });
-            progress.in_flight--;
-            countOutcome(progress, record.outcome, record.chunks.length, planned.warmup);
-            if (headerWaitSaturated) progress.dispatched_while_saturated++;
-            progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
-            if (record.scheduled_at_ms !== undefined)
-              progress.max_schedule_lag_ms = Math.max(
-                progress.max_schedule_lag_ms,
-                record.sent_at_ms - record.scheduled_at_ms,
-              );
-            const stored = {
+            countFinished(progress, record, {
+              warmup: planned.warmup,
+              headerWaitSaturated,
+              maxAwaitingHeaders: gauge.maxWaiting,
+            });
+            const stored: ShardRecord = {
               ...record,
               region: a.region,
               shard: a.index,
@@ -302,45 +293,17 @@ export class Shard extends DurableObject<Env> {
   /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
     for (const row of this.store.inFlight()) {
-      // The send mark died with the isolate; the dispatch mark was taken just before it.
-      const sentAtMs = row.dispatchedAtMs ?? row.scheduledAtMs ?? Date.now();
-      const record: ShardRecord = {
-        id: row.id,
-        region: a.region,
-        ...(row.scheduledAtMs !== null ? { scheduled_at_ms: row.scheduledAtMs } : {}),
-        sent_at_ms: sentAtMs,
-        prompt_tokens: row.promptTokens,
-        output_tokens: 0,
-        chunks: [],
-        token_count_source: 'events',
-        outcome: 'network_error',
-        error: 'the shard restarted while this request was in flight; its stream was lost',
-        shard: a.index,
-        seq: row.seq,
-        warmup: row.warmup,
-      };
       countOutcome(progress, 'network_error', 0, row.warmup);
-      this.store.complete(row.pos, record, progress);
+      this.store.complete(row.pos, lostRecord(row, a, Date.now()), progress);
     }
   }
 
   private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {
-    const analyzer = new Analyzer({ deadlines: deadlineOptionsOf(a.config) });
-    const sends: ShardFinal['sends'] = { count: 0, firstMs: null, lastMs: null };
-    for (const record of this.store.records()) {
-      if (record.warmup) continue;
-      const { shard: _s, seq: _q, warmup: _w, ...interchange } = record;
-      analyzer.add(interchange);
-      sends.count++;
-      sends.firstMs = Math.min(sends.firstMs ?? record.sent_at_ms, record.sent_at_ms);
-      sends.lastMs = Math.max(sends.lastMs ?? record.sent_at_ms, record.sent_at_ms);
-    }
     return {
       progress,
       colo,
       stopReason: this.store.get('stop') ?? 'completed',
-      regions: analyzer.regionStates(),
-      sends,
+      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config)),
     };
   }
 
@@ -350,51 +313,4 @@ export class Shard extends DurableObject<Env> {
     // Throws when the coordinator is unreachable; the alarm retry sends it again.
     await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
   }
-
-  private async heartbeatLoop(
-    a: ShardAssignment,
-    progress: ShardProgress,
-    colo: string | null,
-    abort: AbortController,
-    budget: InvocationBudget,
-    stopped: () => boolean,
-  ): Promise<void> {
-    const settings = settingsOf(this.env);
-    const coordinator = coordinatorStub(this.env, a.runId);
-    while (!stopped()) {
-      try {
-        this.store.set('progress', progress);
-        budget.subrequests++;
-        const { stop } = await coordinator.progress(a.index, progress, colo);
-        if (stop) {
-          this.store.set('cancelled', true);
-          abort.abort();
-        }
-      } catch (error) {
-        console.warn(`shard ${a.runId}/${a.index}: heartbeat failed: ${String(error)}`);
-      }
-      await abortableSleep(settings.HEARTBEAT_MS, undefined, stopped);
-    }
-  }
-
-  /** The Cloudflare colo this object runs in, from a trace endpoint; null when not configured. */
-  private async colo(traceUrl: string | undefined): Promise<string | null> {
-    const known = this.store.get('colo');
-    if (known !== undefined) return known;
-    let colo: string | null = null;
-    if (traceUrl) {
-      try {
-        const text = await (await fetch(traceUrl, { signal: AbortSignal.timeout(5_000) })).text();
-        colo = /^colo=(\w+)$/m.exec(text)?.[1] ?? null;
-      } catch {
-        colo = null;
-      }
-    }
-    this.store.set('colo', colo);
-    return colo;
-  }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
