@@ -11,6 +11,7 @@ import {
   promptRandom,
   runNonce,
   type ShardRecord,
+  type ShardSummary,
   summarizeRecords,
 } from '../../core/shard/shard-record.ts';
 import { afterFailedAlarm, planSlice, shardFailure } from '../../core/shard/slice-plan.ts';
@@ -108,28 +109,20 @@ export class Shard extends DurableObject<Env> {
       return;
     }
     const reason = shardFailure(a, failed, error);
-    const progress = this.store.get('progress') ?? emptyProgress(null);
+    const progress = { ...emptyProgress(null), ...this.store.get('progress') };
     progress.in_flight = 0;
-    // Best effort: what it measured still counts. Neither may keep the failure from being reported.
+    // Best effort: what it measured still counts. None may keep the failure from being reported.
+    try {
+      this.recoverInFlight(a, progress);
+    } catch {}
     const budget = sliceBudget(settingsOf(this.env));
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
-    let final: ShardFinal;
+    let summary: ShardSummary = { regions: {}, sends: { count: 0, firstMs: null, lastMs: null } };
     try {
-      final = {
-        ...this.summarize(a, progress, this.store.get('colo') ?? null),
-        stopReason: reason,
-        failure: reason,
-      };
-    } catch {
-      final = {
-        progress,
-        colo: null,
-        stopReason: reason,
-        failure: reason,
-        regions: {},
-        sends: { count: 0, firstMs: null, lastMs: null },
-      };
-    }
+      summary = summarizeRecords(this.store.records(), deadlineOptionsOf(a.config));
+    } catch {}
+    const colo = this.store.get('colo') ?? null;
+    const final: ShardFinal = { progress, colo, stopReason: reason, failure: reason, ...summary };
     this.store.set('stop', reason);
     this.store.set('phase', 'finished' satisfies ShardPhase);
     this.store.set('final', final);
