@@ -53,8 +53,12 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                   DEAD_SHARD_MS: '1500',
                   // A small per-invocation budget, so runs of a few dozen requests span several alarm slices.
                   SLICE_MAX_SUBREQUESTS: '40',
+                  // Shard 1 of runs named `poisoned-shard` throws on every alarm (test/worker/failing-shard.test.ts).
+                  TEST_SHARD_THROW: 'poisoned-shard/1',
                   // A loopback simulated target in Node, started by test/worker/global-setup.ts.
                   TEST_TARGET_URL: `http://127.0.0.1:${inject('simPort')}`,
+                  TEST_RESET_PORT: String(inject('resetPort')),
+                  TEST_CLOSED_PORT: String(inject('closedPort')),
                 },
               },
             })),

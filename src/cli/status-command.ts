@@ -88,10 +88,12 @@ function doneOf(p: ShardProgress): string {
   return `${p.done}/${p.scheduled ?? '?'}`;
 }
 
+/** Measured requests by outcome, then the warm-up requests apart (they are not in the results). */
 function outcomes(p: ShardProgress): string {
   const parts = Object.entries(p.by_outcome)
     .filter(([, n]) => (n ?? 0) > 0)
     .map(([outcome, n]) => `${n} ${outcome}`);
+  if (p.warmup_done > 0) parts.push(`(+${p.warmup_done} warm-up)`);
   return parts.length > 0 ? parts.join(', ') : '—';
 }
 

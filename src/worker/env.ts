@@ -22,6 +22,11 @@ const settingsSchema = z.object({
   SLICE_MAX_D1_QUERIES: z.coerce.number().int().min(20).default(900),
   /** Delay between creating a run and its schedule's time 0, so every shard starts together. */
   START_DELAY_MS: z.coerce.number().int().min(0).default(1_500),
+  /**
+   * Tests only: `<run name>/<shard index>` makes that shard's alarm throw every time, to check that
+   * a failing shard fails the run. Unset in production.
+   */
+  TEST_SHARD_THROW: z.string().optional(),
   /** JSON of the built-in simulator's instance knobs (see src/core/sim/sim-config.ts). */
   SIM_CONFIG: z.string().optional(),
 });

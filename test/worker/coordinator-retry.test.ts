@@ -23,12 +23,12 @@ describe('the coordinator when D1 fails while it finalises', () => {
     expect(stuck?.state).toBe('running');
     await env.DB.exec('ALTER TABLE runs_away RENAME TO runs');
 
-    let state = '';
-    for (let i = 0; i < 200 && state !== 'done'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      state = ((await (await call(`/v1/runs/${id}`)).json()) as { state: string }).state;
-    }
-    expect(state).toBe('done');
+    await expect
+      .poll(async () => ((await (await call(`/v1/runs/${id}`)).json()) as { state: string }).state, {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .toBe('done');
     expect((await call(`/v1/runs/${id}/results`)).status).toBe(200);
     expect(await exportRecords(id)).toHaveLength(6);
   });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
+import { createRun, exportRecords, simRunConfig, waitForEnd, waitForStatus } from './run-kit.ts';
 
 describe('D1 write failures', () => {
   it('are retried: every record lands exactly once and the failures are counted', async () => {
@@ -20,11 +20,12 @@ describe('D1 write failures', () => {
     );
     // Take the table away while the shard is writing, then give it back.
     await env.DB.exec('ALTER TABLE requests RENAME TO requests_away');
-    for (let i = 0; i < 200; i++) {
-      if (((await status(id)).shards[0]?.progress.d1_write_failures ?? 0) > 0) break;
-      await new Promise((r) => setTimeout(r, 25));
+    // Gives the table back whatever happens; the wait fails the test if no write ever failed.
+    try {
+      await waitForStatus(id, (s) => (s.shards[0]?.progress.d1_write_failures ?? 0) > 0, 5_000, 25);
+    } finally {
+      await env.DB.exec('ALTER TABLE requests_away RENAME TO requests');
     }
-    await env.DB.exec('ALTER TABLE requests_away RENAME TO requests');
 
     const end = await waitForEnd(id, 30_000);
     expect(end.state).toBe('done');

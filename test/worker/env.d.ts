@@ -5,6 +5,9 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       TEST_TARGET_URL: string;
+      /** 127.0.0.1 ports: one resets every connection once accepted, nothing listens on the other. */
+      TEST_RESET_PORT: string;
+      TEST_CLOSED_PORT: string;
     }
   }
 }
@@ -12,5 +15,7 @@ declare global {
 declare module 'vitest' {
   interface ProvidedContext {
     simPort: number;
+    resetPort: number;
+    closedPort: number;
   }
 }

@@ -1,9 +1,30 @@
+import net from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimServer } from '../../scripts/sim/sim-server.ts';
 
-/** A loopback simulated OpenAI target in Node, for the Durable Objects to stream from. */
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+  });
+}
+
+const closeServer = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+/**
+ * A loopback simulated OpenAI target in Node, for the Durable Objects to stream from; a port that
+ * resets every connection once accepted (TCP RST); and a port nothing listens on (refused).
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimServer({ port: 0, config: { seed: 7 } });
   project.provide('simPort', sim.port);
-  return () => sim.close();
+  const reset = net.createServer((socket) => socket.resetAndDestroy());
+  project.provide('resetPort', await listen(reset));
+  const closed = net.createServer();
+  project.provide('closedPort', await listen(closed));
+  await closeServer(closed);
+  return async () => {
+    await closeServer(reset);
+    await sim.close();
+  };
 }

@@ -1,6 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { RequestRecord } from '../../src/core/record/request-record.ts';
+import { isTerminal } from '../../src/core/run/run-state.ts';
 import type { RunStatus } from '../../src/core/run/run-status.ts';
 
 export const auth = { authorization: 'Bearer test-control-token-0123456789' };
@@ -50,15 +51,42 @@ export async function status(id: string): Promise<RunStatus> {
   return (await (await call(`/v1/runs/${id}`)).json()) as RunStatus;
 }
 
-/** Polls until the run reaches a terminal state (alarms fire by themselves in the test runtime). */
-export async function waitForEnd(id: string, timeoutMs = 20_000): Promise<RunStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await status(id);
-    if (s.state === 'done' || s.state === 'failed' || s.state === 'cancelled') return s;
-    if (Date.now() > deadline) throw new Error(`run ${id} still ${s.state}: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/**
+ * Polls until the run reaches a terminal state (alarms fire by themselves in the test runtime);
+ * fails with the last status when it has not within `timeoutMs`.
+ */
+export function waitForEnd(id: string, timeoutMs = 20_000): Promise<RunStatus> {
+  return vi.waitFor(
+    async () => {
+      const s = await status(id);
+      if (!isTerminal(s.state)) throw new Error(`run ${id} still ${s.state}: ${JSON.stringify(s)}`);
+      return s;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
+}
+
+/** Polls `status` until `ready` holds for it; fails loudly with the last status on timeout. */
+export function waitForStatus(
+  id: string,
+  ready: (s: RunStatus) => boolean,
+  timeoutMs = 10_000,
+  interval = 50,
+): Promise<RunStatus> {
+  return vi.waitFor(
+    async () => {
+      const s = await status(id);
+      if (!ready(s)) throw new Error(`run ${id} not there yet: ${JSON.stringify(s)}`);
+      return s;
+    },
+    { timeout: timeoutMs, interval },
+  );
+}
+
+export async function results<T = Record<string, unknown>>(id: string): Promise<T> {
+  const res = await call(`/v1/runs/${id}/results`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
 }
 
 export async function exportRecords(id: string, limit?: number): Promise<RequestRecord[]> {

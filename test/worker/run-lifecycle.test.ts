@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Analyzer } from '../../src/core/metrics/analysis.ts';
 import { requestRecordSchema } from '../../src/core/record/request-record.ts';
 import { coordinatorStub, shardStub } from '../../src/worker/durable/run-protocol.ts';
-import { call, createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
+import { call, createRun, exportRecords, simRunConfig, waitForEnd, waitForStatus } from './run-kit.ts';
 
 describe('a run end to end inside workerd (coordinator, shards, D1, loopback target)', () => {
   it('records every request exactly once, and /results equals analysing the export', async () => {
@@ -38,20 +38,47 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
     expect(results.summary).toEqual(JSON.parse(JSON.stringify(analyzer.report().summary)));
   });
 
-  it('turns target failures into typed outcomes and still completes', async () => {
+  it('turns target failures into typed outcomes; a run where every measured request failed ends failed', async () => {
     const id = await createRun(simRunConfig({}, { errors: { http_rate: 1, http_statuses: [503] } }));
-    expect((await waitForEnd(id)).state).toBe('done');
+    const end = await waitForEnd(id);
+    expect(end.state).toBe('failed');
+    expect(end.reason).toBe('all 8 measured requests failed: 8 http_error');
     const records = await exportRecords(id);
     expect(records).toHaveLength(8);
     expect(new Set(records.map((r) => `${r.outcome}:${r.status}`))).toEqual(new Set(['http_error:503']));
+    const stored = (await (await call(`/v1/runs/${id}/results`)).json()) as { state: string; reason: string };
+    expect(stored).toMatchObject({ state: 'failed', reason: 'all 8 measured requests failed: 8 http_error' });
 
     const unreachable = simRunConfig();
     unreachable.target.base_url = 'http://127.0.0.1:9/v1';
     const down = await createRun(unreachable);
-    expect((await waitForEnd(down)).state).toBe('done');
+    const downEnd = await waitForEnd(down);
+    expect(downEnd.state).toBe('failed');
+    expect(downEnd.reason).toBe('all 8 measured requests failed: 8 network_error');
     const failed = await exportRecords(down);
     expect(failed).toHaveLength(8);
     expect(new Set(failed.map((r) => r.outcome))).toEqual(new Set(['network_error']));
+  });
+
+  it('stays done when only some measured requests fail: the error rate shows them', async () => {
+    const workload = {
+      arrivals: { type: 'constant', qps: 80 },
+      lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 4 },
+      requests: 16,
+      seed: 3,
+    };
+    const id = await createRun(
+      simRunConfig({ workload }, { errors: { http_rate: 0.5, http_statuses: [503] } }),
+    );
+    const end = await waitForEnd(id);
+    const outcomes = Object.values(end.regions).reduce(
+      (n, r) => ({ ok: n.ok + (r.by_outcome.ok ?? 0), errors: n.errors + r.errors }),
+      { ok: 0, errors: 0 },
+    );
+    // Seeded: the simulator fails some and serves the others.
+    expect(outcomes.ok).toBeGreaterThan(0);
+    expect(outcomes.errors).toBeGreaterThan(0);
+    expect(end.state).toBe('done');
   });
 
   it('cancels a running run: in-flight requests end as cancelled, and cancel again is a 409', async () => {
@@ -67,8 +94,7 @@ describe('a run end to end inside workerd (coordinator, shards, D1, loopback tar
         { decode_ms_per_token: 20 },
       ),
     );
-    for (let i = 0; i < 100 && (await status(id)).shards.every((s) => s.progress.dispatched === 0); i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitForStatus(id, (s) => s.shards.some((shard) => shard.progress.dispatched > 0), 5_000);
     const res = await call(`/v1/runs/${id}/cancel`, { method: 'POST' });
     expect(res.status).toBe(202);
     const end = await waitForEnd(id);

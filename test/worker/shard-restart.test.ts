@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { shardStub } from '../../src/worker/durable/run-protocol.ts';
-import { createRun, exportRecords, simRunConfig, status, waitForEnd } from './run-kit.ts';
+import { createRun, exportRecords, simRunConfig, waitForEnd, waitForStatus } from './run-kit.ts';
 
 describe('a shard restarted mid-run', () => {
   it('resumes from its own storage: no request lost, none sent twice', async () => {
@@ -21,13 +21,12 @@ describe('a shard restarted mid-run', () => {
       ),
     );
     // Wait until the shard has requests in flight and some finished, then reset the object.
-    for (let i = 0; i < 200; i++) {
-      const s = (await status(id)).shards[0];
-      if (s && s.progress.done >= 2 && s.progress.in_flight > 0) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const before = (await status(id)).shards[0]?.progress.done ?? 0;
-    expect(before).toBeGreaterThanOrEqual(2);
+    await waitForStatus(
+      id,
+      (s) => (s.shards[0]?.progress.done ?? 0) >= 2 && (s.shards[0]?.progress.in_flight ?? 0) > 0,
+      5_000,
+      25,
+    );
     await runInDurableObject(shardStub(env, id, 0), (_instance, state) => {
       try {
         state.abort('test: simulated restart');

@@ -295,6 +295,22 @@ describe('limitIssues', () => {
     expect(pathsOf(byDuration)).toEqual([['workload', 'duration_s']]);
   });
 
+  it('open loop: max_concurrency below the number of shards is refused (each shard needs 1)', () => {
+    const regions: RunConfigInput['regions'] = [
+      { location: 'wnam', share: 1 },
+      { location: 'weur', share: 1 },
+    ];
+    const open = (max: number) =>
+      pathsOf(
+        config(
+          { arrivals: { type: 'poisson', qps: 0.1 }, requests: 5 },
+          { regions, limits: { max_concurrency: max } },
+        ),
+      );
+    expect(open(1)).toEqual([['limits', 'max_concurrency']]);
+    expect(open(2)).toEqual([]);
+  });
+
   it('the max_requests limit is inclusive', () => {
     const at = (requests: number) =>
       pathsOf(

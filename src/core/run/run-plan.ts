@@ -219,6 +219,14 @@ export function limitIssues(config: RunConfig, plan: RunPlan): PlanIssue[] {
       path: ['workload', 'arrivals'],
       message: `about ${plan.expectedConcurrency} streams would be in flight at once, above limits.max_concurrency ${limits.max_concurrency}`,
     });
+  // Caps are split exactly over shards (largest remainder): in open loop a shard with a cap of 0
+  // could not send at all, so every shard needs at least one request in flight.
+  const sending = plan.shards.filter((s) => s.weight > 0).length;
+  if (workload.arrivals.type !== 'concurrency' && limits.max_concurrency < sending)
+    issues.push({
+      path: ['limits', 'max_concurrency'],
+      message: `limits.max_concurrency ${limits.max_concurrency} is below the run's ${sending} shards: each needs at least 1`,
+    });
   if (plan.expectedRequests !== null && plan.expectedRequests > limits.max_requests)
     issues.push({
       path: [

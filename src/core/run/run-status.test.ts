@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OUTCOMES, type Outcome } from '../record/request-record.ts';
 import {
   addProgress,
+  allFailedReason,
   countOutcome,
   emptyProgress,
   type ShardProgress,
@@ -57,7 +58,7 @@ describe('emptyProgress', () => {
 
   it('returns a fresh object each time', () => {
     const first = emptyProgress(0);
-    countOutcome(first, 'ok', 1);
+    countOutcome(first, 'ok', 1, false);
     expect(emptyProgress(0).by_outcome).toEqual({});
   });
 });
@@ -70,6 +71,7 @@ describe('addProgress', () => {
       dispatched: 18,
       in_flight: 5,
       done: 13,
+      warmup_done: 0,
       errors: 3,
       by_outcome: { ok: 10, timeout: 2, rate_limited: 1 },
       chunks: 420,
@@ -111,7 +113,7 @@ describe('addProgress', () => {
       fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
         const shards = parts.map(({ scheduled, outcomes, lag, awaiting }) => {
           const p = emptyProgress(scheduled);
-          for (const [o, chunks] of outcomes) countOutcome(p, o, chunks);
+          for (const [o, chunks] of outcomes) countOutcome(p, o, chunks, false);
           p.max_schedule_lag_ms = lag;
           p.max_awaiting_headers = awaiting;
           return p;
@@ -131,11 +133,11 @@ describe('addProgress', () => {
 describe('countOutcome', () => {
   it('counts ok without an error, and every other outcome as one', () => {
     const p = emptyProgress(5);
-    countOutcome(p, 'ok', 10);
+    countOutcome(p, 'ok', 10, false);
     expect(p).toMatchObject({ done: 1, errors: 0, chunks: 10, by_outcome: { ok: 1 } });
     for (const outcome of OUTCOMES.filter((o) => o !== 'ok')) {
       const before = p.errors;
-      countOutcome(p, outcome, 0);
+      countOutcome(p, outcome, 0, false);
       expect(p.errors).toBe(before + 1);
       expect(p.by_outcome[outcome]).toBe(1);
     }
@@ -144,18 +146,50 @@ describe('countOutcome', () => {
     expect(p.dispatched).toBe(0); // counted at dispatch, not here
   });
 
-  it('keeps errors = done − ok and the outcomes summing to done', () => {
+  it('keeps errors = measured − ok and the outcomes summing to the measured (done − warm-up)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...OUTCOMES), fc.nat(100))), (events) => {
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...OUTCOMES), fc.nat(100), fc.boolean())), (events) => {
         const p = emptyProgress(null);
-        for (const [outcome, chunks] of events) countOutcome(p, outcome as Outcome, chunks);
+        for (const [outcome, chunks, warmup] of events) countOutcome(p, outcome as Outcome, chunks, warmup);
         const counts = Object.values(p.by_outcome) as number[];
-        expect(counts.reduce((x, y) => x + y, 0)).toBe(p.done);
-        expect(p.errors).toBe(p.done - (p.by_outcome.ok ?? 0));
+        const measured = p.done - p.warmup_done;
+        expect(p.warmup_done).toBe(events.filter(([, , w]) => w).length);
+        expect(counts.reduce((x, y) => x + y, 0)).toBe(measured);
+        expect(p.errors).toBe(measured - (p.by_outcome.ok ?? 0));
         expect(p.chunks).toBe(events.reduce((n, [, c]) => n + c, 0));
         expect(shardProgressSchema.safeParse(p).success).toBe(true);
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('countOutcome: warm-up apart from measured requests', () => {
+  it('counts a warm-up request as done and warm-up, never as an outcome or error', () => {
+    const p = emptyProgress(20);
+    for (let i = 0; i < 8; i++) countOutcome(p, 'ok', 3, true);
+    for (let i = 0; i < 12; i++) countOutcome(p, 'ok', 3, false);
+    countOutcome(p, 'timeout', 0, true);
+    countOutcome(p, 'cancelled', 0, false);
+    expect(p).toMatchObject({
+      done: 22,
+      warmup_done: 9,
+      errors: 1,
+      by_outcome: { ok: 12, cancelled: 1 },
+      chunks: 60,
+    });
+  });
+});
+
+describe('allFailedReason', () => {
+  it('names the count and the outcomes when every measured request failed', () => {
+    expect(allFailedReason(progress({ by_outcome: { network_error: 5, timeout: 3 } }))).toBe(
+      'all 8 measured requests failed: 5 network_error, 3 timeout',
+    );
+  });
+
+  it('is null when one measured request succeeded, or none was measured (warm-up only)', () => {
+    expect(allFailedReason(progress({ by_outcome: { network_error: 5, ok: 1 } }))).toBeNull();
+    expect(allFailedReason(progress({ done: 4, warmup_done: 4, by_outcome: {} }))).toBeNull();
   });
 });

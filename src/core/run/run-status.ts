@@ -6,10 +6,16 @@ import { RUN_STATES } from './run-state.ts';
 export const shardProgressSchema = z.object({
   /** Requests this shard's share of the schedule holds (null when only a duration bounds it). */
   scheduled: z.number().int().nullable(),
+  /** Requests sent so far, warm-up included. */
   dispatched: z.number().int(),
   in_flight: z.number().int(),
+  /** Requests finished, warm-up included (`done − warmup_done` were measured). */
   done: z.number().int(),
+  /** Warm-up requests finished: sent, but in neither `errors`, `by_outcome` nor the results. */
+  warmup_done: z.number().int(),
+  /** Measured requests that did not end `ok`. */
   errors: z.number().int(),
+  /** Measured requests by outcome. */
   by_outcome: z.partialRecord(z.enum(OUTCOMES), z.number().int()),
   chunks: z.number().int(),
   /** Most requests awaiting response headers at once (production allows 6 per invocation). */
@@ -24,7 +30,14 @@ export const shardProgressSchema = z.object({
 });
 export type ShardProgress = z.infer<typeof shardProgressSchema>;
 
-export const SHARD_STATES = ['starting', 'running', 'finished', 'dead'] as const;
+/** `failed`: the shard gave up after its alarm kept throwing; `dead`: it stopped answering. */
+export const SHARD_STATES = ['starting', 'running', 'finished', 'failed', 'dead'] as const;
+export type ShardState = (typeof SHARD_STATES)[number];
+
+/** Whether a shard is done for this run, one way or another. */
+export function isShardOver(state: ShardState): boolean {
+  return state === 'finished' || state === 'failed' || state === 'dead';
+}
 
 export const shardStatusSchema = z.object({
   index: z.number().int(),
@@ -66,6 +79,7 @@ export function emptyProgress(scheduled: number | null): ShardProgress {
     dispatched: 0,
     in_flight: 0,
     done: 0,
+    warmup_done: 0,
     errors: 0,
     by_outcome: {},
     chunks: 0,
@@ -84,6 +98,7 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   into.dispatched += p.dispatched;
   into.in_flight += p.in_flight;
   into.done += p.done;
+  into.warmup_done += p.warmup_done ?? 0;
   into.errors += p.errors;
   for (const [outcome, n] of Object.entries(p.by_outcome) as [keyof ShardProgress['by_outcome'], number][])
     into.by_outcome[outcome] = (into.by_outcome[outcome] ?? 0) + n;
@@ -97,10 +112,34 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   return into;
 }
 
-/** Counts one finished request into a shard's progress. */
-export function countOutcome(progress: ShardProgress, outcome: Outcome, chunks: number): void {
+/** Counts one finished request into a shard's progress; a warm-up request only as done. */
+export function countOutcome(
+  progress: ShardProgress,
+  outcome: Outcome,
+  chunks: number,
+  warmup: boolean,
+): void {
   progress.done++;
+  progress.chunks += chunks;
+  if (warmup) {
+    progress.warmup_done++;
+    return;
+  }
   if (outcome !== 'ok') progress.errors++;
   progress.by_outcome[outcome] = (progress.by_outcome[outcome] ?? 0) + 1;
-  progress.chunks += chunks;
+}
+
+/**
+ * Why a run whose shards all finished is a failure although nothing broke: every measured request
+ * failed (the target is down, refuses every request, or times out). Null when at least one
+ * succeeded, or none was measured. Some failures leave a run `done`: its error rate shows them.
+ */
+export function allFailedReason(progress: ShardProgress): string | null {
+  const measured = Object.values(progress.by_outcome).reduce((sum, n) => sum + (n ?? 0), 0);
+  if (measured === 0 || (progress.by_outcome.ok ?? 0) > 0) return null;
+  const parts = Object.entries(progress.by_outcome)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .sort(([a, x], [b, y]) => (y ?? 0) - (x ?? 0) || a.localeCompare(b))
+    .map(([outcome, n]) => `${n} ${outcome}`);
+  return `all ${measured} measured requests failed: ${parts.join(', ')}`;
 }

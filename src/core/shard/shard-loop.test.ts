@@ -479,3 +479,66 @@ describe('abortableSleep', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('runShardLoop when preparing a request throws', () => {
+  const poisoned = (h: ReturnType<typeof harness>, seq: number) => (request: PlannedRequest) => {
+    if (request.seq === seq) throw new RangeError('Invalid array length');
+    return h.prepare(request);
+  };
+
+  it('open loop: calls onFailure once, waits for the sends in flight, then rethrows', async () => {
+    const clock = new FakeClock();
+    const h = harness(clock, null);
+    const abort = new AbortController();
+    const onFailure = vi.fn(() => {
+      abort.abort();
+      h.finishAll();
+    });
+    const run = openLoop(clock, h, planned([0, 10, 20, 30]), {
+      prepare: poisoned(h, 2),
+      signal: abort.signal,
+      onFailure,
+    });
+    const outcome = run.promise.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await settle();
+    expect(await outcome).toBeInstanceOf(RangeError);
+    expect(onFailure).toHaveBeenCalledTimes(1);
+    expect(h.sent.map((s) => s.seq)).toEqual([0, 1]);
+    expect(h.inFlight()).toBe(0);
+  });
+
+  it('closed loop: the other loops stop too, and the loop rethrows after they settle', async () => {
+    const clock = new FakeClock();
+    const h = harness(clock, 100);
+    const abort = new AbortController();
+    const onFailure = vi.fn(() => abort.abort());
+    const promise = runShardLoop({
+      requests: planned([null, null, null, null, null, null])[Symbol.iterator](),
+      startAtMs: clock.now,
+      concurrency: 2,
+      dispatchUntilMs: Number.POSITIVE_INFINITY,
+      untilReason: 'slice_end',
+      maxInFlight: 1000,
+      nowMs: clock.nowMs,
+      sleep: clock.sleep,
+      signal: abort.signal,
+      prepare: poisoned(h, 3),
+      onFailure,
+    });
+    const outcome = promise.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await settle();
+    clock.runAll();
+    await settle();
+    clock.runAll();
+    expect(await outcome).toBeInstanceOf(RangeError);
+    expect(onFailure).toHaveBeenCalledTimes(1);
+    expect(h.inFlight()).toBe(0);
+    expect(h.sent.map((s) => s.seq).sort()).toEqual([0, 1, 2]);
+  });
+});

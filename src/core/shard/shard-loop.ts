@@ -45,6 +45,12 @@ export interface ShardLoopOptions<T extends PlannedRequest = PlannedRequest> {
    * throw: a failed request is a typed outcome.
    */
   prepare: (request: T) => (scheduledAtMs: number | undefined) => Promise<void>;
+  /**
+   * Called once when `prepare` or the request source throws (a bug, a poisoned request), before
+   * the loop waits for the requests in flight and rethrows: the caller aborts them, so none is
+   * still running (and writing) once the loop has failed.
+   */
+  onFailure?: () => void;
 }
 
 export interface ShardLoopResult {
@@ -62,6 +68,25 @@ export async function runShardLoop<T extends PlannedRequest>(
   options: ShardLoopOptions<T>,
 ): Promise<ShardLoopResult> {
   const inFlight = new Set<Promise<void>>();
+  let failing = false;
+  const fail = () => {
+    if (!failing) options.onFailure?.();
+    failing = true;
+  };
+  try {
+    return await dispatchAll(options, inFlight, fail);
+  } catch (error) {
+    fail();
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    throw error;
+  }
+}
+
+async function dispatchAll<T extends PlannedRequest>(
+  options: ShardLoopOptions<T>,
+  inFlight: Set<Promise<void>>,
+  fail: () => void,
+): Promise<ShardLoopResult> {
   const backlogInFlight = new Set<Promise<void>>();
   let dispatched = 0;
   let stop: StopReason = 'completed';
@@ -143,8 +168,16 @@ export async function runShardLoop<T extends PlannedRequest>(
         await options.prepare(next.value)(undefined);
       }
     };
-    const workers = Array.from({ length: options.concurrency }, () => worker());
-    await Promise.all(workers);
+    // A worker that throws stops the others (onFailure aborts them) before the loop rethrows.
+    const workers = Array.from({ length: options.concurrency }, () =>
+      worker().catch((error: unknown) => {
+        fail();
+        throw error;
+      }),
+    );
+    const settled = await Promise.allSettled(workers);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   while (inFlight.size > 0) await Promise.all([...inFlight]);
   return { stop, dispatched };

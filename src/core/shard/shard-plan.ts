@@ -40,8 +40,11 @@ function checkShards(weights: readonly number[], shardIndex: number): void {
   if (problems.length > 0) throw new Error(`invalid shard plan:\n${problems.join('\n')}`);
 }
 
-/** Splits n by largest remainder (ties to the lower index): the result sums to n. */
-function largestRemainder(n: number, weights: readonly number[]): number[] {
+/**
+ * Splits n by largest remainder (ties to the lower index): the result sums to n exactly, and each
+ * part is the floor or the ceiling of its quota; a weight of 0 gets 0.
+ */
+export function largestRemainder(n: number, weights: readonly number[]): number[] {
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   const quotas = weights.map((weight) => (n * weight) / total);
   const counts = quotas.map(Math.floor);

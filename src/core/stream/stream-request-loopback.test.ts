@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestRecordSchema } from '../record/request-record.ts';
 import { adapterFor } from './adapters.ts';
@@ -255,8 +256,27 @@ describe('streamRequest over loopback HTTP', () => {
     const t = parseTarget({ api: 'openai-chat', base_url: `${origin}/v1`, model: 'm' });
     const result = await run({ target: t });
     expect(result.record.outcome).toBe('network_error');
+    expect(result.networkFailure).toBe('connection_refused');
+    expect(result.record.error).toMatch(/^connection refused \(ECONNREFUSED: /);
     expect(result.record.headers_ms).toBeUndefined();
     expect(result.record.status).toBeUndefined();
+  });
+
+  it('tells a connection reset on accept apart from a refused one', async () => {
+    const reset = net.createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((resolve) => reset.listen(0, '127.0.0.1', resolve));
+    const { port } = reset.address() as net.AddressInfo;
+    try {
+      const t = parseTarget({ api: 'openai-chat', base_url: `http://127.0.0.1:${port}/v1`, model: 'm' });
+      const result = await run({ target: t });
+      expect(result.record.outcome).toBe('network_error');
+      expect(result.networkFailure).toBe('connection_reset');
+      expect(result.record.error).toMatch(
+        /^connection reset or closed by the target \((ECONNRESET|UND_ERR_SOCKET): /,
+      );
+    } finally {
+      await new Promise((resolve) => reset.close(resolve));
+    }
   });
 
   it('counts requests waiting for headers and flags those dispatched while saturated', async () => {

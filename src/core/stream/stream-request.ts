@@ -3,6 +3,7 @@ import type { Outcome, RequestRecord } from '../record/request-record.ts';
 import { chunkTokenCounts, type ReadObservation } from './chunk-token-counts.ts';
 import { parseRetryAfter, readBounded, redact, summarizeErrorBody } from './error-response.ts';
 import type { HeaderWaitGauge } from './header-wait-gauge.ts';
+import { classifyNetworkError, type NetworkFailureKind } from './network-error.ts';
 import type { BuiltRequest, DecodedEvent, TargetAdapter } from './target-adapter.ts';
 import type { Target } from './target-config.ts';
 
@@ -47,6 +48,8 @@ export interface StreamResult {
   /** SSE events dispatched (end marker included). */
   events: number;
   text?: string;
+  /** When `fetch` itself failed (`network_error` before any headers): what happened, as far as known. */
+  networkFailure?: NetworkFailureKind;
 }
 
 const DEFAULT_MAX_BUFFER_SIZE = 1 << 20;
@@ -131,12 +134,18 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
       response = await doFetch(built.url, init);
       headersMs = Math.max(0, nowMs() - sentAt);
     } catch (err) {
+      if (abortCause)
+        return result(input, sentAt, {
+          headerWaitSaturated,
+          outcome: abortCause,
+          error: `${abortCause === 'timeout' ? `timeout after ${timeoutMs} ms` : 'cancelled'} waiting for response headers`,
+        });
+      const failure = classifyNetworkError(err);
       return result(input, sentAt, {
         headerWaitSaturated,
-        outcome: abortCause ?? 'network_error',
-        error: abortCause
-          ? `${abortCause === 'timeout' ? `timeout after ${timeoutMs} ms` : 'cancelled'} waiting for response headers`
-          : `request failed: ${msg(err)}`,
+        outcome: 'network_error',
+        error: failure.text,
+        networkFailure: failure.kind,
       });
     } finally {
       closeGauge();
@@ -325,6 +334,7 @@ interface ResultParts {
   reads?: number;
   events?: number;
   text?: string | undefined;
+  networkFailure?: NetworkFailureKind;
 }
 
 function result(input: StreamRequestInput, sentAt: number, p: ResultParts): StreamResult {
@@ -351,6 +361,7 @@ function result(input: StreamRequestInput, sentAt: number, p: ResultParts): Stre
   if (p.finishReason !== undefined) out.finishReason = p.finishReason;
   if (p.retryAfterS !== undefined) out.retryAfterS = p.retryAfterS;
   if (p.text !== undefined) out.text = p.text;
+  if (p.networkFailure !== undefined) out.networkFailure = p.networkFailure;
   return out;
 }
 

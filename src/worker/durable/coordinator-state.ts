@@ -9,6 +9,8 @@ export interface RunRecord extends StartRunInput {
   startAtMs: number;
   reason: string | null;
   cancelReason: string | null;
+  /** Why the run fails although shards may still be running (a shard gave up); absent in old rows. */
+  failReason?: string | null;
   finishedAtMs: number | null;
 }
 
@@ -21,4 +23,12 @@ export interface ShardEntry extends ShardStatus {
 export function publicShardStatus(entry: ShardEntry): ShardStatus {
   const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, ...status } = entry;
   return status;
+}
+
+/**
+ * When the run started: the schedule's time 0, or null when the run ended before it (cancelled
+ * before it started), so that a start never follows the finish.
+ */
+export function startedAtMs(run: RunRecord): number | null {
+  return run.finishedAtMs !== null && run.finishedAtMs < run.startAtMs ? null : run.startAtMs;
 }

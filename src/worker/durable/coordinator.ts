@@ -3,10 +3,17 @@ import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
 import { deadlineOptionsOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
-import { addProgress, emptyProgress, type RunStatus, type ShardProgress } from '../../core/run/run-status.ts';
+import {
+  addProgress,
+  allFailedReason,
+  emptyProgress,
+  isShardOver,
+  type RunStatus,
+  type ShardProgress,
+} from '../../core/run/run-status.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
-import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
+import { publicShardStatus, type RunRecord, type ShardEntry, startedAtMs } from './coordinator-state.ts';
 import { type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
 import { buildResults } from './run-results.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
@@ -44,6 +51,7 @@ export class Coordinator extends DurableObject<Env> {
       startAtMs,
       reason: null,
       cancelReason: null,
+      failReason: null,
       finishedAtMs: null,
     };
     const weights = input.plan.shards.map((s) => s.weight);
@@ -86,7 +94,12 @@ export class Coordinator extends DurableObject<Env> {
             .catch(() => undefined),
         ),
       );
-      await updateRun(this.env.DB, input.runId, { state: 'failed', reason, finishedAtMs: run.finishedAtMs });
+      await updateRun(this.env.DB, input.runId, {
+        state: 'failed',
+        reason,
+        startedAtMs: startedAtMs(run),
+        finishedAtMs: run.finishedAtMs,
+      });
       throw error;
     }
     await this.ctx.storage.setAlarm(Date.now() + settings.HEARTBEAT_MS);
@@ -97,7 +110,7 @@ export class Coordinator extends DurableObject<Env> {
     const run = await this.run();
     const entry = await this.ctx.storage.get<ShardEntry>(shardKey(index));
     if (!run || !entry) return { stop: true };
-    if (entry.state !== 'finished' && entry.state !== 'dead') {
+    if (!isShardOver(entry.state)) {
       entry.state = 'running';
       entry.progress = progress;
       entry.colo = colo;
@@ -105,15 +118,21 @@ export class Coordinator extends DurableObject<Env> {
       entry.pokes = 0;
       await this.putShard(entry);
     }
-    return { stop: run.cancelReason !== null || isTerminal(run.state) || entry.state === 'dead' };
+    return {
+      stop:
+        run.cancelReason !== null ||
+        (run.failReason ?? null) !== null ||
+        isTerminal(run.state) ||
+        isShardOver(entry.state),
+    };
   }
 
   async shardFinished(index: number, final: ShardFinal): Promise<void> {
     const entry = await this.ctx.storage.get<ShardEntry>(shardKey(index));
-    if (!entry || entry.state === 'finished') return;
+    if (!entry || entry.state === 'finished' || entry.state === 'failed') return;
     await storePieces(this.ctx.storage, `summary:${index}:`, JSON.stringify(final.regions));
     Object.assign(entry, {
-      state: 'finished',
+      state: final.failure === undefined ? 'finished' : 'failed',
       progress: final.progress,
       colo: final.colo,
       stop_reason: final.stopReason,
@@ -122,8 +141,36 @@ export class Coordinator extends DurableObject<Env> {
       sends: final.sends,
     } satisfies Partial<ShardEntry>);
     await this.putShard(entry);
+    if (final.failure !== undefined) await this.failRun(final.failure);
     // Finalise from the alarm: a retried alarm repeats it safely.
     await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /**
+   * A shard gave up: the run will end `failed` with its reason. The other shards stop as on a
+   * cancel (what they measured is kept) and the run finalises once every one has reported.
+   */
+  private async failRun(reason: string): Promise<void> {
+    const run = await this.run();
+    if (!run || isTerminal(run.state) || run.state === 'finalizing') return;
+    if ((run.failReason ?? null) === null) {
+      run.failReason = reason;
+      await this.ctx.storage.put('run', run);
+    }
+    await this.stopShards(run);
+  }
+
+  private async stopShards(run: RunRecord): Promise<void> {
+    const shards = await this.shards();
+    await Promise.all(
+      shards
+        .filter((s) => !isShardOver(s.state))
+        .map((s) =>
+          shardStub(this.env, run.runId, s.index)
+            .cancel()
+            .catch(() => undefined),
+        ),
+    );
   }
 
   /** Asks every shard to stop; results are finalised from what they measured. */
@@ -135,16 +182,7 @@ export class Coordinator extends DurableObject<Env> {
       run.cancelReason = reason;
       await this.ctx.storage.put('run', run);
     }
-    const shards = await this.shards();
-    await Promise.all(
-      shards
-        .filter((s) => s.state !== 'finished' && s.state !== 'dead')
-        .map((s) =>
-          shardStub(this.env, run.runId, s.index)
-            .cancel()
-            .catch(() => undefined),
-        ),
-    );
+    await this.stopShards(run);
     await this.ctx.storage.setAlarm(Date.now() + 100);
     return { accepted: true, state: run.state };
   }
@@ -166,9 +204,9 @@ export class Coordinator extends DurableObject<Env> {
       id: run.runId,
       name: run.name,
       state: run.state,
-      reason: run.reason ?? run.cancelReason,
+      reason: run.reason ?? run.cancelReason ?? run.failReason ?? null,
       created_at_ms: run.createdAtMs,
-      started_at_ms: run.startAtMs,
+      started_at_ms: startedAtMs(run),
       finished_at_ms: run.finishedAtMs,
       eta_s: etaSeconds(run, total),
       regions,
@@ -194,7 +232,7 @@ export class Coordinator extends DurableObject<Env> {
     const settings = settingsOf(this.env);
     const now = Date.now();
     const shards = await this.shards();
-    if (shards.every((s) => s.state === 'finished' || s.state === 'dead')) {
+    if (shards.every((s) => isShardOver(s.state))) {
       await this.finalize(run, shards);
       return;
     }
@@ -203,7 +241,7 @@ export class Coordinator extends DurableObject<Env> {
       return;
     }
     for (const listed of shards) {
-      if (listed.state === 'finished' || listed.state === 'dead') continue;
+      if (isShardOver(listed.state)) continue;
       const seen = listed.last_heartbeat_ms ?? run.startAtMs;
       if (now - seen < settings.DEAD_SHARD_MS) continue;
       if (listed.pokes < MAX_POKES)
@@ -213,13 +251,7 @@ export class Coordinator extends DurableObject<Env> {
           .catch(() => undefined);
       // Re-read after the await: a heartbeat or the shard's final report may have come in meanwhile.
       const s = await this.ctx.storage.get<ShardEntry>(shardKey(listed.index));
-      if (
-        !s ||
-        s.state === 'finished' ||
-        s.state === 'dead' ||
-        s.last_heartbeat_ms !== listed.last_heartbeat_ms
-      )
-        continue;
+      if (!s || isShardOver(s.state) || s.last_heartbeat_ms !== listed.last_heartbeat_ms) continue;
       if (s.pokes >= MAX_POKES) {
         s.state = 'dead';
         s.stop_reason = `no heartbeat for ${Math.round((now - seen) / 1000)} s after ${MAX_POKES} restarts`;
@@ -230,7 +262,7 @@ export class Coordinator extends DurableObject<Env> {
       await this.putShard(s);
     }
     const after = await this.shards();
-    if (after.every((s) => s.state === 'finished' || s.state === 'dead')) {
+    if (after.every((s) => isShardOver(s.state))) {
       await this.finalize(run, after);
       return;
     }
@@ -249,13 +281,8 @@ export class Coordinator extends DurableObject<Env> {
       const json = await loadPieces(this.ctx.storage, `summary:${s.index}:`);
       if (json) analyzer.absorb(JSON.parse(json) as Record<string, RunSummaryState>, []);
     }
-    const dead = shards.filter((s) => s.state === 'dead');
-    const state: RunState = run.cancelReason !== null ? 'cancelled' : dead.length > 0 ? 'failed' : 'done';
-    const reason =
-      run.cancelReason ??
-      (dead.length > 0
-        ? `${dead.length} of ${shards.length} shards stopped responding; results cover the others`
-        : summarizeStops(shards));
+    const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    const { state, reason } = endOf(run, shards, total);
     const finishedAtMs = Date.now();
     const results = buildResults({
       run: { ...run, state, reason, finishedAtMs },
@@ -265,6 +292,7 @@ export class Coordinator extends DurableObject<Env> {
     await updateRun(this.env.DB, run.runId, {
       state,
       reason,
+      startedAtMs: startedAtMs({ ...run, finishedAtMs }),
       finishedAtMs,
       resultsJson: JSON.stringify(results),
     });
@@ -279,6 +307,28 @@ export class Coordinator extends DurableObject<Env> {
       ),
     );
   }
+}
+
+/**
+ * How a run whose shards are all over ends, in order: cancelled (by the user or the run timeout),
+ * failed because a shard failed, or stopped answering, or every measured request failed; else done.
+ */
+function endOf(
+  run: RunRecord,
+  shards: ShardEntry[],
+  total: ShardProgress,
+): { state: RunState; reason: string } {
+  if (run.cancelReason !== null) return { state: 'cancelled', reason: run.cancelReason };
+  if ((run.failReason ?? null) !== null) return { state: 'failed', reason: run.failReason as string };
+  const dead = shards.filter((s) => s.state === 'dead');
+  if (dead.length > 0)
+    return {
+      state: 'failed',
+      reason: `${dead.length} of ${shards.length} shards stopped responding; results cover the others`,
+    };
+  const allFailed = allFailedReason(total);
+  if (allFailed !== null) return { state: 'failed', reason: allFailed };
+  return { state: 'done', reason: summarizeStops(shards) };
 }
 
 function summarizeStops(shards: ShardEntry[]): string {

@@ -1,7 +1,7 @@
-import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
 import type { RunConfig } from '../../core/run/run-config.ts';
 import type { RunPlan } from '../../core/run/run-plan.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { ShardSummary } from '../../core/shard/shard-record.ts';
 
 // What the API, the coordinator and the shards say to each other, and how they find each other.
 
@@ -23,14 +23,13 @@ export interface ShardAssignment {
   startAtMs: number;
 }
 
-export interface ShardFinal {
+/** What a shard reports when it is done: its counters and the summary of its measured requests. */
+export interface ShardFinal extends ShardSummary {
   progress: ShardProgress;
   colo: string | null;
   stopReason: string;
-  /** Mergeable per-region summaries of the shard's measured (non-warmup) requests. */
-  regions: Record<string, RunSummaryState>;
-  /** Measured requests sent, and the first and last send times (epoch ms), for the achieved rate. */
-  sends: { count: number; firstMs: number | null; lastMs: number | null };
+  /** Set when the shard gave up after its alarm kept throwing: the error, which fails the run. */
+  failure?: string;
 }
 
 /** Shard stub for (run, index): a fresh object per run so the location hint applies at creation. */

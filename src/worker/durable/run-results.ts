@@ -1,7 +1,7 @@
 import type { AnalysisReport } from '../../core/metrics/analysis.ts';
 import { offeredQps } from '../../core/run/run-plan.ts';
 import { addProgress, emptyProgress } from '../../core/run/run-status.ts';
-import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
+import { publicShardStatus, type RunRecord, type ShardEntry, startedAtMs } from './coordinator-state.ts';
 
 /**
  * The stored results of a run: the metrics report exactly as `fluidbench analyze --json` computes
@@ -36,7 +36,7 @@ export function buildResults(input: { run: RunRecord; shards: ShardEntry[]; repo
     state: run.state,
     reason: run.reason,
     created_at_ms: run.createdAtMs,
-    started_at_ms: run.startAtMs,
+    started_at_ms: startedAtMs(run),
     finished_at_ms: run.finishedAtMs,
     target: {
       api: run.config.target.api,

@@ -1,22 +1,29 @@
-import type { RequestRecord } from '../../core/record/request-record.ts';
-import type { ShardAssignment } from './run-protocol.ts';
+import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { StopReason } from '../../core/shard/shard-loop.ts';
+import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
+import type { ShardAssignment, ShardFinal } from './run-protocol.ts';
 
-/** A record as the shard keeps it until D1 has it: the interchange record plus its place. */
-export interface ShardRecord extends RequestRecord {
-  shard: number;
-  seq: number;
-  warmup: boolean;
-}
+/** `running` → `finished` (reported, or reporting) → `released` (the run is finalised). */
+export type ShardPhase = 'running' | 'finished' | 'released';
 
-export interface InFlightRow {
-  pos: number;
-  seq: number;
-  id: string;
-  scheduledAtMs: number | null;
-  /** Epoch ms just before the send (the closest known send time if the isolate dies). */
-  dispatchedAtMs: number | null;
-  promptTokens: number;
-  warmup: boolean;
+/** Every value a shard keeps in its `meta` table, by key: one typed map instead of loose strings. */
+export interface ShardMeta {
+  assignment: ShardAssignment;
+  phase: ShardPhase;
+  /** Set by cancel or release (or a heartbeat answer): no more sends. */
+  cancelled: boolean;
+  progress: ShardProgress;
+  /** Why dispatching stopped for good (never `slice_end`): a retried alarm only finishes. */
+  stop_kind: StopReason;
+  /** The stop reason as the run shows it. */
+  stop: string;
+  /** The summary reported to the coordinator (kept until it has it). */
+  final: ShardFinal;
+  colo: string | null;
+  /** Requests of this shard's sequence dispatched so far (the resume point). */
+  next_pos: number;
+  /** Alarms that threw since the last one that did not. */
+  failed_alarms: number;
 }
 
 /**
@@ -41,22 +48,22 @@ export class ShardStorage {
     );
   }
 
-  get<T>(key: string): T | undefined {
+  get<K extends keyof ShardMeta>(key: K): ShardMeta[K] | undefined {
     const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    return row ? (JSON.parse(row.value) as ShardMeta[K]) : undefined;
   }
 
-  set(key: string, value: unknown): void {
+  set<K extends keyof ShardMeta>(key: K, value: ShardMeta[K]): void {
     this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, JSON.stringify(value));
   }
 
   assignment(): ShardAssignment | undefined {
-    return this.get<ShardAssignment>('assignment');
+    return this.get('assignment');
   }
 
   /** Requests of this shard's sequence dispatched so far (the resume point). */
   nextPosition(): number {
-    return this.get<number>('next_pos') ?? 0;
+    return this.get('next_pos') ?? 0;
   }
 
   markDispatched(row: InFlightRow): void {
@@ -77,7 +84,7 @@ export class ShardStorage {
   }
 
   /** Stores a finished request, clears its in-flight mark and saves the counters, atomically. */
-  complete(pos: number, record: ShardRecord, progress: unknown): void {
+  complete(pos: number, record: ShardRecord, progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
       this.sql.exec(
@@ -119,7 +126,7 @@ export class ShardStorage {
       .map((r) => JSON.parse(r.record) as ShardRecord);
   }
 
-  markFlushed(seqs: readonly number[], progress: unknown): void {
+  markFlushed(seqs: readonly number[], progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
       for (const seq of seqs) this.sql.exec(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);

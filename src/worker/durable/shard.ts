@@ -1,37 +1,29 @@
 import { DurableObject } from 'cloudflare:workers';
-import { Analyzer } from '../../core/metrics/analysis.ts';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
-import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
+import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/shard/shard-loop.ts';
+import { countShardRequests, planShardRequests } from '../../core/shard/shard-plan.ts';
 import {
-  closedLoopConcurrency,
-  countShardRequests,
-  planShardRequests,
-  STREAM_PROMPTS,
-} from '../../core/shard/shard-plan.ts';
+  countFinished,
+  lostRecord,
+  promptRandom,
+  runNonce,
+  type ShardRecord,
+  type ShardSummary,
+  summarizeRecords,
+} from '../../core/shard/shard-record.ts';
+import { afterFailedAlarm, planSlice, shardFailure } from '../../core/shard/slice-plan.ts';
 import { adapterFor } from '../../core/stream/adapters.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
-import { createRandom } from '../../core/workload/seeded-random.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
-import { type ShardRecord, ShardStorage } from './shard-storage.ts';
-
-type Phase = 'running' | 'finished' | 'released';
-
-/** The alarm wall-time limit (15 min) less a margin. */
-const ALARM_WALL_S = 870;
-
-/** A 32-bit FNV-1a hash of a string (a run's prompt nonce). */
-function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
+import { type ShardPhase, ShardStorage } from './shard-storage.ts';
 
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
@@ -52,21 +44,20 @@ export class Shard extends DurableObject<Env> {
   async start(assignment: ShardAssignment): Promise<void> {
     if (this.store.assignment()) return; // a retried start
     this.store.set('assignment', assignment);
-    this.store.set('phase', 'running' satisfies Phase);
+    this.store.set('phase', 'running' satisfies ShardPhase);
     await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250));
   }
 
   async cancel(): Promise<void> {
     this.store.set('cancelled', true);
     this.abort?.abort();
-    if (!this.running && this.store.get<Phase>('phase') === 'running')
-      await this.ctx.storage.setAlarm(Date.now());
+    if (!this.running && this.store.get('phase') === 'running') await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Called by the coordinator when heartbeats stop: re-arms the alarm unless a slice is running. */
   async resume(): Promise<void> {
     if (this.running || !this.store.assignment()) return;
-    if (this.store.get<Phase>('phase') === 'released') return;
+    if (this.store.get('phase') === 'released') return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -74,14 +65,14 @@ export class Shard extends DurableObject<Env> {
   async release(): Promise<void> {
     this.store.set('cancelled', true);
     this.abort?.abort();
-    this.store.set('phase', 'released' satisfies Phase);
+    this.store.set('phase', 'released' satisfies ShardPhase);
     this.store.dropRecords();
     await this.ctx.storage.deleteAlarm();
   }
 
   override async alarm(): Promise<void> {
     const assignment = this.store.assignment();
-    const phase = this.store.get<Phase>('phase');
+    const phase = this.store.get('phase');
     if (!assignment || phase === 'released' || this.running) return;
     if (phase === 'finished') {
       await this.report(assignment);
@@ -90,41 +81,84 @@ export class Shard extends DurableObject<Env> {
     this.running = true;
     try {
       await this.runSlice(assignment);
+      this.store.set('failed_alarms', 0);
+    } catch (error) {
+      await this.alarmFailed(assignment, error);
     } finally {
       this.running = false;
     }
   }
 
+  /**
+   * An alarm that throws is retried here rather than by the platform (which gives up silently after
+   * six): a few times with backoff, then the shard reports itself failed with the error, so the run
+   * ends `failed` instead of staying `running` (see afterFailedAlarm for the numbers).
+   */
+  private async alarmFailed(a: ShardAssignment, error: unknown): Promise<void> {
+    const failed = (this.store.get('failed_alarms') ?? 0) + 1;
+    this.store.set('failed_alarms', failed);
+    const next = afterFailedAlarm(failed);
+    console.error(`shard ${a.runId}/${a.index}: alarm ${failed} failed: ${String(error)}`);
+    if (this.store.get('phase') !== 'running') {
+      // Reporting failed (the coordinator is unreachable): retry; it notices a silent shard anyway.
+      await this.ctx.storage.setAlarm(Date.now() + (next.giveUp ? 10_000 : next.retryInMs));
+      return;
+    }
+    if (!next.giveUp) {
+      await this.ctx.storage.setAlarm(Date.now() + next.retryInMs);
+      return;
+    }
+    const reason = shardFailure(a, failed, error);
+    const progress = { ...emptyProgress(null), ...this.store.get('progress') };
+    progress.in_flight = 0;
+    // Best effort: what it measured still counts. None may keep the failure from being reported.
+    try {
+      this.recoverInFlight(a, progress);
+    } catch {}
+    const budget = sliceBudget(settingsOf(this.env));
+    await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
+    let summary: ShardSummary = { regions: {}, sends: { count: 0, firstMs: null, lastMs: null } };
+    try {
+      summary = summarizeRecords(this.store.records(), deadlineOptionsOf(a.config));
+    } catch {}
+    const colo = this.store.get('colo') ?? null;
+    const final: ShardFinal = { progress, colo, stopReason: reason, failure: reason, ...summary };
+    this.store.set('stop', reason);
+    this.store.set('phase', 'finished' satisfies ShardPhase);
+    this.store.set('final', final);
+    await this.report(a);
+  }
+
   private async runSlice(a: ShardAssignment): Promise<void> {
     const settings = settingsOf(this.env);
-    const progress = this.store.get<ShardProgress>('progress') ?? emptyProgress(null);
+    const progress = { ...emptyProgress(null), ...this.store.get('progress') };
     progress.scheduled = countShardRequests(a.config.workload, a.weights, a.index);
     progress.in_flight = 0;
     progress.slices++;
     this.recoverInFlight(a, progress);
     this.store.set('progress', progress);
-    const colo = await this.colo(settings.COLO_TRACE_URL);
-    const budget = new InvocationBudget({
-      maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
-      maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
-    });
+    const poisoned = settings.TEST_SHARD_THROW;
+    if (poisoned !== undefined && poisoned === `${a.config.name}/${a.index}`)
+      throw new Error(`TEST_SHARD_THROW: shard ${a.index} of run "${a.config.name}" throws on every alarm`);
+    const colo = await lookupColo(this.store, settings.COLO_TRACE_URL);
+    const budget = sliceBudget(settings);
 
     // A shard that already decided to stop (and then failed its final flush) only finishes: a
     // retried alarm must not start sending again past a limit.
-    let stop = this.store.get<StopReason>('stop_kind');
+    let stop = this.store.get('stop_kind');
     if (stop === undefined) {
       stop = await this.dispatch(a, settings, progress, colo, budget);
       if (stop !== 'slice_end') this.store.set('stop_kind', stop);
     }
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final();
     this.store.set('progress', progress);
-    if (this.store.get<Phase>('phase') === 'released') return;
+    if (this.store.get('phase') === 'released') return;
     if (stop === 'slice_end') {
       await this.ctx.storage.setAlarm(Date.now());
       return;
     }
     this.store.set('stop', describeStop(stop, a.config.limits));
-    this.store.set('phase', 'finished' satisfies Phase);
+    this.store.set('phase', 'finished' satisfies ShardPhase);
     this.store.set('final', this.summarize(a, progress, colo));
     await this.report(a);
   }
@@ -140,7 +174,7 @@ export class Shard extends DurableObject<Env> {
     const { config } = a;
     const abort = new AbortController();
     this.abort = abort;
-    if (this.store.get<boolean>('cancelled')) abort.abort();
+    if (this.store.get('cancelled')) abort.abort();
 
     const apiKeyName = config.target.api_key_secret;
     const apiKey = apiKeyName ? secretValue(this.env, apiKeyName) : undefined;
@@ -149,57 +183,37 @@ export class Shard extends DurableObject<Env> {
     const timeoutMs = config.timeouts.request_s * 1000;
     const fetcher: typeof fetch = (input, init) => fetch(input, init);
     // Prompts differ between runs of the same seed, so a provider's cache never serves a rerun.
-    const runNonce = hashString(a.runId);
+    const nonce = runNonce(a.runId);
 
-    // Closed-loop requests follow each shard's loops, open-loop ones its weight.
-    const closed =
-      config.workload.arrivals.type === 'concurrency'
-        ? closedLoopConcurrency(config.workload.arrivals.n, a.weights, a.index)
-        : null;
-    const share =
-      closed !== null && config.workload.arrivals.type === 'concurrency'
-        ? closed / config.workload.arrivals.n
-        : (a.weights[a.index] ?? 0);
+    // Caps split the run's limits exactly over shards; the slice ends at its first stop rule.
+    const now = Date.now();
+    const slice = planSlice(a, now, settings.SHARD_SLICE_S);
     let limitHit: StopReason | null = null;
     const requests = withPositions(
       planShardRequests(config.workload, a.weights, a.index),
       this.store.nextPosition(),
-      Math.ceil(config.limits.max_requests * share),
+      slice.requestCap,
       () => {
         limitHit = 'limit_max_requests';
       },
     );
-    // The slice, its drain (up to one request timeout) and the final flush fit the 15-minute alarm.
-    const now = Date.now();
-    const sliceS = Math.min(
-      settings.SHARD_SLICE_S,
-      Math.max(60, ALARM_WALL_S - config.timeouts.request_s - 60),
-    );
-    const ends: [number, StopReason][] = [
-      [now + sliceS * 1000, 'slice_end'],
-      [a.startAtMs + config.limits.max_duration_s * 1000, 'limit_max_duration'],
-    ];
-    if (closed !== null && config.workload.duration_s !== undefined)
-      ends.push([a.startAtMs + config.workload.duration_s * 1000, 'duration_reached']);
-    ends.sort((x, y) => x[0] - y[0]);
-    const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
 
     let stopped = false;
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
-      this.heartbeatLoop(a, progress, colo, abort, budget, () => stopped),
+      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped }),
     ];
     try {
       const result = await runShardLoop({
         requests,
         startAtMs: a.startAtMs,
-        concurrency: closed,
-        dispatchUntilMs,
-        untilReason,
-        maxInFlight: Math.max(1, Math.ceil(config.limits.max_concurrency * share)),
+        concurrency: slice.closedConcurrency,
+        dispatchUntilMs: slice.dispatchUntilMs,
+        untilReason: slice.untilReason,
+        maxInFlight: slice.maxInFlight,
         // Requests that fell due while the previous slice drained are a backlog, not a burst.
-        capFromMs: now,
+        capFromMs: slice.capFromMs,
         // Records not yet in D1 (finished or still streaming) must still fit this invocation's budget.
         budgetLeft: () =>
           budget.canSend(
@@ -208,11 +222,13 @@ export class Shard extends DurableObject<Env> {
         nowMs: Date.now,
         sleep: abortableSleep,
         signal: abort.signal,
+        // A throwing prepare (a bug, a poisoned request): stop the sends in flight before failing.
+        onFailure: () => abort.abort(),
         prepare: (planned) => {
           const id = `${a.runId}-${planned.seq}`;
           const prompt = buildPrompt(
             planned.promptTokens,
-            createRandom(config.workload.seed, STREAM_PROMPTS, planned.seq, runNonce),
+            promptRandom(config.workload.seed, planned.seq, nonce),
           );
           return async (scheduledAtMs) => {
             this.store.markDispatched({
@@ -242,16 +258,12 @@ export class Shard extends DurableObject<Env> {
               signal: abort.signal,
               gauge,
             });
-            progress.in_flight--;
-            countOutcome(progress, record.outcome, record.chunks.length);
-            if (headerWaitSaturated) progress.dispatched_while_saturated++;
-            progress.max_awaiting_headers = Math.max(progress.max_awaiting_headers, gauge.maxWaiting);
-            if (record.scheduled_at_ms !== undefined)
-              progress.max_schedule_lag_ms = Math.max(
-                progress.max_schedule_lag_ms,
-                record.sent_at_ms - record.scheduled_at_ms,
-              );
-            const stored = {
+            countFinished(progress, record, {
+              warmup: planned.warmup,
+              headerWaitSaturated,
+              maxAwaitingHeaders: gauge.maxWaiting,
+            });
+            const stored: ShardRecord = {
               ...record,
               region: a.region,
               shard: a.index,
@@ -274,95 +286,24 @@ export class Shard extends DurableObject<Env> {
   /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
     for (const row of this.store.inFlight()) {
-      // The send mark died with the isolate; the dispatch mark was taken just before it.
-      const sentAtMs = row.dispatchedAtMs ?? row.scheduledAtMs ?? Date.now();
-      const record: ShardRecord = {
-        id: row.id,
-        region: a.region,
-        ...(row.scheduledAtMs !== null ? { scheduled_at_ms: row.scheduledAtMs } : {}),
-        sent_at_ms: sentAtMs,
-        prompt_tokens: row.promptTokens,
-        output_tokens: 0,
-        chunks: [],
-        token_count_source: 'events',
-        outcome: 'network_error',
-        error: 'the shard restarted while this request was in flight; its stream was lost',
-        shard: a.index,
-        seq: row.seq,
-        warmup: row.warmup,
-      };
-      countOutcome(progress, 'network_error', 0);
-      this.store.complete(row.pos, record, progress);
+      countOutcome(progress, 'network_error', 0, row.warmup);
+      this.store.complete(row.pos, lostRecord(row, a, Date.now()), progress);
     }
   }
 
   private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {
-    const analyzer = new Analyzer({ deadlines: deadlineOptionsOf(a.config) });
-    const sends: ShardFinal['sends'] = { count: 0, firstMs: null, lastMs: null };
-    for (const record of this.store.records()) {
-      if (record.warmup) continue;
-      const { shard: _s, seq: _q, warmup: _w, ...interchange } = record;
-      analyzer.add(interchange);
-      sends.count++;
-      sends.firstMs = Math.min(sends.firstMs ?? record.sent_at_ms, record.sent_at_ms);
-      sends.lastMs = Math.max(sends.lastMs ?? record.sent_at_ms, record.sent_at_ms);
-    }
     return {
       progress,
       colo,
-      stopReason: this.store.get<string>('stop') ?? 'completed',
-      regions: analyzer.regionStates(),
-      sends,
+      stopReason: this.store.get('stop') ?? 'completed',
+      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config)),
     };
   }
 
   private async report(a: ShardAssignment): Promise<void> {
-    const final = this.store.get<ShardFinal>('final');
+    const final = this.store.get('final');
     if (!final) throw new Error('invariant: a finished shard has no final summary');
     // Throws when the coordinator is unreachable; the alarm retry sends it again.
     await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
-  }
-
-  private async heartbeatLoop(
-    a: ShardAssignment,
-    progress: ShardProgress,
-    colo: string | null,
-    abort: AbortController,
-    budget: InvocationBudget,
-    stopped: () => boolean,
-  ): Promise<void> {
-    const settings = settingsOf(this.env);
-    const coordinator = coordinatorStub(this.env, a.runId);
-    while (!stopped()) {
-      try {
-        this.store.set('progress', progress);
-        budget.subrequests++;
-        const { stop } = await coordinator.progress(a.index, progress, colo);
-        if (stop) {
-          this.store.set('cancelled', true);
-          abort.abort();
-        }
-      } catch (error) {
-        console.warn(`shard ${a.runId}/${a.index}: heartbeat failed: ${String(error)}`);
-      }
-      await abortableSleep(settings.HEARTBEAT_MS, undefined, stopped);
-    }
-  }
-
-  /** The Cloudflare colo this object runs in, from a trace endpoint; null when not configured. */
-  private async colo(traceUrl: string | undefined): Promise<string | null> {
-    const known = this.store.get<string | null>('colo');
-    if (known !== undefined) return known;
-    let colo: string | null = null;
-    if (traceUrl) {
-      try {
-        const text = await (await fetch(traceUrl, { signal: AbortSignal.timeout(5_000) })).text();
-        colo = /^colo=(\w+)$/m.exec(text)?.[1] ?? null;
-      } catch {
-        colo = null;
-      }
-    }
-    this.store.set('colo', colo);
-    return colo;
   }
 }

@@ -1,0 +1,63 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunStatus } from '../core/run/run-status.ts';
+import { ApiClient } from './api-client.ts';
+import { CliError, EXIT_BUG } from './cli-error.ts';
+import { reportFinishedRun } from './run-command.ts';
+
+// `run --wait` ends in reportFinishedRun: a run that ended `failed` (e.g. every measured request
+// failed) prints its results and exits 1. A loopback HTTP server plays the API's /results.
+const reason = 'all 8 measured requests failed: 8 network_error';
+let server: http.Server;
+let url = '';
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    const state = req.url?.includes('run-done') ? 'done' : 'failed';
+    res.end(JSON.stringify({ id: 'run-x', state, reason: state === 'done' ? 'completed' : reason }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function finished(id: string, state: RunStatus['state'], why: string): RunStatus {
+  return {
+    id,
+    name: null,
+    state,
+    reason: why,
+    created_at_ms: 0,
+    started_at_ms: 0,
+    finished_at_ms: 1,
+    eta_s: null,
+    regions: {},
+    shards: [],
+  };
+}
+
+describe('run --wait exit status', () => {
+  it('exits 1 with the reason when the run failed, after printing its results', async () => {
+    const printed: string[] = [];
+    const client = new ApiClient({ url, token: { token: 'test-token-0123456789', source: 'test' } });
+    const error = await reportFinishedRun(client, finished('run-failed', 'failed', reason), {
+      json: true,
+      out: (text) => printed.push(text),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(EXIT_BUG);
+    expect((error as CliError).message).toBe(`run run-failed failed: ${reason}`);
+    expect(JSON.parse(printed.join(''))).toMatchObject({ state: 'failed', reason });
+  });
+
+  it('returns normally (exit 0) when the run is done', async () => {
+    const client = new ApiClient({ url, token: { token: 'test-token-0123456789', source: 'test' } });
+    const results = await reportFinishedRun(client, finished('run-done', 'done', 'completed'), {
+      json: true,
+      out: () => {},
+    });
+    expect(results).toMatchObject({ state: 'done' });
+  });
+});

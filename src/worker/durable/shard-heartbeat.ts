@@ -1,0 +1,65 @@
+import { abortableSleep } from '../../core/run/abortable-sleep.ts';
+import type { ShardProgress } from '../../core/run/run-status.ts';
+import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
+import { type Settings, settingsOf } from '../env.ts';
+import { coordinatorStub, type ShardAssignment } from './run-protocol.ts';
+import type { ShardStorage } from './shard-storage.ts';
+
+// A running shard's side channels: its heartbeat to the coordinator (which may tell it to stop),
+// the colo it runs in, and what one alarm invocation may spend.
+
+/** What one alarm slice may spend (subrequests, D1 queries). */
+export function sliceBudget(settings: Settings): InvocationBudget {
+  return new InvocationBudget({
+    maxSubrequests: settings.SLICE_MAX_SUBREQUESTS,
+    maxD1Queries: settings.SLICE_MAX_D1_QUERIES,
+  });
+}
+
+/** Saves and sends the progress every HEARTBEAT_MS until `stopped`; aborts the slice when told to stop. */
+export async function heartbeatLoop(
+  env: Env,
+  store: ShardStorage,
+  s: {
+    a: ShardAssignment;
+    progress: ShardProgress;
+    colo: string | null;
+    abort: AbortController;
+    budget: InvocationBudget;
+    stopped: () => boolean;
+  },
+): Promise<void> {
+  const settings = settingsOf(env);
+  const coordinator = coordinatorStub(env, s.a.runId);
+  while (!s.stopped()) {
+    try {
+      store.set('progress', s.progress);
+      s.budget.subrequests++;
+      const { stop } = await coordinator.progress(s.a.index, s.progress, s.colo);
+      if (stop) {
+        store.set('cancelled', true);
+        s.abort.abort();
+      }
+    } catch (error) {
+      console.warn(`shard ${s.a.runId}/${s.a.index}: heartbeat failed: ${String(error)}`);
+    }
+    await abortableSleep(settings.HEARTBEAT_MS, undefined, s.stopped);
+  }
+}
+
+/** The Cloudflare colo this object runs in, from a trace endpoint; null when not configured. */
+export async function lookupColo(store: ShardStorage, traceUrl: string | undefined): Promise<string | null> {
+  const known = store.get('colo');
+  if (known !== undefined) return known;
+  let colo: string | null = null;
+  if (traceUrl) {
+    try {
+      const text = await (await fetch(traceUrl, { signal: AbortSignal.timeout(5_000) })).text();
+      colo = /^colo=(\w+)$/m.exec(text)?.[1] ?? null;
+    } catch {
+      colo = null;
+    }
+  }
+  store.set('colo', colo);
+  return colo;
+}
