@@ -9,8 +9,8 @@ import { afterAll, beforeAll, type ExpectStatic } from 'vitest';
 // spawns the real CLI (bin/fluidbench.mjs) with this Node (24 under vitest) on files in a temp
 // directory. Spawns are slow, so the tests run concurrently; each one uses its own file names.
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
 export const VECTORS = path.resolve(REPO, '../shared/vectors');
 
 export interface Run {

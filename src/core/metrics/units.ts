@@ -15,10 +15,6 @@ export function usToS(us: number): number {
   return us / 1_000_000;
 }
 
-export function usToMs(us: number): number {
-  return us / 1000;
-}
-
 /**
  * floor(a / b) for non-negative safe integers, exact: a float quotient can round up to the next
  * integer when a / b lies just below it, so the result is corrected with exact integer products.

@@ -29,8 +29,8 @@ export interface FitPrefillPredictorOptions {
   autoRelTolerance?: number;
 }
 
-export const DEFAULT_AUTO_TOLERANCE_S = 0.01;
-export const DEFAULT_AUTO_REL_TOLERANCE = 0.05;
+const DEFAULT_AUTO_TOLERANCE_S = 0.01;
+const DEFAULT_AUTO_REL_TOLERANCE = 0.05;
 
 /**
  * Fits a predictor to the per-length minimum TTFTs of `samples`. With one profiled length the

@@ -12,7 +12,7 @@ const quantile = z.number().min(0).max(1);
 // Every duration is compared in integer µs, so anything under 1 µs would round to 0.
 const positiveDuration_s = z.number().finite().min(0.000001);
 
-export const deadlineSloSchema = z.strictObject({
+const deadlineSloSchema = z.strictObject({
   type: z.literal('deadline'),
   /** Percentile over requests of the per-request deadline miss rate. */
   miss_rate_percentile: quantile.default(0.99),
@@ -23,7 +23,7 @@ export const deadlineSloSchema = z.strictObject({
   tbt_slo_s: positiveDuration_s.default(0.03),
 });
 
-export const tbtTtftSloSchema = z.strictObject({
+const tbtTtftSloSchema = z.strictObject({
   type: z.literal('tbt_ttft'),
   /** Percentile over every TBT value of every request (service level, zeros included). */
   tbt_percentile: quantile.default(0.99),
@@ -32,7 +32,7 @@ export const tbtTtftSloSchema = z.strictObject({
   ttft_slo_s: positiveDuration_s.default(0.1),
 });
 
-export const ttftTpotSloSchema = z.strictObject({
+const ttftTpotSloSchema = z.strictObject({
   type: z.literal('ttft_tpot'),
   ttft_percentile: quantile.default(0.9),
   ttft_slo_s: positiveDuration_s.default(0.1),
@@ -41,14 +41,8 @@ export const ttftTpotSloSchema = z.strictObject({
   tpot_slo_s: positiveDuration_s.default(0.1),
 });
 
-export const sloSchema = z.discriminatedUnion('type', [
-  deadlineSloSchema,
-  tbtTtftSloSchema,
-  ttftTpotSloSchema,
-]);
+const sloSchema = z.discriminatedUnion('type', [deadlineSloSchema, tbtTtftSloSchema, ttftTpotSloSchema]);
 export type Slo = z.infer<typeof sloSchema>;
-export type SloInput = z.input<typeof sloSchema>;
-
 /** Validates an SLO config, filling etalon's defaults. Throws one Error listing every issue. */
 export function parseSlo(input: unknown): Slo {
   const parsed = sloSchema.safeParse(input);
