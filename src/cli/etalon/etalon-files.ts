@@ -1,8 +1,8 @@
 import { percentileSorted } from '../../core/metrics/percentile.ts';
 import { csvCell, jsonDict, jsonFloat, jsonInt, jsonList, pyFixed5, pyFloatRepr } from './python-format.ts';
 
-// The contents of etalon's per-run output directory (see /work/notes/etalon-formats.md), rendered
-// from fluidbench's exact metrics. Names, keys, key order and number styles follow etalon; the
+// The contents of etalon's per-run output directory (the file list is in the README, `fluidbench
+// analyze`, "etalon's files"), rendered from fluidbench's exact metrics. Names, keys, key order and number styles follow etalon; the
 // quantiles are exact type-7 values where etalon's come from a DDSketch.
 
 /** One successful request, durations in seconds. */
@@ -102,7 +102,7 @@ function readableNames(deadlines: EtalonExportData['deadlines']): Record<CdfStem
 
 /**
  * The samples behind each CDF. `tpot` leaves out requests with fewer than 2 tokens (null):
- * etalon counts them as 0, fluidbench excludes them from aggregates (spec §4).
+ * etalon counts them as 0, fluidbench excludes them from aggregates (docs/metrics.md#per-request-metrics).
  */
 function metricSamples(requests: readonly EtalonRequestRow[]): Record<CdfStem, number[]> {
   const samples = Object.fromEntries(CDF_STEMS.map((stem) => [stem, [] as number[]])) as Record<

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The prefill profile (spec §7): minimum TTFT per prompt length, and the predictor fitted to it.
+// The prefill profile (docs/metrics.md#where-the-deadlines-come-from): minimum TTFT per prompt length, and the predictor fitted to it.
 // Everything here is plain JSON so a profile can be written by `fluidbench profile` and read back
 // by `fluidbench analyze --prefill-profile FILE`.
 

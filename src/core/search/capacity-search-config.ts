@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Capacity-search configuration (spec §8). Keys are snake_case like the interchange format.
+// Capacity-search configuration. Keys are snake_case like the interchange format.
 // `mode` is the discriminator and has no default: a smarter mode may be added later, and a config
 // must not silently change its search when that happens.
 
