@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { Presets, SingleBar } from 'cli-progress';
 import { type AnalysisReport, Analyzer } from '../core/metrics/analysis.ts';
 import { type DeadlineOptions, deadlineOptionsSchema } from '../core/metrics/deadline-options.ts';
+import { ANALYZE_EXACT_LIMIT } from '../core/metrics/quantile-summary.ts';
 import { formatAnalysis } from '../core/report/format-analysis.ts';
 import { analyzeRange, type RangeResult, type RangeTask, type RecordIssue } from './analyze-range.ts';
 import { CliError, formatIssues } from './cli-error.ts';
@@ -83,10 +84,12 @@ export async function analyzeCommand(file: string, flags: AnalyzeFlags): Promise
 
   const issues = shiftedIssues(results);
   if (issues.length > 0) throw new CliError(`${file}: ${issues.length} invalid: ${formatIssues(issues)}`);
+  // The same exact limit as the ranges': merging them must not sketch what they held exactly.
   const analyzer = new Analyzer({
     deadlines,
     predictPrefillUs: predictor,
     missRateCurve: base.missRateCurve,
+    exactLimit: ANALYZE_EXACT_LIMIT,
   });
   for (const result of results) analyzer.absorb(result.regions, result.rows);
   const report = analyzer.report();

@@ -1,6 +1,7 @@
 import { Analyzer } from '../core/metrics/analysis.ts';
 import type { DeadlineOptions } from '../core/metrics/deadline-options.ts';
 import { missRate } from '../core/metrics/fluidity.ts';
+import { ANALYZE_EXACT_LIMIT } from '../core/metrics/quantile-summary.ts';
 import type { RequestMetrics, RequestRow } from '../core/metrics/request-metrics.ts';
 import type { RunSummaryState } from '../core/metrics/run-summary.ts';
 import { usToS } from '../core/metrics/units.ts';
@@ -59,8 +60,7 @@ export async function analyzeRange(
     predictPrefillUs: predictor,
     keepRequests: task.keepRequests,
     missRateCurve: task.missRateCurve,
-    // The CLI holds all values, so percentiles stay exact unless a distribution is enormous.
-    exactLimit: 1 << 20,
+    exactLimit: ANALYZE_EXACT_LIMIT,
     onRequest: task.etalonRows
       ? (m) => m.outcome === 'ok' && m.ttftUs !== null && etalonRows.push(etalonRow(m))
       : undefined,

@@ -1,4 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { Analyzer } from '../core/metrics/analysis.ts';
+import { deadlineOptionsSchema } from '../core/metrics/deadline-options.ts';
+import { requestRecordSchema } from '../core/record/request-record.ts';
+import { formatAnalysis } from '../core/report/format-analysis.ts';
 import { A, analyze, expectOk, jsonl, RECORDS, scratchDir } from './analyze-test-kit.ts';
 
 const { file } = scratchDir();
@@ -46,5 +50,26 @@ describe.concurrent('fluidbench analyze (table)', () => {
     expectOk(expect, auto);
     expectOk(expect, off);
     expect(off.stdout).toBe(auto.stdout);
+  });
+});
+
+describe('the table marks figures taken from a sketch', () => {
+  it('prefixes ~ to percentiles and to the rates derived from them, and only when sketched', () => {
+    const records = RECORDS.map((r) => requestRecordSchema.parse(r));
+    const table = (exactLimit: number) => {
+      const analyzer = new Analyzer({ deadlines: deadlineOptionsSchema.parse({}), exactLimit });
+      for (const record of records) analyzer.add(record);
+      return formatAnalysis('records.jsonl', analyzer.report());
+    };
+    // Limit 1: every distribution with two distinct values or more is sketched.
+    const sketched = table(1);
+    expect(sketched).toMatch(/fluid token generation rate ~[\d.]+, TPOT-based [\d.]+, TBT-based ~[\d.]+/);
+    // Region us: one TTFT (exact), several TBT values (sketched p99).
+    expect(sketched).toMatch(/^│ us\s+│ 2\s+│ [\d.]+%\s+│ [\d.]+\s+│ [\d.]+\s+│ ~[\d.]+\s+│/m);
+    const exact = table(1 << 20);
+    // Only the legend line mentions ~.
+    expect(exact.split('\n').filter((line) => line.includes('~'))).toEqual([
+      'Percentiles are exact (type 7) unless marked ~ (sketched, ≤0.1% relative error).',
+    ]);
   });
 });

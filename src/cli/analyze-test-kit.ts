@@ -9,8 +9,8 @@ import { afterAll, beforeAll, type ExpectStatic } from 'vitest';
 // spawns the real CLI (bin/fluidbench.mjs) with this Node (24 under vitest) on files in a temp
 // directory. Spawns are slow, so the tests run concurrently; each one uses its own file names.
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
 export const VECTORS = path.resolve(REPO, '../shared/vectors');
 
 export interface Run {
@@ -82,7 +82,7 @@ export function expectClose(expect: ExpectStatic, actual: unknown, expected: num
 }
 
 // A small hand-computed run (default deadlines: TTFT 0.3 s, TBT 0.05 s, target miss rate 0.1).
-// Inter-token times in µs (spec §2) and deadline schedules (spec §5):
+// Inter-token times in µs (docs/metrics.md#token-times) and deadline schedules (docs/metrics.md#fluidity-index):
 //   a: [100000, 50000, 350000, 0]. Slack 200000 after the first token, 200000 after the second;
 //      the third is late: floor((350000 − 200000) / 50000) = 3 missed; the fourth meets: 3 of 6.
 //      TPOT (500000 − 100000) / 3 µs. Min TBT deadline 100000 µs (the third token just meets

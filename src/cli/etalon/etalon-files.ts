@@ -1,8 +1,8 @@
 import { percentileSorted } from '../../core/metrics/percentile.ts';
 import { csvCell, jsonDict, jsonFloat, jsonInt, jsonList, pyFixed5, pyFloatRepr } from './python-format.ts';
 
-// The contents of etalon's per-run output directory (see /work/notes/etalon-formats.md), rendered
-// from fluidbench's exact metrics. Names, keys, key order and number styles follow etalon; the
+// The contents of etalon's per-run output directory (the file list is in the README, `fluidbench
+// analyze`, "etalon's files"), rendered from fluidbench's exact metrics. Names, keys, key order and number styles follow etalon; the
 // quantiles are exact type-7 values where etalon's come from a DDSketch.
 
 /** One successful request, durations in seconds. */
@@ -43,7 +43,7 @@ export interface EtalonFile {
   render: () => string;
 }
 
-export const CDF_STEMS = [
+const CDF_STEMS = [
   'num_prompt_tokens',
   'num_output_tokens',
   'num_total_tokens',
@@ -58,9 +58,9 @@ export const CDF_STEMS = [
 ] as const;
 export type CdfStem = (typeof CDF_STEMS)[number];
 
-export const MISS_RATE_CURVE_LENGTH = 100;
+const MISS_RATE_CURVE_LENGTH = 100;
 /** etalon's "never meets the target" value for `min_tbt_deadline_to_meet`, in seconds. */
-export const UNREACHABLE_DEADLINE_S = 1e10;
+const UNREACHABLE_DEADLINE_S = 1e10;
 
 const FIXED_FILE_NAMES = [
   'request_level_metrics.json',
@@ -78,7 +78,7 @@ export const ETALON_FILE_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** The sketch names etalon uses as CSV column headers and summary keys (newer etalon wording). */
-export function readableNames(deadlines: EtalonExportData['deadlines']): Record<CdfStem, string> {
+function readableNames(deadlines: EtalonExportData['deadlines']): Record<CdfStem, string> {
   const d = deadlines;
   const predictions = d.usePredictions ? 'True' : 'False';
   return {
@@ -102,9 +102,9 @@ export function readableNames(deadlines: EtalonExportData['deadlines']): Record<
 
 /**
  * The samples behind each CDF. `tpot` leaves out requests with fewer than 2 tokens (null):
- * etalon counts them as 0, fluidbench excludes them from aggregates (spec §4).
+ * etalon counts them as 0, fluidbench excludes them from aggregates (docs/metrics.md#per-request-metrics).
  */
-export function metricSamples(requests: readonly EtalonRequestRow[]): Record<CdfStem, number[]> {
+function metricSamples(requests: readonly EtalonRequestRow[]): Record<CdfStem, number[]> {
   const samples = Object.fromEntries(CDF_STEMS.map((stem) => [stem, [] as number[]])) as Record<
     CdfStem,
     number[]

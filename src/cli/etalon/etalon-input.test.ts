@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { requestRecordSchema } from '../../core/record/request-record.ts';
 import { chunksFromEtalonGaps, etalonToRecords, isEtalonRequestLevelMetrics } from './etalon-input.ts';
 
-// The two-request example from the etalon format notes, as etalon's json.dump writes it.
+// A two-request example of etalon's request_level_metrics.json, as etalon's json.dump writes it.
 const NOTES_EXAMPLE =
   '{"num_prompt_tokens": [512, 1024], "num_output_tokens": [4, 3], "num_total_tokens": [516, 1027], ' +
   '"tpot": [0.021, 0.0205], "ttft": [0.153, 0.301], "tbt": [[0.02, 0.0, 0.043], [0.021, 0.02]], ' +

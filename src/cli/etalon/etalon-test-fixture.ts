@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { EtalonExportData, EtalonRequestRow } from './etalon-output.ts';
 
-// Shared test data: the two requests of the etalon format notes plus a 1-token request.
+// Shared test data: a two-request example in etalon's format plus a 1-token request.
 
 export const ROWS: EtalonRequestRow[] = [
   {

@@ -42,7 +42,7 @@ export interface DeadlinesReport {
 }
 
 /**
- * Streams request records into per-region mergeable summaries (spec §4–§6); the overall summary
+ * Streams request records into per-region mergeable summaries (docs/metrics.md); the overall summary
  * is the merge of the regions. Records must already be schema-valid.
  */
 export class Analyzer {

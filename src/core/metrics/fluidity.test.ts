@@ -1,4 +1,5 @@
-// Properties of the deadline schedule (spec §5) and the exact minimum TBT deadline (spec §5.1), on
+// Properties of the deadline schedule (docs/metrics.md#fluidity-index) and the exact minimum TBT
+// deadline (docs/metrics.md#minimum-tbt-deadline), on
 // random token streams. All inputs are integer µs, so every property is exact (no float tolerance).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -46,10 +47,11 @@ const targetArb = fc.oneof(
 const HUGE_DEADLINE_US = 1e15;
 
 /**
- * Independent re-implementation of the spec's `miss_rate` pseudocode (§5) in BigInt, which also
+ * Independent re-implementation of the deadline schedule (docs/metrics.md#fluidity-index), written
+ * as plain pseudocode, in BigInt, which also
  * returns the slack left after the last token (the time banked towards the next deadline).
  */
-function specSchedule(
+function referenceSchedule(
   itt: readonly number[],
   ttftDeadlineUs: number,
   tbtDeadlineUs: number,
@@ -92,16 +94,18 @@ const countsOf = (s: { missed: bigint; total: bigint }): DeadlineCounts => ({
 });
 
 describe('deadlineCounts', () => {
-  it('agrees exactly with the spec pseudocode in BigInt arithmetic', () => {
+  it('agrees exactly with the schedule written out in BigInt arithmetic', () => {
     fc.assert(
       fc.property(ittArb(), ttftDeadlineArb, tbtDeadlineArb, fc.boolean(), (itt, dp, d, skipFirst) => {
-        expect(deadlineCounts(itt, dp, d, skipFirst)).toEqual(countsOf(specSchedule(itt, dp, d, skipFirst)));
+        expect(deadlineCounts(itt, dp, d, skipFirst)).toEqual(
+          countsOf(referenceSchedule(itt, dp, d, skipFirst)),
+        );
       }),
       { numRuns: 300 },
     );
   });
 
-  it('agrees with the spec on gaps that are exact multiples of the deadline (floor-division edges)', () => {
+  it('agrees with the written-out schedule on gaps that are exact multiples of the deadline (floor-division edges)', () => {
     // Every gap is m·D + r with r ∈ {−1, 0, 1}: exactly where float `//` goes wrong.
     const arb = fc.tuple(tbtDeadlineArb, fc.integer({ min: 0, max: 40 })).chain(([d, dpMultiple]) =>
       fc.tuple(
@@ -118,7 +122,9 @@ describe('deadlineCounts', () => {
     );
     fc.assert(
       fc.property(arb, ([d, dp, itt, skipFirst]) => {
-        expect(deadlineCounts(itt, dp, d, skipFirst)).toEqual(countsOf(specSchedule(itt, dp, d, skipFirst)));
+        expect(deadlineCounts(itt, dp, d, skipFirst)).toEqual(
+          countsOf(referenceSchedule(itt, dp, d, skipFirst)),
+        );
       }),
       { numRuns: 300 },
     );
@@ -166,7 +172,7 @@ describe('deadlineCounts', () => {
   it('meets a token that arrives exactly on its deadline and misses one that is 1 µs late', () => {
     fc.assert(
       fc.property(ittArb(60), ttftDeadlineArb, tbtDeadlineArb, fc.boolean(), (prefix, dp, d, skipFirst) => {
-        const before = specSchedule(prefix, dp, d, skipFirst);
+        const before = referenceSchedule(prefix, dp, d, skipFirst);
         // The next token's deadline, measured from the previous arrival (from the send for the first).
         const first = prefix.length === 0;
         if (first && skipFirst) return; // the first token has no deadline in the decode-only view

@@ -1,6 +1,6 @@
 import { floorDiv } from './units.ts';
 
-/** Deadlines met and missed by one request's token stream (spec §5). Integers. */
+/** Deadlines met and missed by one request's token stream (docs/metrics.md#fluidity-index). Integers. */
 export interface DeadlineCounts {
   missed: number;
   total: number;
@@ -28,7 +28,8 @@ export function missRate(counts: DeadlineCounts): number {
 }
 
 /**
- * The smallest integer TBT deadline (µs, ≥ 1) whose miss rate is ≤ `targetMissRate` (spec §5.1),
+ * The smallest integer TBT deadline (µs, ≥ 1) whose miss rate is ≤ `targetMissRate`
+ * (docs/metrics.md#minimum-tbt-deadline),
  * or null when no deadline reaches it (a late first token on a very short request). The miss rate
  * does not increase with the deadline, so integer bisection finds the exact minimum.
  */

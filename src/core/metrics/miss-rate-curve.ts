@@ -1,6 +1,6 @@
 import { deadlineCounts, missRate } from './fluidity.ts';
 
-/** Target TBT deadlines of the "TBT acceptance" curve (spec §5.3): 1 ms to 100 ms in 1 ms steps. */
+/** Target TBT deadlines of the "TBT acceptance" curve (docs/metrics.md#miss-rate-curve): 1 ms to 100 ms in 1 ms steps. */
 export const CURVE_TBT_DEADLINES_MS: readonly number[] = Array.from({ length: 100 }, (_, i) => i + 1);
 
 /**

@@ -1,4 +1,4 @@
-// Type-7 percentiles (spec §6) against an independent implementation of numpy's default rule.
+// Type-7 percentiles (docs/metrics.md#percentiles) against an independent implementation of numpy's default rule.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { percentile, percentileSorted } from './percentile.ts';

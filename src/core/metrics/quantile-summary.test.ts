@@ -1,4 +1,4 @@
-// The mergeable distribution summary (spec §6): exact type-7 percentiles while it holds at most
+// The mergeable distribution summary (docs/metrics.md#percentiles): exact type-7 percentiles while it holds at most
 // `exactLimit` distinct values, a 0.1% relative-error sketch beyond; mergeable and serialisable.
 //
 // Accuracy rule once sketched. A sketch does not interpolate: it answers with an estimate of one
@@ -105,6 +105,41 @@ describe('QuantileSummary while exact', () => {
     s.add(4);
     expect(s.isExact).toBe(false);
     expect(s.stats().exact).toBe(false);
+  });
+
+  it('a merge keeps the larger exact limit, in either direction (issue 8: no sketch from merging)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(intValue, { maxLength: 60 }),
+        fc.array(intValue, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 20 }),
+        (a, b, small) => {
+          const large = 1000;
+          for (const [into, from] of [
+            [summarise(a, small), summarise(b, large)],
+            [summarise(a, large), summarise(b, small)],
+          ] as const) {
+            if (!into.isExact || !from.isExact) continue;
+            into.merge(from);
+            expect(into.exactLimit).toBe(large);
+            expect(into.isExact).toBe(true);
+            const sorted = [...a, ...b].sort((x, y) => x - y);
+            for (const q of REPORTED) expect(into.quantile(q)).toBe(percentile(sorted, q));
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('clone(limit) copies the values under another exact limit', () => {
+    const s = summarise([5, 6, 7], 3);
+    const roomier = s.clone(4);
+    roomier.add(8);
+    expect(roomier.isExact).toBe(true);
+    expect(roomier.quantile(0.5)).toBe(6.5);
+    s.add(8);
+    expect(s.isExact).toBe(false);
   });
 
   it('treats add(v, w) like w separate adds', () => {

@@ -2,13 +2,28 @@ import { DDSketch } from '@datadog/sketches-js';
 import { z } from 'zod';
 import { ExactCounts } from './exact-counts.ts';
 
-/** Relative accuracy of the sketch once a summary stops being exact (spec §6: 0.1% or better). */
+/**
+ * Relative accuracy of the sketch once a summary stops being exact (0.1%; see
+ * docs/metrics.md#percentiles).
+ */
 export const SKETCH_RELATIVE_ACCURACY = 0.001;
 
-/** Distinct values kept exactly before a summary falls back to the sketch. */
+/**
+ * Distinct values kept exactly before a summary falls back to the sketch, unless a caller asks for
+ * more: the Worker's shard summaries, whose state is stored in Durable Object storage and sent to
+ * the coordinator, stay small with this.
+ */
 export const DEFAULT_EXACT_LIMIT = 4096;
 
-/** Quantiles every summary reports (spec §6). */
+/**
+ * The exact limit of `fluidbench analyze`, which holds one process's summaries in memory: 2^20
+ * distinct values per distribution. Memory stays bounded: a distribution holds at most this many
+ * [value, count] entries (tens of MB in the worst case), and the per-read inter-chunk gaps below
+ * 0.5 s are counted in a dense array (≤ 4 MB) whatever their number.
+ */
+export const ANALYZE_EXACT_LIMIT = 1 << 20;
+
+/** Quantiles every summary reports (docs/metrics.md#percentiles). */
 export const REPORTED_QUANTILES = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p99_9: 0.999 } as const;
 
 export const quantileSummaryStateSchema = z.object({
@@ -45,17 +60,18 @@ export interface QuantileStats {
 }
 
 /**
- * A mergeable distribution summary. It counts every distinct value exactly (type-7 percentiles,
- * spec §6) until it has seen more than `exactLimit` distinct values, then moves to a DDSketch with
- * 0.1% relative error. Count, sum, min and max stay exact throughout. Shards summarise their own
- * requests; a coordinator merges summaries without ever holding the raw values.
+ * A mergeable distribution summary. It counts every distinct value exactly (type-7 percentiles)
+ * until it has seen more than `exactLimit` distinct values, then moves to a DDSketch with 0.1%
+ * relative error. Count, sum, min and max stay exact throughout. Shards summarise their own
+ * requests; a coordinator merges summaries without ever holding the raw values. A merge keeps the
+ * larger of the two exact limits, so it is exact whenever the merged values fit within it.
  */
 export class QuantileSummary {
   count = 0;
   sum = 0;
   min: number | null = null;
   max: number | null = null;
-  readonly exactLimit: number;
+  exactLimit: number;
   private exact: ExactCounts | null;
   private sketch: DDSketch | null = null;
   /** Sorted distinct values and their cumulative counts; rebuilt after any change. */
@@ -86,6 +102,7 @@ export class QuantileSummary {
   }
 
   merge(other: QuantileSummary): void {
+    this.exactLimit = Math.max(this.exactLimit, other.exactLimit);
     this.count += other.count;
     this.sum += other.sum;
     if (other.min !== null && (this.min === null || other.min < this.min)) this.min = other.min;
@@ -141,9 +158,10 @@ export class QuantileSummary {
     };
   }
 
-  clone(): QuantileSummary {
+  /** A copy, optionally with another exact limit (applies from the next value added). */
+  clone(exactLimit = this.exactLimit): QuantileSummary {
     if (!this.exact) return QuantileSummary.fromJSON(this.toJSON());
-    const copy = new QuantileSummary(this.exactLimit);
+    const copy = new QuantileSummary(exactLimit);
     copy.count = this.count;
     copy.sum = this.sum;
     copy.min = this.min;

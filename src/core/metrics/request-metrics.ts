@@ -4,7 +4,7 @@ import { type DeadlineCounts, deadlineCounts, minTbtDeadlineUs, missRate } from 
 import { interTokenTimesUs } from './token-times.ts';
 import { usToS } from './units.ts';
 
-/** Per-request metrics (spec §4, §5) in integer µs; undefined values are null. */
+/** Per-request metrics (docs/metrics.md#per-request-metrics) in integer µs; undefined values are null. */
 export interface RequestMetrics {
   id: string;
   region: string | null;
@@ -12,7 +12,7 @@ export interface RequestMetrics {
   status: number | null;
   promptTokens: number;
   outputTokens: number;
-  /** Inter-token times (spec §2); itt[0] is the TTFT. */
+  /** Inter-token times (docs/metrics.md#token-times); itt[0] is the TTFT. */
   ittUs: readonly number[];
   ttftUs: number | null;
   e2eUs: number | null;

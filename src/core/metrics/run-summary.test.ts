@@ -1,4 +1,4 @@
-// The mergeable run summary (spec §4–§6) on random request sets: splitting, merging and
+// The mergeable run summary (docs/metrics.md) on random request sets: splitting, merging and
 // serialising must not change the report; failures count in totals, not in latency figures.
 //
 // Comparison rule (expectSameReport). Counts, outcomes, min, max and service-level integers are
@@ -346,6 +346,30 @@ describe('RunSummary figures', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('TBT is exact whenever the inter-chunk gaps are: the zeros of multi-token reads add no sketch', () => {
+    // Gaps 10, 20, 30 ms: three distinct values, the exact limit; the 2-token reads add zeros.
+    const record = requestRecordSchema.parse({
+      id: 'r',
+      sent_at_ms: 0,
+      prompt_tokens: 1,
+      output_tokens: 8,
+      chunks: [
+        [100, 2],
+        [110, 2],
+        [130, 2],
+        [160, 2],
+      ],
+      token_count_source: 'usage_stream',
+      outcome: 'ok',
+    });
+    const report = summarise([computeRequestMetrics(record, DEADLINES)], { exactLimit: 3 }).report();
+    expect(report.inter_chunk_s.exact).toBe(true);
+    expect(report.tbt_s).toMatchObject({ count: 7, exact: true, p50: 0, max: 0.03 });
+    // The p99 in µs (type 7 over 0, 0, 0, 0, 10000, 20000, 30000), then its reciprocal in seconds.
+    const p99Us = percentile([0, 0, 0, 0, 10_000, 20_000, 30_000], 0.99)!;
+    expect(report.throughput.tbt_based_throughput).toBe(1 / (p99Us / 1e6));
   });
 
   it('reports an empty run without numbers', () => {

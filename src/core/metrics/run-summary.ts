@@ -68,7 +68,7 @@ export interface RunSummaryOptions {
 }
 
 /**
- * Mergeable summary of a set of requests (spec §4–§6). Every request counts in the totals and the
+ * Mergeable summary of a set of requests (docs/metrics.md). Every request counts in the totals and the
  * outcome breakdown; latency, deadline and throughput figures describe successful (`ok`) requests.
  * Shards build one per region; merging gives the run's summary without the raw values.
  */
@@ -152,9 +152,11 @@ export class RunSummary {
    * The TBT distribution, derived rather than stored: itt[1:] holds each later read's gap (the
    * inter-chunk gaps) and a 0 for every further token of a read, i.e. the inter-chunk gaps plus
    * (tokens − token-carrying reads) zeros. Exact, and half the per-token work of keeping both.
+   * The zeros are at most one more distinct value: TBT is exact exactly when the gaps are.
    */
   tbtSummary(): QuantileSummary {
-    const tbt = this.metrics.inter_chunk.clone();
+    const gaps = this.metrics.inter_chunk;
+    const tbt = gaps.clone(gaps.exactLimit + 1);
     const extraZeros = this.streamedTokens - this.tokenReads;
     if (extraZeros > 0) tbt.add(0, extraZeros);
     return tbt;

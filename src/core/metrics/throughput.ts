@@ -1,6 +1,6 @@
 import { usToS } from './units.ts';
 
-// Token-rate figures (spec §5.2), tokens per second. Null when the input is missing or zero.
+// Token-rate figures (docs/metrics.md#throughputs), tokens per second. Null when the input is missing or zero.
 
 /** 1 / mean(TPOT): requests with fewer than 2 tokens have no TPOT and are left out upstream. */
 export function tpotBasedThroughput(meanTpotUs: number | null): number | null {

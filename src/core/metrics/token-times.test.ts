@@ -1,4 +1,4 @@
-// Chunks → per-token inter-token times (spec §2) on random streams.
+// Chunks → per-token inter-token times (docs/metrics.md#token-times) on random streams.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Chunk, forEachInterChunkGapUs, interTokenTimesUs } from './token-times.ts';
@@ -50,8 +50,8 @@ const roughChunksArb: fc.Arbitrary<Chunk[]> = fc
 
 const anyChunks = fc.oneof(chunksArb, roughChunksArb);
 
-/** The spec's §2 loop, written out literally. */
-function specItt(chunks: readonly Chunk[]): number[] {
+/** The rule of docs/metrics.md#token-times, written out literally as a loop. */
+function referenceItt(chunks: readonly Chunk[]): number[] {
   let prev = 0;
   const itt: number[] = [];
   for (const [ms, k] of chunks) {
@@ -67,11 +67,11 @@ function specItt(chunks: readonly Chunk[]): number[] {
 const tokensOf = (chunks: readonly Chunk[]) => chunks.reduce((n, [, k]) => n + k, 0);
 
 describe('interTokenTimesUs', () => {
-  it('is the spec loop: one entry per token, first of a read carries the gap, the rest are 0', () => {
+  it('is the documented loop: one entry per token, first of a read carries the gap, the rest are 0', () => {
     fc.assert(
       fc.property(anyChunks, (chunks) => {
         const itt = interTokenTimesUs(chunks);
-        expect(itt).toEqual(specItt(chunks));
+        expect(itt).toEqual(referenceItt(chunks));
         expect(itt).toHaveLength(tokensOf(chunks));
         for (const gap of itt) expect(Number.isInteger(gap) && gap >= 0).toBe(true);
       }),

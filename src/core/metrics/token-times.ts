@@ -4,7 +4,7 @@ import { msToUs } from './units.ts';
 export type Chunk = readonly [offsetMs: number, tokens: number];
 
 /**
- * Inter-token times in µs (spec §2). All tokens of one read arrive at that read's time: the first
+ * Inter-token times in µs (docs/metrics.md#token-times). All tokens of one read arrive at that read's time: the first
  * carries the gap since the previous token-carrying read (or the send), the rest are 0. Reads that
  * carried no token are not token arrivals and are skipped (etalon counts them: vector 11).
  */

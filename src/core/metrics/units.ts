@@ -1,7 +1,7 @@
 // Every duration inside the metrics core is an integer number of microseconds (`…Us`), so deadline
 // arithmetic is exact. Reported values carry their unit in their name (`_s`, `_ms`).
 
-/** Interchange offsets are milliseconds; the spec converts them with Math.round(ms * 1000). */
+/** Interchange offsets are milliseconds, converted with Math.round(ms * 1000) (docs/metrics.md#units). */
 export function msToUs(ms: number): number {
   return Math.round(ms * 1000);
 }
@@ -13,10 +13,6 @@ export function sToUs(s: number): number {
 
 export function usToS(us: number): number {
   return us / 1_000_000;
-}
-
-export function usToMs(us: number): number {
-  return us / 1000;
 }
 
 /**

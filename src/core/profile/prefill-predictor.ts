@@ -11,7 +11,7 @@ import {
   type QuadraticPredictor,
 } from './prefill-profile.ts';
 
-// predicted_prefill(L) (spec §7), fitted to the minimum TTFT per prompt length. Both kinds are
+// predicted_prefill(L) (docs/metrics.md#where-the-deadlines-come-from), fitted to the minimum TTFT per prompt length. Both kinds are
 // monotone non-decreasing for every L ≥ 0 and keep growing at least linearly beyond the largest
 // profiled length (etalon's random forest goes flat there, which makes long prompts look late).
 
@@ -29,8 +29,8 @@ export interface FitPrefillPredictorOptions {
   autoRelTolerance?: number;
 }
 
-export const DEFAULT_AUTO_TOLERANCE_S = 0.01;
-export const DEFAULT_AUTO_REL_TOLERANCE = 0.05;
+const DEFAULT_AUTO_TOLERANCE_S = 0.01;
+const DEFAULT_AUTO_REL_TOLERANCE = 0.05;
 
 /**
  * Fits a predictor to the per-length minimum TTFTs of `samples`. With one profiled length the
@@ -76,7 +76,7 @@ export function predictPrefillS(params: PredictorParams, promptTokens: number): 
   }
 }
 
-/** Predicted prefill time in integer µs, the unit of the deadline arithmetic (spec §5). */
+/** Predicted prefill time in integer µs, the unit of the deadline arithmetic. */
 export function predictPrefillUs(params: PredictorParams, promptTokens: number): number {
   return sToUs(predictPrefillS(params, promptTokens));
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The prefill profile (spec §7): minimum TTFT per prompt length, and the predictor fitted to it.
+// The prefill profile (docs/metrics.md#where-the-deadlines-come-from): minimum TTFT per prompt length, and the predictor fitted to it.
 // Everything here is plain JSON so a profile can be written by `fluidbench profile` and read back
 // by `fluidbench analyze --prefill-profile FILE`.
 
@@ -16,12 +16,12 @@ export const profileSampleSchema = z.strictObject({
 });
 export type ProfileSample = z.infer<typeof profileSampleSchema>;
 
-export const profileSamplesSchema = z
+const profileSamplesSchema = z
   .array(profileSampleSchema)
   .min(1, { error: 'at least one profile sample is required' });
 
 /** How closely a predictor passes through the per-length minimum TTFTs it was fitted to. */
-export const fitReportSchema = z.strictObject({
+const fitReportSchema = z.strictObject({
   /** Distinct prompt lengths (one minimum TTFT each). */
   points: z.number().int().positive(),
   max_abs_error_s: z.number().nonnegative(),
@@ -41,7 +41,7 @@ const positiveSlope = z.number({ error: 'expected a finite number' }).positive({
  * so it is monotone for L ≥ 0. Beyond `max_profiled_tokens` the slope is raised to at least
  * `tail_slope_floor_s_per_token` (only matters when the fit is flat there).
  */
-export const quadraticPredictorSchema = z.strictObject({
+const quadraticPredictorSchema = z.strictObject({
   kind: z.literal('quadratic'),
   intercept_s: nonNegativeS,
   slope_s_per_token: nonNegativeS,
@@ -62,7 +62,7 @@ const knotSchema = z.strictObject({
  * first knot the first segment continues down (floored at 0); beyond the last knot the prediction
  * grows linearly with `tail_slope_s_per_token`.
  */
-export const piecewiseLinearPredictorSchema = z.strictObject({
+const piecewiseLinearPredictorSchema = z.strictObject({
   kind: z.literal('piecewise_linear'),
   knots: z
     .array(knotSchema)
@@ -121,7 +121,7 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: stri
 const samplesInputSchema = z.object({ samples: profileSamplesSchema });
 
 /** Throws an Error naming every bad field when `samples` is empty or holds a bad sample. */
-export function assertProfileSamples(samples: readonly ProfileSample[]): void {
+function assertProfileSamples(samples: readonly ProfileSample[]): void {
   parseOrThrow(samplesInputSchema, { samples }, 'prefill profile samples');
 }
 

@@ -48,7 +48,7 @@ export function formatAnalysis(file: string, report: AnalysisReport): string {
   );
   const t = s.throughput;
   lines.push(
-    `Throughput (tok/s): fluid token generation rate ${rate(t.fluid_token_generation_rate)}, TPOT-based ${rate(t.tpot_based_throughput)}, TBT-based ${rate(t.tbt_based_throughput)}`,
+    `Throughput (tok/s): fluid token generation rate ${sketched(s.decode_only_min_tbt_deadline_s)}${rate(t.fluid_token_generation_rate)}, TPOT-based ${rate(t.tpot_based_throughput)}, TBT-based ${sketched(s.tbt_s)}${rate(t.tbt_based_throughput)}`,
   );
   const tokensPerRead = s.stream.tokens_per_read;
   if (tokensPerRead !== null && tokensPerRead > 1.05) {
@@ -116,14 +116,19 @@ function regionTable(regions: [string, SummaryReport][]): string {
       name,
       String(r.requests),
       percent(r.error_rate),
-      nullable(r.ttft_s.p50, seconds),
-      nullable(r.ttft_s.p99, seconds),
-      nullable(r.tbt_s.p99, seconds),
+      sketched(r.ttft_s) + nullable(r.ttft_s.p50, seconds),
+      sketched(r.ttft_s) + nullable(r.ttft_s.p99, seconds),
+      sketched(r.tbt_s) + nullable(r.tbt_s.p99, seconds),
       percent(r.service_level.miss_rate),
-      rate(r.throughput.fluid_token_generation_rate),
+      sketched(r.decode_only_min_tbt_deadline_s) + rate(r.throughput.fluid_token_generation_rate),
     ]);
   }
   return table.toString();
+}
+
+/** `~` before a figure taken from a sketched distribution's percentile (as in the table). */
+function sketched(stats: QuantileStats): string {
+  return stats.exact || stats.count === 0 ? '' : '~';
 }
 
 function failureBreakdown(s: SummaryReport): string {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Capacity-search configuration (spec §8). Keys are snake_case like the interchange format.
+// Capacity-search configuration. Keys are snake_case like the interchange format.
 // `mode` is the discriminator and has no default: a smarter mode may be added later, and a config
 // must not silently change its search when that happens.
 
@@ -23,7 +23,7 @@ const commonFields = {
 };
 
 /** etalon's bisection with upward bracket doubling, reproduced probe for probe. */
-export const etalonSearchConfigSchema = z.strictObject({
+const etalonSearchConfigSchema = z.strictObject({
   mode: z.literal('etalon'),
   /** The bracket starts as [0, 2·start_qps], so the first probe is start_qps (etalon default 1). */
   start_qps: z.number().finite().positive().default(1),
@@ -34,7 +34,7 @@ export const etalonSearchConfigSchema = z.strictObject({
   ...commonFields,
 });
 
-export const capacitySearchConfigSchema = z.discriminatedUnion('mode', [etalonSearchConfigSchema]);
+const capacitySearchConfigSchema = z.discriminatedUnion('mode', [etalonSearchConfigSchema]);
 export type CapacitySearchConfig = z.infer<typeof capacitySearchConfigSchema>;
 export type CapacitySearchConfigInput = z.input<typeof capacitySearchConfigSchema>;
 

@@ -5,7 +5,7 @@ import {
 } from './capacity-search-config.ts';
 import type { SloEvaluation } from './slo.ts';
 
-// Capacity search (spec §8) as a pure state machine: the caller asks `next()` for a load, runs the
+// Capacity search as a pure state machine: the caller asks `next()` for a load, runs the
 // benchmark at it, and hands the outcome to `record()`. No I/O and no clock: elapsed time and
 // requests used arrive with each outcome, so the search can be replayed and tested exactly.
 

@@ -3,7 +3,7 @@ import { deadlineCounts, missRate } from '../metrics/fluidity.ts';
 import { percentile } from '../metrics/percentile.ts';
 import { sToUs, usToS } from '../metrics/units.ts';
 
-// The SLOs a capacity-search probe is judged by (spec §8). Names and defaults follow etalon's
+// The SLOs a capacity-search probe is judged by. Names and defaults follow etalon's
 // capacity search (`--slo-type`, `--tbt-slo 0.03`, `--ttft-slo 0.1`, `--tpot-slo 0.1`,
 // `--ttft-slack-slo 0.3`, `--deadline-miss-rate-slo 0.1`, percentiles 0.99 / 0.9 / 0.9 / 0.99).
 // Config keys are snake_case like the interchange format; durations are seconds (`_s`).
@@ -12,18 +12,18 @@ const quantile = z.number().min(0).max(1);
 // Every duration is compared in integer µs, so anything under 1 µs would round to 0.
 const positiveDuration_s = z.number().finite().min(0.000001);
 
-export const deadlineSloSchema = z.strictObject({
+const deadlineSloSchema = z.strictObject({
   type: z.literal('deadline'),
   /** Percentile over requests of the per-request deadline miss rate. */
   miss_rate_percentile: quantile.default(0.99),
   miss_rate_slo: z.number().min(0).max(1).default(0.1),
   /** TTFT deadline = predicted prefill(prompt tokens) + this slack. */
   ttft_slack_s: z.number().finite().min(0).default(0.3),
-  /** TBT deadline D of the fluidity schedule (spec §5). */
+  /** TBT deadline D of the fluidity schedule (docs/metrics.md#fluidity-index). */
   tbt_slo_s: positiveDuration_s.default(0.03),
 });
 
-export const tbtTtftSloSchema = z.strictObject({
+const tbtTtftSloSchema = z.strictObject({
   type: z.literal('tbt_ttft'),
   /** Percentile over every TBT value of every request (service level, zeros included). */
   tbt_percentile: quantile.default(0.99),
@@ -32,7 +32,7 @@ export const tbtTtftSloSchema = z.strictObject({
   ttft_slo_s: positiveDuration_s.default(0.1),
 });
 
-export const ttftTpotSloSchema = z.strictObject({
+const ttftTpotSloSchema = z.strictObject({
   type: z.literal('ttft_tpot'),
   ttft_percentile: quantile.default(0.9),
   ttft_slo_s: positiveDuration_s.default(0.1),
@@ -41,14 +41,8 @@ export const ttftTpotSloSchema = z.strictObject({
   tpot_slo_s: positiveDuration_s.default(0.1),
 });
 
-export const sloSchema = z.discriminatedUnion('type', [
-  deadlineSloSchema,
-  tbtTtftSloSchema,
-  ttftTpotSloSchema,
-]);
+const sloSchema = z.discriminatedUnion('type', [deadlineSloSchema, tbtTtftSloSchema, ttftTpotSloSchema]);
 export type Slo = z.infer<typeof sloSchema>;
-export type SloInput = z.input<typeof sloSchema>;
-
 /** Validates an SLO config, filling etalon's defaults. Throws one Error listing every issue. */
 export function parseSlo(input: unknown): Slo {
   const parsed = sloSchema.safeParse(input);
@@ -57,13 +51,13 @@ export function parseSlo(input: unknown): Slo {
   return parsed.data;
 }
 
-/** One successful request: inter-token times in integer µs (spec §2) and its prompt length. */
+/** One successful request: inter-token times in integer µs (docs/metrics.md#token-times) and its prompt length. */
 export interface SloRequest {
   ittUs: ArrayLike<number>;
   promptTokens: number;
 }
 
-/** Predicted prefill time (µs) for a prompt length, from the prefill profile (spec §7). */
+/** Predicted prefill time (µs) for a prompt length, from the prefill profile. */
 export type PrefillPredictorUs = (promptTokens: number) => number;
 
 export type SloPartName = 'deadline_miss_rate' | 'tbt' | 'ttft' | 'tpot';
@@ -192,7 +186,7 @@ function allTbtUs(streams: readonly SloRequest[]): Float64Array {
   return out;
 }
 
-/** Per-request mean of itt[1:]; requests with < 2 tokens have no TPOT (spec §4, unlike etalon's 0). */
+/** Per-request mean of itt[1:]; requests with < 2 tokens have no TPOT (docs/metrics.md#per-request-metrics; etalon says 0). */
 function tpotsUs(streams: readonly SloRequest[]): Float64Array {
   const out: number[] = [];
   for (const r of streams) {

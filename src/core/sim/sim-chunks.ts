@@ -27,7 +27,7 @@ export function usage(promptTokens: number, completionTokens: number): Usage {
   };
 }
 
-export function tokenText(tokens: number): string {
+function tokenText(tokens: number): string {
   return TOKEN_TEXT.repeat(tokens);
 }
 

@@ -33,7 +33,7 @@ export function chunkCount(maxTokens: number, tokensPerChunk: number): number {
   return Math.ceil(maxTokens / tokensPerChunk);
 }
 
-export function prefillMs(knobs: SimKnobs, promptTokens: number): number {
+function prefillMs(knobs: SimKnobs, promptTokens: number): number {
   return knobs.prefill_base_ms + (knobs.prefill_us_per_token * promptTokens) / 1000;
 }
 

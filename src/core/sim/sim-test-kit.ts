@@ -19,7 +19,7 @@ interface Timer {
  * Sleeps resolve in time order; time advances only when every microtask has run (two macrotask
  * turns after the last activity), so everything due at one instant happens at that instant.
  */
-export function createVirtualClock(startMs = 1_000_000): VirtualClock {
+function createVirtualClock(startMs = 1_000_000): VirtualClock {
   let now = startMs;
   const timers: Timer[] = [];
   let scheduled = false;

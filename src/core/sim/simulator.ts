@@ -20,7 +20,7 @@ import { type Endpoint, openAIError, parseSimRequest, type SimRequest } from './
 // A simulated OpenAI-compatible server (vLLM-like) as a Web-standard Request → Response handler,
 // so the same code serves from a Worker and from Node. Clock, sleep and randomness are injected.
 
-export const SIM_MODEL_ID = 'fluidbench-sim';
+const SIM_MODEL_ID = 'fluidbench-sim';
 
 export interface ChunkSentEvent {
   requestId: string;
