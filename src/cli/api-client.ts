@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AnalysisReport } from '../core/metrics/analysis.ts';
 import type { RunConfigInput } from '../core/run/run-config.ts';
 import type { RunState } from '../core/run/run-state.ts';
-import type { RunStatus, RunSummaryRow, ShardProgress, ShardStatus } from '../core/run/run-status.ts';
+import type { RunStatus, RunListEntry, ShardProgress, ShardStatus } from '../core/run/run-status.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatPath } from './cli-error.ts';
 
 // A typed client of the control API (src/worker/api/runs-routes.ts). Every failure becomes a
@@ -19,7 +19,6 @@ export interface CreatedRun {
   links: Record<string, string>;
 }
 
-export type RunListEntry = RunSummaryRow;
 
 export interface RunList {
   runs: RunListEntry[];
@@ -27,7 +26,7 @@ export interface RunList {
 }
 
 /** What `GET /v1/runs/:id/results` returns (src/worker/durable/run-results.ts). */
-export interface RunResults extends RunSummaryRow {
+export interface RunResults extends RunListEntry {
   target?: { api: string; base_url: string; model: string };
   load: {
     arrivals?: string;

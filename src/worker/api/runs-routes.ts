@@ -4,9 +4,9 @@ import { limitIssues, planRun } from '../../core/run/run-plan.ts';
 import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
 import {
   type RunStatus,
-  type RunSummaryRow,
+  type RunListEntry,
   runStatusSchema,
-  runSummarySchema,
+  runListEntrySchema,
 } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
@@ -125,7 +125,7 @@ export function registerRunRoutes(app: App): void {
       },
       responses: {
         200: json(
-          z.object({ runs: z.array(runSummarySchema), next: z.string().nullable() }),
+          z.object({ runs: z.array(runListEntrySchema), next: z.string().nullable() }),
           'A page of runs',
         ),
         ...errorResponses,
@@ -135,7 +135,7 @@ export function registerRunRoutes(app: App): void {
       const { limit, cursor } = c.req.valid('query');
       try {
         const page = await listRuns(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
-        return c.json({ runs: page.runs.map(runSummary), next: page.next }, 200);
+        return c.json({ runs: page.runs.map(runListEntry), next: page.next }, 200);
       } catch (error) {
         if (error instanceof InvalidCursorError)
           throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
@@ -267,7 +267,7 @@ async function findRun(env: Env, id: string): Promise<RunRow> {
   return row;
 }
 
-function runSummary(row: RunRow): RunSummaryRow {
+function runListEntry(row: RunRow): RunListEntry {
   return {
     id: row.id,
     name: row.name,
@@ -285,7 +285,7 @@ async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
     row.state === 'failed' && row.planJson === null
       ? null
       : await reachCoordinator(() => coordinatorStub(env, row.id).status());
-  const base = runSummary(row);
+  const base = runListEntry(row);
   if (!live) return { ...base, eta_s: null, regions: {}, shards: [] };
   return isTerminal(row.state as RunState) ? { ...live, ...base, eta_s: null } : live;
 }

@@ -4,7 +4,7 @@ import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
-import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/shard/shard-loop.ts';
+import { describeStop, runShardLoop, type ShardStopReason, withPositions } from '../../core/shard/shard-loop.ts';
 import {
   closedLoopConcurrency,
   countShardRequests,
@@ -111,7 +111,7 @@ export class Shard extends DurableObject<Env> {
 
     // A shard that already decided to stop (and then failed its final flush) only finishes: a
     // retried alarm must not start sending again past a limit.
-    let stop = this.store.get<StopReason>('stop_kind');
+    let stop = this.store.get<ShardStopReason>('stop_kind');
     if (stop === undefined) {
       stop = await this.dispatch(a, settings, progress, colo, budget);
       if (stop !== 'slice_end') this.store.set('stop_kind', stop);
@@ -136,7 +136,7 @@ export class Shard extends DurableObject<Env> {
     progress: ShardProgress,
     colo: string | null,
     budget: InvocationBudget,
-  ): Promise<StopReason> {
+  ): Promise<ShardStopReason> {
     const { config } = a;
     const abort = new AbortController();
     this.abort = abort;
@@ -160,7 +160,7 @@ export class Shard extends DurableObject<Env> {
       closed !== null && config.workload.arrivals.type === 'concurrency'
         ? closed / config.workload.arrivals.n
         : (a.weights[a.index] ?? 0);
-    let limitHit: StopReason | null = null;
+    let limitHit: ShardStopReason | null = null;
     const requests = withPositions(
       planShardRequests(config.workload, a.weights, a.index),
       this.store.nextPosition(),
@@ -175,14 +175,14 @@ export class Shard extends DurableObject<Env> {
       settings.SHARD_SLICE_S,
       Math.max(60, ALARM_WALL_S - config.timeouts.request_s - 60),
     );
-    const ends: [number, StopReason][] = [
+    const ends: [number, ShardStopReason][] = [
       [now + sliceS * 1000, 'slice_end'],
       [a.startAtMs + config.limits.max_duration_s * 1000, 'limit_max_duration'],
     ];
     if (closed !== null && config.workload.duration_s !== undefined)
       ends.push([a.startAtMs + config.workload.duration_s * 1000, 'duration_reached']);
     ends.sort((x, y) => x[0] - y[0]);
-    const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
+    const [dispatchUntilMs, untilReason] = ends[0] as [number, ShardStopReason];
 
     let stopped = false;
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
