@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AnalysisReport } from '../core/metrics/analysis.ts';
 import type { RunConfigInput } from '../core/run/run-config.ts';
 import type { RunState } from '../core/run/run-state.ts';
-import type { RunStatus, RunListEntry, ShardProgress, ShardStatus } from '../core/run/run-status.ts';
+import type { RunListEntry, RunStatus, ShardProgress, ShardStatus } from '../core/run/run-status.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatPath } from './cli-error.ts';
 
 // A typed client of the control API (src/worker/api/runs-routes.ts). Every failure becomes a
@@ -18,7 +18,6 @@ export interface CreatedRun {
   expected_requests: number | null;
   links: Record<string, string>;
 }
-
 
 export interface RunList {
   runs: RunListEntry[];

@@ -9,7 +9,12 @@ import type { SloEvaluation } from './slo.ts';
 // benchmark at it, and hands the outcome to `record()`. No I/O and no clock: elapsed time and
 // requests used arrive with each outcome, so the search can be replayed and tested exactly.
 
-export type SearchStopReason = 'converged' | 'repeated_probe' | 'max_probes' | 'time_budget' | 'request_budget';
+export type SearchStopReason =
+  | 'converged'
+  | 'repeated_probe'
+  | 'max_probes'
+  | 'time_budget'
+  | 'request_budget';
 export type FailReason = 'slo' | 'achieved_rate' | 'error_rate';
 
 /** What the caller measured for one probe. Totals are cumulative since the search started. */

@@ -3,10 +3,10 @@ import { runConfigSchema } from '../../core/run/run-config.ts';
 import { limitIssues, planRun } from '../../core/run/run-plan.ts';
 import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
 import {
-  type RunStatus,
   type RunListEntry,
-  runStatusSchema,
+  type RunStatus,
   runListEntrySchema,
+  runStatusSchema,
 } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';

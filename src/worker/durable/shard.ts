@@ -4,7 +4,12 @@ import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
-import { describeStop, runShardLoop, type ShardStopReason, withPositions } from '../../core/shard/shard-loop.ts';
+import {
+  describeStop,
+  runShardLoop,
+  type ShardStopReason,
+  withPositions,
+} from '../../core/shard/shard-loop.ts';
 import {
   closedLoopConcurrency,
   countShardRequests,
