@@ -212,4 +212,18 @@ describe('ApiClient', () => {
     expect(calls.map((c) => new URL(c.url).searchParams.get('after'))).toEqual([null, 'run-02', 'run-05']);
     expect(new URL(calls[0]!.url).pathname).toBe('/v1/runs/r%201/requests');
   });
+
+  it('checks answers against the route schemas: a wrong shape is an error naming the field', async () => {
+    const cancelled = { id: 'r', state: 'cancelling', extra_from_a_newer_server: 1 };
+    const ok = fakeClient(() => Response.json(cancelled, { status: 202 }));
+    // Valid answers come back as sent, fields the schema does not know included.
+    expect(await ok.client.cancelRun('r')).toEqual(cancelled);
+    const bad = fakeClient(() => Response.json({ id: 'r', state: 'sleeping' }, { status: 202 }));
+    const error = await bad.client.cancelRun('r').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(1);
+    expect((error as Error).message).toMatch(
+      /POST \/v1\/runs\/r\/cancel: .*does not match its schema.*state:/,
+    );
+  });
 });

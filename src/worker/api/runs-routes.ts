@@ -1,13 +1,16 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import {
+  cancelledRunSchema,
+  createdRunSchema,
+  REQUESTS_PAGE_LIMIT,
+  RUN_LIST_LIMIT,
+  runListSchema,
+} from '../../core/api/control-api-schemas.ts';
+import { runResultsSchema } from '../../core/api/run-results-schema.ts';
 import { runConfigSchema } from '../../core/run/run-config.ts';
 import { limitIssues, planRun } from '../../core/run/run-plan.ts';
-import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
-import {
-  type RunListEntry,
-  type RunStatus,
-  runListEntrySchema,
-  runStatusSchema,
-} from '../../core/run/run-status.ts';
+import { isTerminal, type RunState } from '../../core/run/run-state.ts';
+import { type RunListEntry, type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
@@ -26,13 +29,6 @@ import { errorResponses } from './openapi.ts';
 type App = OpenAPIHono<{ Bindings: Env }>;
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const createdSchema = z.object({
-  id: z.string(),
-  state: z.enum(RUN_STATES),
-  shards: z.number().int(),
-  expected_requests: z.number().int().nullable(),
-  links: z.record(z.string(), z.string()),
-});
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
@@ -47,7 +43,7 @@ export function registerRunRoutes(app: App): void {
       summary: 'Create and start a run',
       request: { body: { content: { 'application/json': { schema: runConfigSchema } }, required: true } },
       responses: {
-        201: json(createdSchema, 'The run was created and its shards are starting'),
+        201: json(createdRunSchema, 'The run was created and its shards are starting'),
         ...errorResponses,
       },
     }),
@@ -119,15 +115,17 @@ export function registerRunRoutes(app: App): void {
       summary: 'List runs, newest first',
       request: {
         query: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          limit: z.coerce
+            .number()
+            .int()
+            .min(RUN_LIST_LIMIT.min)
+            .max(RUN_LIST_LIMIT.max)
+            .default(RUN_LIST_LIMIT.default),
           cursor: z.string().max(500).optional(),
         }),
       },
       responses: {
-        200: json(
-          z.object({ runs: z.array(runListEntrySchema), next: z.string().nullable() }),
-          'A page of runs',
-        ),
+        200: json(runListSchema, 'A page of runs'),
         ...errorResponses,
       },
     }),
@@ -167,7 +165,7 @@ export function registerRunRoutes(app: App): void {
       summary: 'Cancel a run; in-flight requests end as `cancelled` and results cover what ran',
       request: { params: idParams },
       responses: {
-        202: json(z.object({ id: z.string(), state: z.enum(RUN_STATES) }), 'Cancelling'),
+        202: json(cancelledRunSchema, 'Cancelling'),
         ...errorResponses,
       },
     }),
@@ -191,7 +189,7 @@ export function registerRunRoutes(app: App): void {
       path: '/v1/runs/{id}/results',
       summary: 'Metrics overall and per region (spec-defined), load, colos and shard health',
       request: { params: idParams },
-      responses: { 200: json(z.looseObject({ id: z.string() }), 'The results'), ...errorResponses },
+      responses: { 200: json(runResultsSchema, 'The results'), ...errorResponses },
     }),
     async (c) => {
       const row = await findRun(c.env, c.req.valid('param').id);
@@ -221,7 +219,12 @@ export function registerRunRoutes(app: App): void {
             .optional()
             .describe('return records after this id (the last one you received)'),
           // Pages of 2,000 rows: at most 250 D1 queries per call, well inside 1,000 per invocation.
-          limit: z.coerce.number().int().min(1).max(500_000).default(100_000),
+          limit: z.coerce
+            .number()
+            .int()
+            .min(REQUESTS_PAGE_LIMIT.min)
+            .max(REQUESTS_PAGE_LIMIT.max)
+            .default(REQUESTS_PAGE_LIMIT.default),
         }),
       },
       responses: {
