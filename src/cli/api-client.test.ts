@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiCallError,
   ApiClient,
+  ApiUnreachableError,
   apiError,
   isLoopback,
+  isTransient,
   parseDotenv,
   resolveBaseUrl,
   resolveToken,
@@ -172,7 +174,10 @@ describe('ApiClient', () => {
       });
     });
     const error = await client.getRun('r').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CliError);
+    expect(error).toBeInstanceOf(ApiUnreachableError);
+    expect((error as ApiUnreachableError).code).toBe('ECONNREFUSED');
+    expect(isTransient(error)).toBe(true);
+    expect(isTransient(new CliError('cannot reach the fluidbench API, said a message'))).toBe(false);
     expect((error as CliError).exitCode).toBe(1);
     expect((error as Error).message).toMatch(
       /cannot reach the fluidbench API at http:\/\/127\.0\.0\.1:9 \(connection refused\).*npm run dev/,

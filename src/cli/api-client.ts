@@ -42,6 +42,17 @@ export class ApiCallError extends CliError {
   }
 }
 
+/** The API could not be reached at all (refused, reset, DNS, TLS): worth retrying while polling. */
+export class ApiUnreachableError extends CliError {
+  /** The network error code (`ECONNREFUSED`, `ENOTFOUND`, …) when the runtime gave one. */
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined) {
+    super(message, EXIT_BUG);
+    this.name = 'ApiUnreachableError';
+    this.code = code;
+  }
+}
+
 /** Builds the error for a non-2xx answer; `body` is the raw response text. */
 export function apiError(status: number, body: string, hint?: string): ApiCallError {
   let parsed: z.infer<typeof errorBodySchema> | undefined;
@@ -279,12 +290,15 @@ export class ApiClient {
     } catch (error) {
       const { code, message } = networkCause(error);
       if (code === 'ECONNREFUSED')
-        throw new CliError(
+        throw new ApiUnreachableError(
           `cannot reach the fluidbench API at ${this.url} (connection refused): start it with \`npm run dev\`, ` +
             'or point --url / FLUIDBENCH_URL at a running one',
-          EXIT_BUG,
+          code,
         );
-      throw new CliError(`cannot reach the fluidbench API at ${this.url}: ${code ?? message}`, EXIT_BUG);
+      throw new ApiUnreachableError(
+        `cannot reach the fluidbench API at ${this.url}: ${code ?? message}`,
+        code,
+      );
     }
     if (response.ok) return response;
     const text = await response.text();
@@ -296,5 +310,5 @@ export class ApiClient {
 /** True when `error` is an API or network error that polling may retry (not a 4xx answer). */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiCallError) return error.status >= 500;
-  return error instanceof CliError && error.message.startsWith('cannot reach the fluidbench API');
+  return error instanceof ApiUnreachableError;
 }
