@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeadlineOptions } from '../metrics/deadline-options.ts';
+import { DEFAULT_DEADLINES, type DeadlineOptions } from '../metrics/deadline-options.ts';
 import { targetSchema } from '../stream/target-config.ts';
 import { workloadSchema } from '../workload/workload-config.ts';
 
@@ -35,9 +35,24 @@ export const regionSchema = z.strictObject({
 export type Region = z.infer<typeof regionSchema>;
 
 export const runDeadlinesSchema = z.strictObject({
-  ttft_s: z.number().positive().finite().default(0.3).describe('TTFT deadline (fluidity-index Dp)'),
-  tbt_s: z.number().positive().finite().default(0.05).describe('TBT deadline (fluidity-index D)'),
-  target_miss_rate: z.number().min(0).max(1).default(0.1).describe('target for the minimum TBT deadline'),
+  ttft_s: z
+    .number()
+    .positive()
+    .finite()
+    .default(DEFAULT_DEADLINES.ttft_deadline_s)
+    .describe('TTFT deadline (fluidity-index Dp)'),
+  tbt_s: z
+    .number()
+    .positive()
+    .finite()
+    .default(DEFAULT_DEADLINES.tbt_deadline_s)
+    .describe('TBT deadline (fluidity-index D)'),
+  target_miss_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(DEFAULT_DEADLINES.target_miss_rate)
+    .describe('target for the minimum TBT deadline'),
 });
 
 export const timeoutsSchema = z.strictObject({
@@ -69,7 +84,7 @@ export const runConfigSchema = z
       .max(LOCATION_HINTS.length * 4)
       .default([{ location: 'wnam', share: 1 }]),
     streams_per_shard: z.number().int().min(1).max(1_000).default(DEFAULT_STREAMS_PER_SHARD),
-    deadlines: runDeadlinesSchema.default({ ttft_s: 0.3, tbt_s: 0.05, target_miss_rate: 0.1 }),
+    deadlines: runDeadlinesSchema.prefault({}),
     timeouts: timeoutsSchema.default({ request_s: 120 }),
     limits: limitsSchema.default({ max_concurrency: 1_024, max_requests: 100_000, max_duration_s: 3_600 }),
   })
@@ -84,7 +99,7 @@ export function deadlineOptionsOf(config: RunConfig): DeadlineOptions {
     ttft_deadline_s: config.deadlines.ttft_s,
     tbt_deadline_s: config.deadlines.tbt_s,
     target_miss_rate: config.deadlines.target_miss_rate,
-    ttft_slack_s: 0.3,
+    ttft_slack_s: DEFAULT_DEADLINES.ttft_slack_s,
   };
 }
 
