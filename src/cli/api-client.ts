@@ -20,7 +20,11 @@ import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatIssues, formatPath } from './
 // Every failure becomes a CliError whose message is what the user should read; the token never
 // appears in one.
 
-export const DEFAULT_URL = 'http://127.0.0.1:8787';
+/** The local dev server's port (`npm run dev`, the demo and the local stack use it). */
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+/** Records per request when paging a run's records (well under the route's maximum). */
+export const DEFAULT_PAGE_SIZE = 10_000;
 
 /** Codes that mean the user's input was wrong (exit 2); anything else is a failure (exit 1). */
 const BAD_INPUT_CODES = new Set([
@@ -218,7 +222,7 @@ export class ApiClient {
   /** Every record of a run, page by page (`after` = the last id received). */
   async *requestPages(
     id: string,
-    pageSize = 10_000,
+    pageSize = DEFAULT_PAGE_SIZE,
   ): AsyncGenerator<{ lines: string[]; runState: string | null }> {
     let after: string | undefined;
     for (;;) {

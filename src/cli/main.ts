@@ -3,6 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { REQUESTS_PAGE_LIMIT, RUN_LIST_LIMIT } from '../core/api/control-api-schemas.ts';
 import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
 import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
+import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 import { jsonOption, urlOption, wholeNumber } from './cli-options.ts';
@@ -129,7 +130,7 @@ function registerApiCommands(program: Command): void {
     .addOption(
       new Option('--page-size <n>', 'records per API request')
         .argParser(wholeNumber(REQUESTS_PAGE_LIMIT.min, REQUESTS_PAGE_LIMIT.max))
-        .default(10_000),
+        .default(DEFAULT_PAGE_SIZE),
     )
     .action((id, flags) => exportCommand(id, flags));
 
