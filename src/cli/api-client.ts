@@ -6,6 +6,7 @@ import {
   type CreatedRun,
   cancelledRunSchema,
   createdRunSchema,
+  type ErrorBody,
   errorBodySchema,
   type RunList,
   runListSchema,
@@ -59,7 +60,7 @@ export class ApiUnreachableError extends CliError {
 
 /** Builds the error for a non-2xx answer; `body` is the raw response text. */
 export function apiError(status: number, body: string, hint?: string): ApiCallError {
-  let parsed: z.infer<typeof errorBodySchema> | undefined;
+  let parsed: ErrorBody | undefined;
   try {
     const result = errorBodySchema.safeParse(JSON.parse(body));
     if (result.success) parsed = result.data;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 // answer to assert on, not an error).
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-export const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
+const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
 
 export interface CliRun {
   code: number;
@@ -15,7 +15,7 @@ export interface CliRun {
   stderr: string;
 }
 
-export interface SpawnCliOptions {
+interface SpawnCliOptions {
   /** Working directory (default: the repository root). */
   cwd?: string;
   /** Added to this process's environment. */

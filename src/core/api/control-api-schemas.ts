@@ -30,7 +30,7 @@ export const RUN_LIST_LIMIT = { min: 1, max: 200, default: 50 } as const;
 /** `GET /v1/runs/{id}/requests` query: records per call, shared by the route and `fluidbench export`. */
 export const REQUESTS_PAGE_LIMIT = { min: 1, max: 500_000, default: 100_000 } as const;
 
-export const errorIssueSchema = z.object({
+const errorIssueSchema = z.object({
   path: z.array(z.union([z.string(), z.number()])),
   message: z.string(),
 });

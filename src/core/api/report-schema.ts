@@ -12,7 +12,7 @@ import { OUTCOMES } from '../record/request-record.ts';
 const int = () => z.number().int();
 const nullableNumber = () => z.number().nullable();
 
-export const quantileStatsSchema = z.object({
+const quantileStatsSchema = z.object({
   count: int(),
   mean: nullableNumber(),
   min: nullableNumber(),
@@ -39,7 +39,7 @@ export const throughputSchema = z.object({
 });
 
 /** The metrics of a set of requests (a run, or one region of it); see docs on metric semantics. */
-export const summaryReportSchema = z.object({
+const summaryReportSchema = z.object({
   requests: int(),
   ok: int(),
   failed: int(),
@@ -67,7 +67,7 @@ export const summaryReportSchema = z.object({
     .nullable(),
 });
 
-export const deadlinesReportSchema = z.object({
+const deadlinesReportSchema = z.object({
   ttft_deadline_s: nullableNumber(),
   ttft_deadline_source: z.enum(['fixed', 'prefill_predictor']),
   ttft_slack_s: nullableNumber(),

@@ -6,7 +6,7 @@ import type { RunState } from '../run/run-state.ts';
 import { addProgress, emptyProgress, type ShardStatus, shardStatusSchema } from '../run/run-status.ts';
 
 /** What results need to know about the run (the coordinator's record of it). */
-export interface ResultsRun {
+interface ResultsRun {
   runId: string;
   name: string | null;
   config: RunConfig;
@@ -18,7 +18,7 @@ export interface ResultsRun {
 }
 
 /** A shard's public status plus, once it finished, its measured sends (for the achieved rate). */
-export interface ResultsShard extends ShardStatus {
+interface ResultsShard extends ShardStatus {
   sends?: { count: number; firstMs: number | null; lastMs: number | null } | undefined;
 }
 
