@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient } from '../src/cli/api-client.ts';
+import { ApiClient, DEFAULT_PORT } from '../src/cli/api-client.ts';
 import { CliError } from '../src/cli/cli-error.ts';
 import { readRunConfig } from '../src/cli/read-run-config.ts';
 import { fetchResults } from '../src/cli/run-command.ts';
@@ -44,8 +44,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 async function demo(): Promise<number> {
   const verbose = process.argv.includes('--verbose');
   const loaded = await readRunConfig(CONFIG); // checked before anything starts
-  const port = (await isPortFree(8787)) ? 8787 : 0;
-  if (port === 0) say('port 8787 is busy (npm run dev?): using a free port');
+  const port = (await isPortFree(DEFAULT_PORT)) ? DEFAULT_PORT : 0;
+  if (port === 0) say(`port ${DEFAULT_PORT} is busy (npm run dev?): using a free port`);
   say('starting the local stack (wrangler dev, offline; first start bundles the Worker)…');
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'fluidbench-demo-'));
   stack = await startLocalStack({

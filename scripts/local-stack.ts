@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDotenv } from '../src/cli/api-client.ts';
+import { DEFAULT_PORT, parseDotenv } from '../src/cli/api-client.ts';
 
 // The whole fluidbench stack on this machine, offline: local D1 migrated into a private state
 // directory, then `wrangler dev` (workerd with the Worker, its Durable Objects and D1) on a
@@ -65,7 +65,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   }
 
-  const port = options.port === 0 ? await freePort() : (options.port ?? 8787);
+  const port = options.port === 0 ? await freePort() : (options.port ?? DEFAULT_PORT);
   const url = `http://127.0.0.1:${port}`;
   const args = [
     WRANGLER,

@@ -86,7 +86,7 @@ async function runPhase(phase: string, file: string): Promise<void> {
     const flags = {
       json: phase === 'analyze-json',
       curve: phase === 'analyze-curve',
-      threads: phase === 'analyze-1-thread' ? '1' : undefined,
+      threads: phase === 'analyze-1-thread' ? 1 : undefined,
       progress: false,
     };
     const { stdout } = await analyzeCommand(file, flags);

@@ -2,7 +2,7 @@ import { Analyzer } from '../core/metrics/analysis.ts';
 import type { DeadlineOptions } from '../core/metrics/deadline-options.ts';
 import { missRate } from '../core/metrics/fluidity.ts';
 import { ANALYZE_EXACT_LIMIT } from '../core/metrics/quantile-summary.ts';
-import type { RequestMetrics, RequestRow } from '../core/metrics/request-metrics.ts';
+import type { RequestMetrics, RequestMetricsRow } from '../core/metrics/request-metrics.ts';
 import type { RunSummaryState } from '../core/metrics/run-summary.ts';
 import { usToS } from '../core/metrics/units.ts';
 import { requestRecordSchema } from '../core/record/request-record.ts';
@@ -41,7 +41,7 @@ export interface RangeResult {
   /** Valid records' ids with their index and line, to find duplicates across ranges. */
   ids: [id: string, index: number, line: number | null][];
   regions: Record<string, RunSummaryState>;
-  rows: RequestRow[];
+  rows: RequestMetricsRow[];
   etalonRows: EtalonRequestRow[];
 }
 

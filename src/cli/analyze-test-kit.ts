@@ -1,37 +1,21 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, type ExpectStatic } from 'vitest';
+import { type CliRun, REPO, spawnCli } from './testing/spawn-cli.ts';
 
 // Shared kit for the end-to-end tests of `fluidbench analyze` (analyze-*.test.ts): every case
 // spawns the real CLI (bin/fluidbench.mjs) with this Node (24 under vitest) on files in a temp
 // directory. Spawns are slow, so the tests run concurrently; each one uses its own file names.
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
+export { REPO };
 export const VECTORS = path.resolve(REPO, '../shared/vectors');
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Run = CliRun;
 
 /** Runs `fluidbench analyze ARGS` from the repo root and resolves with its exit code and output. */
 export function analyze(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CLI, 'analyze', ...args],
-      { cwd: REPO, encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
+  return spawnCli(['analyze', ...args], { timeoutMs: 30_000 });
 }
 
 /**

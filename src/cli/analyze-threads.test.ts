@@ -85,6 +85,11 @@ describe.concurrent('fluidbench analyze --threads', () => {
   it('rejects a thread count that is not a whole number from 1 to 8', async ({ expect }) => {
     const path = await file('few.jsonl', `${lines(manyRecords().slice(0, 3)).join('\n')}\n`);
     const runs = await Promise.all(['0', '9', 'two', '1.5'].map((n) => analyze(path, '--threads', n)));
-    for (const run of runs) expectBadInput(expect, run, /--threads: expected a whole number from 1 to 8/);
+    for (const run of runs)
+      expectBadInput(
+        expect,
+        run,
+        /--threads <n>' argument '[^']*' is invalid\. expected a whole number from 1 to 8/,
+      );
   });
 });

@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiCallError,
   ApiClient,
+  ApiUnreachableError,
   apiError,
   isLoopback,
+  isTransient,
   parseDotenv,
   resolveBaseUrl,
   resolveToken,
@@ -172,7 +174,10 @@ describe('ApiClient', () => {
       });
     });
     const error = await client.getRun('r').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CliError);
+    expect(error).toBeInstanceOf(ApiUnreachableError);
+    expect((error as ApiUnreachableError).code).toBe('ECONNREFUSED');
+    expect(isTransient(error)).toBe(true);
+    expect(isTransient(new CliError('cannot reach the fluidbench API, said a message'))).toBe(false);
     expect((error as CliError).exitCode).toBe(1);
     expect((error as Error).message).toMatch(
       /cannot reach the fluidbench API at http:\/\/127\.0\.0\.1:9 \(connection refused\).*npm run dev/,
@@ -211,5 +216,19 @@ describe('ApiClient', () => {
     expect(seen).toEqual(ids);
     expect(calls.map((c) => new URL(c.url).searchParams.get('after'))).toEqual([null, 'run-02', 'run-05']);
     expect(new URL(calls[0]!.url).pathname).toBe('/v1/runs/r%201/requests');
+  });
+
+  it('checks answers against the route schemas: a wrong shape is an error naming the field', async () => {
+    const cancelled = { id: 'r', state: 'running', extra_from_a_newer_server: 1 };
+    const ok = fakeClient(() => Response.json(cancelled, { status: 202 }));
+    // Valid answers come back as sent, fields the schema does not know included.
+    expect(await ok.client.cancelRun('r')).toEqual(cancelled);
+    const bad = fakeClient(() => Response.json({ id: 'r', state: 'sleeping' }, { status: 202 }));
+    const error = await bad.client.cancelRun('r').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(1);
+    expect((error as Error).message).toMatch(
+      /POST \/v1\/runs\/r\/cancel: .*does not match its schema.*state:/,
+    );
   });
 });

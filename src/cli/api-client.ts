@@ -1,57 +1,31 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AnalysisReport } from '../core/metrics/analysis.ts';
+import type { z } from 'zod';
+import {
+  type CancelledRun,
+  type CreatedRun,
+  cancelledRunSchema,
+  createdRunSchema,
+  type ErrorBody,
+  errorBodySchema,
+  type RunList,
+  runListSchema,
+} from '../core/api/control-api-schemas.ts';
+import { type RunResults, runResultsSchema } from '../core/api/run-results-schema.ts';
 import type { RunConfigInput } from '../core/run/run-config.ts';
-import type { RunState } from '../core/run/run-state.ts';
-import type { RunStatus, RunSummaryRow, ShardProgress, ShardStatus } from '../core/run/run-status.ts';
-import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatPath } from './cli-error.ts';
+import { type RunStatus, runStatusSchema } from '../core/run/run-status.ts';
+import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatIssues, formatPath } from './cli-error.ts';
 
-// A typed client of the control API (src/worker/api/runs-routes.ts). Every failure becomes a
-// CliError whose message is what the user should read; the token never appears in one.
+// A typed client of the control API (src/worker/api/runs-routes.ts). Its types and checks are the
+// routes' own schemas (src/core/api): an answer of another shape is an error naming the field.
+// Every failure becomes a CliError whose message is what the user should read; the token never
+// appears in one.
 
-export const DEFAULT_URL = 'http://127.0.0.1:8787';
-
-export interface CreatedRun {
-  id: string;
-  state: RunState;
-  shards: number;
-  expected_requests: number | null;
-  links: Record<string, string>;
-}
-
-export type RunListEntry = RunSummaryRow;
-
-export interface RunList {
-  runs: RunListEntry[];
-  next: string | null;
-}
-
-/** What `GET /v1/runs/:id/results` returns (src/worker/durable/run-results.ts). */
-export interface RunResults extends RunSummaryRow {
-  target?: { api: string; base_url: string; model: string };
-  load: {
-    arrivals?: string;
-    offered_qps: number | null;
-    concurrency?: number | null;
-    achieved_qps: number | null;
-    requests_sent?: number;
-  };
-  summary: AnalysisReport['summary'];
-  throughput: AnalysisReport['throughput'];
-  service_level: AnalysisReport['service_level'];
-  regions: Record<string, { colos: string[]; shards: number; progress: ShardProgress }>;
-  shards: ShardStatus[];
-}
-
-/** The API's error body. */
-interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    request_id?: string;
-    issues?: { path: (string | number)[]; message: string }[];
-  };
-}
+/** The local dev server's port (`npm run dev`, the demo and the local stack use it). */
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+/** Records per request when paging a run's records (well under the route's maximum). */
+export const DEFAULT_PAGE_SIZE = 10_000;
 
 /** Codes that mean the user's input was wrong (exit 2); anything else is a failure (exit 1). */
 const BAD_INPUT_CODES = new Set([
@@ -73,13 +47,23 @@ export class ApiCallError extends CliError {
   }
 }
 
+/** The API could not be reached at all (refused, reset, DNS, TLS): worth retrying while polling. */
+export class ApiUnreachableError extends CliError {
+  /** The network error code (`ECONNREFUSED`, `ENOTFOUND`, …) when the runtime gave one. */
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined) {
+    super(message, EXIT_BUG);
+    this.name = 'ApiUnreachableError';
+    this.code = code;
+  }
+}
+
 /** Builds the error for a non-2xx answer; `body` is the raw response text. */
 export function apiError(status: number, body: string, hint?: string): ApiCallError {
   let parsed: ErrorBody | undefined;
   try {
-    const value = JSON.parse(body) as ErrorBody;
-    if (value && typeof value.error?.code === 'string' && typeof value.error.message === 'string')
-      parsed = value;
+    const result = errorBodySchema.safeParse(JSON.parse(body));
+    if (result.success) parsed = result.data;
   } catch {
     // not the API's JSON: an intermediary or a different server answered
   }
@@ -199,26 +183,26 @@ export class ApiClient {
   }
 
   createRun(config: RunConfigInput | Record<string, unknown>): Promise<CreatedRun> {
-    return this.json('POST', '/v1/runs', config);
+    return this.json(createdRunSchema, 'POST', '/v1/runs', config);
   }
 
   listRuns(options: { limit?: number; cursor?: string } = {}): Promise<RunList> {
     const query = new URLSearchParams();
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.cursor !== undefined) query.set('cursor', options.cursor);
-    return this.json('GET', `/v1/runs${query.size > 0 ? `?${query}` : ''}`);
+    return this.json(runListSchema, 'GET', `/v1/runs${query.size > 0 ? `?${query}` : ''}`);
   }
 
   getRun(id: string): Promise<RunStatus> {
-    return this.json('GET', `/v1/runs/${encodeURIComponent(id)}`);
+    return this.json(runStatusSchema, 'GET', `/v1/runs/${encodeURIComponent(id)}`);
   }
 
-  cancelRun(id: string): Promise<{ id: string; state: RunState }> {
-    return this.json('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  cancelRun(id: string): Promise<CancelledRun> {
+    return this.json(cancelledRunSchema, 'POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
   }
 
   getResults(id: string): Promise<RunResults> {
-    return this.json('GET', `/v1/runs/${encodeURIComponent(id)}/results`);
+    return this.json(runResultsSchema, 'GET', `/v1/runs/${encodeURIComponent(id)}/results`);
   }
 
   /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */
@@ -239,7 +223,7 @@ export class ApiClient {
   /** Every record of a run, page by page (`after` = the last id received). */
   async *requestPages(
     id: string,
-    pageSize = 10_000,
+    pageSize = DEFAULT_PAGE_SIZE,
   ): AsyncGenerator<{ lines: string[]; runState: string | null }> {
     let after: string | undefined;
     for (;;) {
@@ -257,17 +241,36 @@ export class ApiClient {
     }
   }
 
-  private async json<T>(method: string, route: string, body?: unknown): Promise<T> {
+  /**
+   * The answer, checked against the route's schema. The value returned is the answer as sent (not
+   * the parsed copy), so fields a newer server adds still reach `--json` output.
+   */
+  private async json<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    route: string,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
     const response = await this.send(method, route, body);
     const text = await response.text();
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(text);
     } catch {
       throw new CliError(
         `${method} ${route}: the API answered with something that is not JSON: ${text.slice(0, 120)}`,
         EXIT_BUG,
       );
     }
+    const checked = schema.safeParse(value);
+    if (!checked.success) {
+      const issues = checked.error.issues.map((i) => ({ where: formatPath(i.path), message: i.message }));
+      throw new CliError(
+        `${method} ${route}: the API's answer does not match its schema (a different fluidbench version?): ${formatIssues(issues, 3)}`,
+        EXIT_BUG,
+      );
+    }
+    return value as z.infer<S>;
   }
 
   private async send(method: string, route: string, body?: unknown): Promise<Response> {
@@ -292,12 +295,15 @@ export class ApiClient {
     } catch (error) {
       const { code, message } = networkCause(error);
       if (code === 'ECONNREFUSED')
-        throw new CliError(
+        throw new ApiUnreachableError(
           `cannot reach the fluidbench API at ${this.url} (connection refused): start it with \`npm run dev\`, ` +
             'or point --url / FLUIDBENCH_URL at a running one',
-          EXIT_BUG,
+          code,
         );
-      throw new CliError(`cannot reach the fluidbench API at ${this.url}: ${code ?? message}`, EXIT_BUG);
+      throw new ApiUnreachableError(
+        `cannot reach the fluidbench API at ${this.url}: ${code ?? message}`,
+        code,
+      );
     }
     if (response.ok) return response;
     const text = await response.text();
@@ -309,5 +315,5 @@ export class ApiClient {
 /** True when `error` is an API or network error that polling may retry (not a 4xx answer). */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiCallError) return error.status >= 500;
-  return error instanceof CliError && error.message.startsWith('cannot reach the fluidbench API');
+  return error instanceof ApiUnreachableError;
 }

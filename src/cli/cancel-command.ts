@@ -3,6 +3,7 @@ import { type Output, writeStdout } from './run-command.ts';
 
 export interface CancelFlags {
   url?: string;
+  json?: boolean | undefined;
 }
 
 /** `fluidbench cancel ID`: asks the run to stop; a finished run is a conflict (exit 1). */
@@ -13,5 +14,9 @@ export async function cancelCommand(
 ): Promise<void> {
   const client = await ApiClient.fromEnvironment(flags.url);
   const answer = await client.cancelRun(id);
-  out(`run ${answer.id}: cancelling (it was ${answer.state}); in-flight requests end as cancelled\n`);
+  out(
+    flags.json
+      ? `${JSON.stringify(answer, null, 2)}\n`
+      : `run ${answer.id}: cancelling (it was ${answer.state}); in-flight requests end as cancelled\n`,
+  );
 }

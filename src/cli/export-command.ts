@@ -11,15 +11,15 @@ import { ApiCallError, ApiClient } from './api-client.ts';
 import { CliError, EXIT_BUG } from './cli-error.ts';
 import { describeFsError } from './read-records.ts';
 
+export const EXPORT_FORMATS = ['jsonl', 'etalon'] as const;
+
 export interface ExportFlags {
   url?: string;
-  format?: string;
-  out?: string;
-  /** Records per API request (default 10 000). */
-  pageSize?: string;
+  format: (typeof EXPORT_FORMATS)[number];
+  out?: string | undefined;
+  /** Records per API request. */
+  pageSize: number;
 }
-
-const FORMATS = ['jsonl', 'etalon'] as const;
 
 /**
  * `fluidbench export ID`: every request record of a run, paged from the API. `jsonl` writes them
@@ -27,16 +27,7 @@ const FORMATS = ['jsonl', 'etalon'] as const;
  * the directory --out, computed by the same code as `analyze --etalon-dir`.
  */
 export async function exportCommand(id: string, flags: ExportFlags): Promise<void> {
-  const format = flags.format ?? 'jsonl';
-  if (!(FORMATS as readonly string[]).includes(format))
-    throw new CliError(
-      `invalid options: --format: expected ${FORMATS.join(' or ')}, got ${JSON.stringify(format)}`,
-    );
-  const pageSize = flags.pageSize === undefined ? 10_000 : Number(flags.pageSize);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1_000_000)
-    throw new CliError(
-      `invalid options: --page-size: expected a whole number from 1 to 1000000, got ${JSON.stringify(flags.pageSize)}`,
-    );
+  const { format, pageSize } = flags;
   if (format === 'etalon' && !flags.out)
     throw new CliError('invalid options: --format etalon needs --out DIR');
   const client = await ApiClient.fromEnvironment(flags.url);

@@ -1,9 +1,13 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import packageJson from '../../package.json' with { type: 'json' };
-import { type AnalyzeFlags, analyzeCommand } from './analyze-command.ts';
+import { REQUESTS_PAGE_LIMIT, RUN_LIST_LIMIT } from '../core/api/control-api-schemas.ts';
+import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
+import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
+import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
-import { exportCommand } from './export-command.ts';
+import { jsonOption, urlOption, wholeNumber } from './cli-options.ts';
+import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
 import { runsCommand } from './runs-command.ts';
@@ -36,19 +40,33 @@ export async function main(argv: string[]): Promise<number> {
       'request records: JSONL, JSON array, {"requests": [...]}, or etalon request_level_metrics.json',
     )
     .option('--json', 'print {requests, summary, throughput, service_level} as JSON')
-    .option('--ttft-deadline <s>', 'fixed TTFT deadline in seconds (default 0.3)')
-    .option('--tbt-deadline <s>', 'TBT deadline in seconds (default 0.05)')
-    .option('--target-miss-rate <r>', 'miss rate for the minimum-deadline search, 0..1 (default 0.1)')
+    .option(
+      '--ttft-deadline <s>',
+      `fixed TTFT deadline in seconds (default: ${DEFAULT_DEADLINES.ttft_deadline_s})`,
+    )
+    .option('--tbt-deadline <s>', `TBT deadline in seconds (default: ${DEFAULT_DEADLINES.tbt_deadline_s})`)
+    .option(
+      '--target-miss-rate <r>',
+      `miss rate for the minimum-deadline search, 0..1 (default: ${DEFAULT_DEADLINES.target_miss_rate})`,
+    )
     .option('--prefill-profile <file>', 'prefill profile: TTFT deadline = predicted prefill + --ttft-slack')
-    .option('--ttft-slack <s>', 'slack added to the predicted prefill time, seconds (default 0.3)')
+    .option(
+      '--ttft-slack <s>',
+      `slack added to the predicted prefill time, seconds (default: ${DEFAULT_DEADLINES.ttft_slack_s})`,
+    )
     .option('--curve', 'also compute the P99 miss-rate curve for TBT deadlines 1..100 ms')
     .option(
       '--etalon-dir <dir>',
       "also write etalon's metric files (request_level_metrics.json, CDF CSVs, ...)",
     )
-    .option('--threads <n>', 'reader threads for JSONL (default: up to 4 for files of 16 MB or more, else 1)')
+    .addOption(
+      new Option(
+        '--threads <n>',
+        `reader threads for JSONL, 1-${MAX_THREADS} (default: up to 4 for files of 16 MB or more, else 1)`,
+      ).argParser(wholeNumber(1, MAX_THREADS)),
+    )
     .option('--no-progress', 'no progress bar on stderr (drawn for files of 16 MB or more on a terminal)')
-    .action(async (file: string, flags: AnalyzeFlags) => {
+    .action(async (file, flags) => {
       const { stdout } = await analyzeCommand(file, flags);
       process.stdout.write(stdout);
     });
@@ -74,59 +92,66 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const URL_HELP = 'control API base URL (default: $FLUIDBENCH_URL, else http://127.0.0.1:8787)';
-
 /** The commands that drive a fluidbench Worker through its control API (token: $FLUIDBENCH_TOKEN). */
 function registerApiCommands(program: Command): void {
   program
     .command('run')
     .description('submit a run from a .json/.jsonc config; with --wait, follow it and print its results')
     .requiredOption('--config <file>', 'run configuration (.json or .jsonc)')
-    .option('--url <url>', URL_HELP)
+    .addOption(urlOption())
+    .addOption(jsonOption())
     .option('--wait', 'show live progress until the run ends (Ctrl-C cancels it), then print the results')
-    .option('--json', 'print JSON: the created run, or with --wait the results')
     .action((flags) => runCommand(flags));
 
   program
     .command('status')
     .description("a run's state and progress per region and shard")
     .argument('<id>', 'run id')
-    .option('--url <url>', URL_HELP)
-    .option('--json', 'print the status JSON')
-    .action((id: string, flags) => statusCommand(id, flags));
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((id, flags) => statusCommand(id, flags));
 
   program
     .command('results')
     .description("a finished run's metrics overall and per region")
     .argument('<id>', 'run id')
-    .option('--url <url>', URL_HELP)
-    .option('--json', 'print the results JSON')
+    .addOption(urlOption())
+    .addOption(jsonOption().conflicts('csv'))
     .option('--csv', 'print one CSV row per region plus `all`')
-    .action((id: string, flags) => resultsCommand(id, flags));
+    .action((id, flags) => resultsCommand(id, flags));
 
   program
     .command('export')
     .description("a run's request records as JSONL (what analyze reads) or etalon's file set")
     .argument('<id>', 'run id')
-    .option('--url <url>', URL_HELP)
-    .option('--format <format>', 'jsonl or etalon', 'jsonl')
+    .addOption(urlOption())
+    .addOption(new Option('--format <format>', 'what to write').choices(EXPORT_FORMATS).default('jsonl'))
     .option('--out <path>', 'jsonl: file to write (default stdout); etalon: directory (required)')
-    .option('--page-size <n>', 'records per API request', '10000')
-    .action((id: string, flags) => exportCommand(id, flags));
+    .addOption(
+      new Option('--page-size <n>', 'records per API request')
+        .argParser(wholeNumber(REQUESTS_PAGE_LIMIT.min, REQUESTS_PAGE_LIMIT.max))
+        .default(DEFAULT_PAGE_SIZE),
+    )
+    .action((id, flags) => exportCommand(id, flags));
 
   program
     .command('cancel')
     .description('cancel a queued or running run')
     .argument('<id>', 'run id')
-    .option('--url <url>', URL_HELP)
-    .action((id: string, flags) => cancelCommand(id, flags));
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((id, flags) => cancelCommand(id, flags));
 
   program
     .command('runs')
     .description('list runs, newest first')
-    .option('--url <url>', URL_HELP)
-    .option('--limit <n>', 'how many (1-200)', '20')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .addOption(
+      new Option('--limit <n>', 'how many')
+        .argParser(wholeNumber(RUN_LIST_LIMIT.min, RUN_LIST_LIMIT.max))
+        .default(20),
+    )
     .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
-    .option('--json', 'print {runs, next} as JSON')
     .action((flags) => runsCommand(flags));
 }

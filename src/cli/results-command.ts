@@ -1,6 +1,5 @@
 import { formatResults, resultsCsv } from '../core/report/format-results.ts';
 import { ApiClient } from './api-client.ts';
-import { CliError } from './cli-error.ts';
 import { type Output, writeStdout } from './run-command.ts';
 
 export interface ResultsFlags {
@@ -9,13 +8,12 @@ export interface ResultsFlags {
   csv?: boolean;
 }
 
-/** `fluidbench results ID`: a finished run's metrics as a summary, JSON or per-region CSV. */
+/** `fluidbench results ID`: a finished run's metrics as a summary, JSON or per-region CSV (--json wins). */
 export async function resultsCommand(
   id: string,
   flags: ResultsFlags,
   out: Output = writeStdout,
 ): Promise<void> {
-  if (flags.json && flags.csv) throw new CliError('invalid options: --json and --csv exclude each other');
   const client = await ApiClient.fromEnvironment(flags.url);
   const results = await client.getResults(id);
   out(

@@ -1,7 +1,8 @@
+import type { RunResults } from '../core/api/run-results-schema.ts';
 import { formatResults } from '../core/report/format-results.ts';
 import { isTerminal } from '../core/run/run-state.ts';
 import type { RunStatus } from '../core/run/run-status.ts';
-import { ApiCallError, ApiClient, type RunResults } from './api-client.ts';
+import { ApiCallError, ApiClient } from './api-client.ts';
 import { CliError, EXIT_BUG } from './cli-error.ts';
 import { readRunConfig } from './read-run-config.ts';
 import { waitForRun } from './run-progress.ts';

@@ -1,25 +1,20 @@
 import Table from 'cli-table3';
 import { ApiClient } from './api-client.ts';
-import { CliError } from './cli-error.ts';
 import { type Output, writeStdout } from './run-command.ts';
 
 export interface RunsFlags {
   url?: string;
-  limit?: string;
-  cursor?: string;
+  /** Runs per page (checked by its option parser against the API's bounds). */
+  limit: number;
+  cursor?: string | undefined;
   json?: boolean;
 }
 
 /** `fluidbench runs`: the newest runs, one a line; `next` is the cursor of the following page. */
 export async function runsCommand(flags: RunsFlags, out: Output = writeStdout): Promise<void> {
-  const limit = flags.limit === undefined ? 20 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    throw new CliError(
-      `invalid options: --limit: expected a whole number from 1 to 200, got ${JSON.stringify(flags.limit)}`,
-    );
   const client = await ApiClient.fromEnvironment(flags.url);
   const page = await client.listRuns({
-    limit,
+    limit: flags.limit,
     ...(flags.cursor !== undefined ? { cursor: flags.cursor } : {}),
   });
   if (flags.json) {

@@ -1,42 +1,23 @@
 // The API commands of the CLI end to end: the real local stack (wrangler dev with workerd, local
 // D1 and Durable Objects, started once by startLocalStack) and the real CLI binary, on a short run
 // against the stack's own simulated model (/sim/v1).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { type CliRun, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO, 'bin', 'fluidbench.mjs');
 const REQUESTS = 10;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let stack: LocalStack;
 let dir: string;
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        cwd: dir, // no .dev.vars here: the token must come from FLUIDBENCH_TOKEN
-        env: { ...process.env, FLUIDBENCH_URL: stack.url, FLUIDBENCH_TOKEN: stack.token },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
+function cli(...args: string[]): Promise<CliRun> {
+  return spawnCli(args, {
+    cwd: dir, // no .dev.vars here: the token must come from FLUIDBENCH_TOKEN
+    env: { FLUIDBENCH_URL: stack.url, FLUIDBENCH_TOKEN: stack.token },
   });
 }
 
@@ -241,12 +222,12 @@ describe('fluidbench API commands against the local stack', () => {
     const cancel = await cli('cancel', longId);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toContain(`run ${longId}: cancelling`);
-    let state = '';
-    for (let i = 0; i < 40 && !['cancelled', 'done', 'failed'].includes(state); i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      state = JSON.parse((await cli('status', longId, '--json')).stdout).state;
-    }
-    expect(state).toBe('cancelled');
+    await expect
+      .poll(async () => JSON.parse((await cli('status', longId, '--json')).stdout).state, {
+        timeout: 20_000,
+        interval: 250,
+      })
+      .toBe('cancelled');
   }, 60_000);
 
   it('stop() leaves no wrangler or workerd process behind', async () => {

@@ -1,6 +1,5 @@
 // End to end: the local stack (wrangler dev: workerd, local D1 and Durable Objects), a loopback
 // SSE target in Node that logs its own send time for every chunk, and the real CLI.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,28 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { compareChunkTiming } from '../../scripts/sim/chunk-timing.ts';
 import { type SimServer, startSimServer } from '../../scripts/sim/sim-server.ts';
+import { type CliRun, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
 import type { RequestRecord } from '../../src/core/record/request-record.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/fluidbench.mjs');
 const REQUESTS = 60;
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return spawnCli(args, { env, timeoutMs: 120_000 });
 }
 
 /** Deep equality with a relative tolerance for floats (means can differ in the last bits by merge order). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { startedAtMs } from '../../src/core/report/run-results.ts';
 import type { RunConfigInput } from '../../src/core/run/run-config.ts';
-import { startedAtMs } from '../../src/worker/durable/coordinator-state.ts';
 import { createRun, exportRecords, results, simRunConfig, waitForEnd } from './run-kit.ts';
 
 describe('run limits hold exactly over several shards', () => {

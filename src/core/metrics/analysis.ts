@@ -3,8 +3,8 @@ import { type DeadlineOptions, type ResolvedDeadlines, resolveDeadlines } from '
 import {
   computeRequestMetrics,
   type RequestMetrics,
-  type RequestRow,
-  toRequestRow,
+  type RequestMetricsRow,
+  toRequestMetricsRow,
 } from './request-metrics.ts';
 import {
   RunSummary,
@@ -27,7 +27,7 @@ export interface AnalyzerOptions extends RunSummaryOptions {
 }
 
 export interface AnalysisReport {
-  requests: RequestRow[];
+  requests: RequestMetricsRow[];
   summary: SummaryReport & { deadlines: DeadlinesReport; regions: Record<string, SummaryReport> };
   throughput: SummaryReport['throughput'];
   service_level: SummaryReport['service_level'];
@@ -48,7 +48,7 @@ export interface DeadlinesReport {
 export class Analyzer {
   private readonly deadlines: ResolvedDeadlines;
   private readonly regions = new Map<string, RunSummary>();
-  private readonly rows: RequestRow[] = [];
+  private readonly rows: RequestMetricsRow[] = [];
   private readonly options: AnalyzerOptions;
   /** Per-request figures only rows use (the fixed-TTFT minimum deadline) are computed only for them. */
   private readonly perRequestDetail: boolean;
@@ -68,13 +68,13 @@ export class Analyzer {
       this.regions.set(region, summary);
     }
     summary.add(metrics);
-    if (this.options.keepRequests) this.rows.push(toRequestRow(metrics));
+    if (this.options.keepRequests) this.rows.push(toRequestMetricsRow(metrics));
     this.options.onRequest?.(metrics);
     return metrics;
   }
 
   /** The per-request rows kept so far (`keepRequests`). */
-  requestRows(): RequestRow[] {
+  requestRows(): RequestMetricsRow[] {
     return this.rows;
   }
 
@@ -84,7 +84,7 @@ export class Analyzer {
   }
 
   /** Takes in another analyzer's regions and rows (appended after this one's). */
-  absorb(regions: Record<string, RunSummaryState>, rows: readonly RequestRow[]): void {
+  absorb(regions: Record<string, RunSummaryState>, rows: readonly RequestMetricsRow[]): void {
     for (const [name, state] of Object.entries(regions)) {
       const incoming = RunSummary.fromJSON(state);
       const mine = this.regions.get(name);

@@ -5,12 +5,19 @@ import { sToUs } from './units.ts';
  * Deadlines for the fluidity-index (docs/metrics.md#where-the-deadlines-come-from). Defaults: TTFT 0.3 s (etalon's README; its code
  * says 0.1 s), TBT 0.05 s and a 10% target miss rate (etalon's defaults).
  */
+export const DEFAULT_DEADLINES = {
+  ttft_deadline_s: 0.3,
+  tbt_deadline_s: 0.05,
+  target_miss_rate: 0.1,
+  ttft_slack_s: 0.3,
+} as const;
+
 export const deadlineOptionsSchema = z.object({
-  ttft_deadline_s: z.number().positive().finite().default(0.3),
-  tbt_deadline_s: z.number().positive().finite().default(0.05),
-  target_miss_rate: z.number().min(0).max(1).default(0.1),
+  ttft_deadline_s: z.number().positive().finite().default(DEFAULT_DEADLINES.ttft_deadline_s),
+  tbt_deadline_s: z.number().positive().finite().default(DEFAULT_DEADLINES.tbt_deadline_s),
+  target_miss_rate: z.number().min(0).max(1).default(DEFAULT_DEADLINES.target_miss_rate),
   /** With a prefill profile, the TTFT deadline is predicted prefill + this slack. */
-  ttft_slack_s: z.number().nonnegative().finite().default(0.3),
+  ttft_slack_s: z.number().nonnegative().finite().default(DEFAULT_DEADLINES.ttft_slack_s),
 });
 export type DeadlineOptions = z.infer<typeof deadlineOptionsSchema>;
 

@@ -76,7 +76,7 @@ export function computeRequestMetrics(
 }
 
 /** The reported per-request row (`analyze --json`), durations in seconds. */
-export interface RequestRow {
+export interface RequestMetricsRow {
   id: string;
   region: string | null;
   outcome: Outcome;
@@ -102,7 +102,7 @@ export interface RequestRow {
   schedule_lag_ms: number | null;
 }
 
-export function toRequestRow(m: RequestMetrics): RequestRow {
+export function toRequestMetricsRow(m: RequestMetrics): RequestMetricsRow {
   const rate = missRate(m.deadlines);
   return {
     id: m.id,

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { RunResults } from '../../cli/api-client.ts';
+import type { RunResults } from '../api/run-results-schema.ts';
 import type { SummaryReport } from '../metrics/run-summary.ts';
 import { formatAnalysis } from './format-analysis.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeadlineOptions } from '../metrics/deadline-options.ts';
+import { DEFAULT_DEADLINES, type DeadlineOptions } from '../metrics/deadline-options.ts';
 import { targetSchema } from '../stream/target-config.ts';
 import { workloadSchema } from '../workload/workload-config.ts';
 import {
@@ -44,15 +44,19 @@ export const regionSchema = z.strictObject({
     .optional()
     .describe('shard objects in this region; derived from the expected concurrency when absent'),
 });
-export type Region = z.infer<typeof regionSchema>;
 
 // Bounds: ./config-bounds.ts (why each, in docs/config-bounds.md).
 const deadline = z.number().min(DEADLINE_S.min).max(DEADLINE_S.max);
 
 export const runDeadlinesSchema = z.strictObject({
-  ttft_s: deadline.default(0.3).describe('TTFT deadline (fluidity-index Dp)'),
-  tbt_s: deadline.default(0.05).describe('TBT deadline (fluidity-index D)'),
-  target_miss_rate: z.number().min(0).max(1).default(0.1).describe('target for the minimum TBT deadline'),
+  ttft_s: deadline.default(DEFAULT_DEADLINES.ttft_deadline_s).describe('TTFT deadline (fluidity-index Dp)'),
+  tbt_s: deadline.default(DEFAULT_DEADLINES.tbt_deadline_s).describe('TBT deadline (fluidity-index D)'),
+  target_miss_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(DEFAULT_DEADLINES.target_miss_rate)
+    .describe('target for the minimum TBT deadline'),
 });
 
 export const timeoutsSchema = z.strictObject({
@@ -94,7 +98,7 @@ export const runConfigSchema = z
       .min(STREAMS_PER_SHARD.min)
       .max(STREAMS_PER_SHARD.max)
       .default(DEFAULT_STREAMS_PER_SHARD),
-    deadlines: runDeadlinesSchema.default({ ttft_s: 0.3, tbt_s: 0.05, target_miss_rate: 0.1 }),
+    deadlines: runDeadlinesSchema.prefault({}),
     timeouts: timeoutsSchema.default({ request_s: 120 }),
     limits: limitsSchema.default({ max_concurrency: 1_024, max_requests: 100_000, max_duration_s: 3_600 }),
   })
@@ -109,7 +113,7 @@ export function deadlineOptionsOf(config: RunConfig): DeadlineOptions {
     ttft_deadline_s: config.deadlines.ttft_s,
     tbt_deadline_s: config.deadlines.tbt_s,
     target_miss_rate: config.deadlines.target_miss_rate,
-    ttft_slack_s: 0.3,
+    ttft_slack_s: DEFAULT_DEADLINES.ttft_slack_s,
   };
 }
 

@@ -54,7 +54,7 @@ export type ShardStatus = z.infer<typeof shardStatusSchema>;
 export const regionProgressSchema = shardProgressSchema.extend({ shards: z.number().int() });
 
 /** A run as lists show it. */
-export const runSummarySchema = z.object({
+export const runListEntrySchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
   state: z.enum(RUN_STATES),
@@ -63,9 +63,9 @@ export const runSummarySchema = z.object({
   started_at_ms: z.number().nullable(),
   finished_at_ms: z.number().nullable(),
 });
-export type RunSummaryRow = z.infer<typeof runSummarySchema>;
+export type RunListEntry = z.infer<typeof runListEntrySchema>;
 
-export const runStatusSchema = runSummarySchema.extend({
+export const runStatusSchema = runListEntrySchema.extend({
   /** Estimated seconds until the schedule ends (null when unknown or finished). */
   eta_s: z.number().nullable(),
   regions: z.record(z.string(), regionProgressSchema),

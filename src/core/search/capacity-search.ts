@@ -9,7 +9,12 @@ import type { SloEvaluation } from './slo.ts';
 // benchmark at it, and hands the outcome to `record()`. No I/O and no clock: elapsed time and
 // requests used arrive with each outcome, so the search can be replayed and tested exactly.
 
-export type StopReason = 'converged' | 'repeated_probe' | 'max_probes' | 'time_budget' | 'request_budget';
+export type SearchStopReason =
+  | 'converged'
+  | 'repeated_probe'
+  | 'max_probes'
+  | 'time_budget'
+  | 'request_budget';
 export type FailReason = 'slo' | 'achieved_rate' | 'error_rate';
 
 /** What the caller measured for one probe. Totals are cumulative since the search started. */
@@ -45,7 +50,7 @@ export interface CapacitySearchResult {
   /** The last passing offered QPS (etalon's answer), null when no probe passed. */
   maxQpsUnderSlo: number | null;
   bestProbe: ProbeReport | null;
-  stopReason: StopReason;
+  stopReason: SearchStopReason;
   probes: ProbeReport[];
 }
 
@@ -156,7 +161,7 @@ export function createCapacitySearch(input: CapacitySearchConfigInput): Capacity
   let pendingQps: number | null = null;
   let done: CapacitySearchResult | null = null;
 
-  const finish = (stopReason: StopReason): SearchStep => {
+  const finish = (stopReason: SearchStopReason): SearchStep => {
     let bestProbe: ProbeReport | null = null;
     for (const p of probes) if (p.passed) bestProbe = p;
     done = { maxQpsUnderSlo: bestProbe?.offeredQps ?? null, bestProbe, stopReason, probes: [...probes] };

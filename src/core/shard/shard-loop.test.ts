@@ -5,7 +5,7 @@ import {
   describeStop,
   runShardLoop,
   type ShardLoopOptions,
-  type StopReason,
+  type ShardStopReason,
   withPositions,
 } from './shard-loop.ts';
 import type { PlannedRequest } from './shard-plan.ts';
@@ -415,7 +415,7 @@ describe('describeStop', () => {
     expect(describeStop('slice_end', limits)).toBe(describeStop('completed', limits));
     expect(describeStop('cancelled', limits)).toContain('cancelled');
     expect(describeStop('duration_reached', limits)).toContain('duration_s');
-    const all: StopReason[] = [
+    const all: ShardStopReason[] = [
       'completed',
       'cancelled',
       'duration_reached',

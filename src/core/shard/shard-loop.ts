@@ -2,7 +2,7 @@ import type { RunConfig } from '../run/run-config.ts';
 import type { PlannedRequest } from './shard-plan.ts';
 
 /** Why a shard stopped dispatching. */
-export type StopReason =
+export type ShardStopReason =
   | 'completed'
   | 'cancelled'
   | 'slice_end'
@@ -21,7 +21,7 @@ export interface ShardLoopOptions<T extends PlannedRequest = PlannedRequest> {
   /** Stop dispatching at this epoch ms (end of the alarm slice or the run's duration). */
   dispatchUntilMs: number;
   /** Why reaching `dispatchUntilMs` stops the loop. */
-  untilReason: StopReason;
+  untilReason: ShardStopReason;
   /**
    * Whether this invocation may send another request (its subrequest and D1 query budgets). When
    * it says no, the loop ends with `slice_end`, and the next alarm continues with a fresh budget.
@@ -54,7 +54,7 @@ export interface ShardLoopOptions<T extends PlannedRequest = PlannedRequest> {
 }
 
 export interface ShardLoopResult {
-  stop: StopReason;
+  stop: ShardStopReason;
   dispatched: number;
 }
 
@@ -89,7 +89,7 @@ async function dispatchAll<T extends PlannedRequest>(
 ): Promise<ShardLoopResult> {
   const backlogInFlight = new Set<Promise<void>>();
   let dispatched = 0;
-  let stop: StopReason = 'completed';
+  let stop: ShardStopReason = 'completed';
   const track = (promise: Promise<void>) => {
     inFlight.add(promise);
     void promise.finally(() => inFlight.delete(promise));
@@ -202,7 +202,7 @@ export function* withPositions(
 }
 
 /** The reason a shard gives for stopping, as the run's `reason` shows it. */
-export function describeStop(stop: StopReason, limits: RunConfig['limits']): string {
+export function describeStop(stop: ShardStopReason, limits: RunConfig['limits']): string {
   switch (stop) {
     case 'completed':
     case 'slice_end':

@@ -1,5 +1,5 @@
 import type { RunConfig } from '../run/run-config.ts';
-import type { StopReason } from './shard-loop.ts';
+import type { ShardStopReason } from './shard-loop.ts';
 import { closedLoopConcurrency, largestRemainder } from './shard-plan.ts';
 
 // What one alarm slice of a shard may do, decided before it sends anything: pure, so the Shard
@@ -63,7 +63,7 @@ export interface SlicePlan extends ShardCaps {
   /** Stop dispatching at this epoch ms. */
   dispatchUntilMs: number;
   /** Why reaching `dispatchUntilMs` stops the shard (`slice_end`: another slice follows). */
-  untilReason: StopReason;
+  untilReason: ShardStopReason;
   /** Requests scheduled before this epoch ms fell due while a previous slice drained: a backlog. */
   capFromMs: number;
 }
@@ -77,7 +77,7 @@ export function planSlice(place: ShardPlace, nowMs: number, sliceS: number): Sli
   const { config, startAtMs } = place;
   const caps = shardCaps(place);
   const lengthS = Math.min(sliceS, Math.max(60, ALARM_WALL_S - config.timeouts.request_s - 60));
-  const ends: [number, StopReason][] = [
+  const ends: [number, ShardStopReason][] = [
     [nowMs + lengthS * 1000, 'slice_end'],
     [startAtMs + config.limits.max_duration_s * 1000, 'limit_max_duration'],
   ];
@@ -85,7 +85,7 @@ export function planSlice(place: ShardPlace, nowMs: number, sliceS: number): Sli
     ends.push([startAtMs + config.workload.duration_s * 1000, 'duration_reached']);
   // Stable: on a tie the run's own limits win over the slice end.
   ends.sort((x, y) => x[0] - y[0] || (x[1] === 'slice_end' ? 1 : 0) - (y[1] === 'slice_end' ? 1 : 0));
-  const [dispatchUntilMs, untilReason] = ends[0] as [number, StopReason];
+  const [dispatchUntilMs, untilReason] = ends[0] as [number, ShardStopReason];
   return { ...caps, dispatchUntilMs, untilReason, capFromMs: nowMs };
 }
 

@@ -1,71 +1,14 @@
 import { createParser } from 'eventsource-parser';
+import { createFakeClock, type FakeClock } from '../testing/fake-clock.ts';
 import { parseSimConfig, type SimConfigInput } from './sim-config.ts';
 import { type ChunkSentEvent, createSimulator, type Simulator, type SimulatorOptions } from './simulator.ts';
 
-// Test support for the simulator: a virtual clock that jumps to the next timer once the process
-// is idle (so timings are exact and tests take no wall time), and an SSE reader.
-
-export interface VirtualClock {
-  nowMs(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-interface Timer {
-  at: number;
-  resolve: () => void;
-}
-
-/**
- * Sleeps resolve in time order; time advances only when every microtask has run (two macrotask
- * turns after the last activity), so everything due at one instant happens at that instant.
- */
-function createVirtualClock(startMs = 1_000_000): VirtualClock {
-  let now = startMs;
-  const timers: Timer[] = [];
-  let scheduled = false;
-
-  function fire(): void {
-    scheduled = false;
-    if (timers.length === 0) return;
-    timers.sort((a, b) => a.at - b.at);
-    now = Math.max(now, timers[0]?.at ?? now);
-    while (timers.length > 0 && (timers[0]?.at ?? Infinity) <= now) timers.shift()?.resolve();
-    schedule();
-  }
-  function schedule(): void {
-    if (scheduled || timers.length === 0) return;
-    scheduled = true;
-    setImmediate(() => setImmediate(fire));
-  }
-
-  return {
-    nowMs: () => now,
-    sleep(ms, signal) {
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer: Timer = {
-          at: now + Math.max(0, ms),
-          resolve: () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          },
-        };
-        const onAbort = () => {
-          const i = timers.indexOf(timer);
-          if (i >= 0) timers.splice(i, 1);
-          reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        timers.push(timer);
-        schedule();
-      });
-    },
-  };
-}
+// Test support for the simulator: a simulator on the fake clock (src/core/testing/fake-clock.ts:
+// timings are exact and tests take no wall time), and an SSE reader.
 
 export interface SimHarness {
   sim: Simulator;
-  clock: VirtualClock;
+  clock: FakeClock;
   sent: ChunkSentEvent[];
 }
 
@@ -74,7 +17,7 @@ export function simHarness(
   config: SimConfigInput = {},
   extra: Partial<Omit<SimulatorOptions, 'config'>> = {},
 ): SimHarness {
-  const clock = createVirtualClock();
+  const clock = createFakeClock();
   const sent: ChunkSentEvent[] = [];
   const sim = createSimulator({
     config: parseSimConfig({ jitter: 0, ...config }),

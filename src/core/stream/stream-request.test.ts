@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requestRecordSchema } from '../record/request-record.ts';
+import { createFakeClock } from '../testing/fake-clock.ts';
 import { adapterFor } from './adapters.ts';
 import { type StreamRequestInput, type StreamResult, streamRequest } from './stream-request.ts';
 import { parseTarget } from './target-config.ts';
@@ -19,10 +20,9 @@ import {
 const enc = new TextEncoder();
 
 function input(api: TranscriptSpec['api'], fetchImpl: typeof fetch, over: Partial<StreamRequestInput> = {}) {
-  let t = 1_000_000;
   return {
     fetch: fetchImpl,
-    nowMs: () => ++t,
+    nowMs: createFakeClock({ stepMs: 1 }).nowMs,
     adapter: adapterFor(api),
     target: parseTarget({ api, base_url: 'http://127.0.0.1:9/v1', model: 'm' }),
     id: 'req-1',

@@ -1,5 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import type { ErrorBody } from '../../core/api/control-api-schemas.ts';
 import { createRun } from '../storage/runs-store.ts';
 
 const TOKEN = 'test-control-token-0123456789';
@@ -15,15 +16,6 @@ function post(path: string, body: unknown, headers: Record<string, string> = aut
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-}
-
-interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    request_id: string;
-    issues?: { path: (string | number)[]; message: string }[];
-  };
 }
 
 const validConfig = {

@@ -1,15 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import { errorBodySchema as sharedErrorBodySchema } from '../../core/api/control-api-schemas.ts';
 import { ERROR_CODES } from './api-error.ts';
 
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: z.enum(ERROR_CODES as [string, ...string[]]),
-    message: z.string(),
-    request_id: z.string(),
-    issues: z
-      .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
-      .optional(),
-  }),
+/** core's error body, with the closed list of codes this API answers with. */
+const errorBodySchema = sharedErrorBodySchema.extend({
+  error: sharedErrorBodySchema.shape.error.extend({ code: z.enum(ERROR_CODES) }),
 });
 
 const errorResponse = (description: string) => ({

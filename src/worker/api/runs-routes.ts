@@ -1,13 +1,16 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import {
+  cancelledRunSchema,
+  createdRunSchema,
+  REQUESTS_PAGE_LIMIT,
+  RUN_LIST_LIMIT,
+  runListSchema,
+} from '../../core/api/control-api-schemas.ts';
+import { runResultsSchema } from '../../core/api/run-results-schema.ts';
 import { runConfigSchema } from '../../core/run/run-config.ts';
 import { limitIssues, planRun } from '../../core/run/run-plan.ts';
-import { isTerminal, RUN_STATES, type RunState } from '../../core/run/run-state.ts';
-import {
-  type RunStatus,
-  type RunSummaryRow,
-  runStatusSchema,
-  runSummarySchema,
-} from '../../core/run/run-status.ts';
+import { isTerminal, type RunState } from '../../core/run/run-state.ts';
+import { type RunListEntry, type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { readRequests } from '../storage/records-store.ts';
@@ -19,13 +22,6 @@ import { errorResponses } from './openapi.ts';
 type App = OpenAPIHono<{ Bindings: Env }>;
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const createdSchema = z.object({
-  id: z.string(),
-  state: z.enum(RUN_STATES),
-  shards: z.number().int(),
-  expected_requests: z.number().int().nullable(),
-  links: z.record(z.string(), z.string()),
-});
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
@@ -40,7 +36,7 @@ export function registerRunRoutes(app: App): void {
       summary: 'Create and start a run',
       request: { body: { content: { 'application/json': { schema: runConfigSchema } }, required: true } },
       responses: {
-        201: json(createdSchema, 'The run was created and its shards are starting'),
+        201: json(createdRunSchema, 'The run was created and its shards are starting'),
         ...errorResponses,
       },
     }),
@@ -112,15 +108,17 @@ export function registerRunRoutes(app: App): void {
       summary: 'List runs, newest first',
       request: {
         query: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          limit: z.coerce
+            .number()
+            .int()
+            .min(RUN_LIST_LIMIT.min)
+            .max(RUN_LIST_LIMIT.max)
+            .default(RUN_LIST_LIMIT.default),
           cursor: z.string().max(500).optional(),
         }),
       },
       responses: {
-        200: json(
-          z.object({ runs: z.array(runSummarySchema), next: z.string().nullable() }),
-          'A page of runs',
-        ),
+        200: json(runListSchema, 'A page of runs'),
         ...errorResponses,
       },
     }),
@@ -128,7 +126,7 @@ export function registerRunRoutes(app: App): void {
       const { limit, cursor } = c.req.valid('query');
       try {
         const page = await listRuns(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
-        return c.json({ runs: page.runs.map(runSummary), next: page.next }, 200);
+        return c.json({ runs: page.runs.map(runListEntry), next: page.next }, 200);
       } catch (error) {
         if (error instanceof InvalidCursorError)
           throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
@@ -160,7 +158,7 @@ export function registerRunRoutes(app: App): void {
       summary: 'Cancel a run; in-flight requests end as `cancelled` and results cover what ran',
       request: { params: idParams },
       responses: {
-        202: json(z.object({ id: z.string(), state: z.enum(RUN_STATES) }), 'Cancelling'),
+        202: json(cancelledRunSchema, 'Cancelling'),
         ...errorResponses,
       },
     }),
@@ -184,7 +182,7 @@ export function registerRunRoutes(app: App): void {
       path: '/v1/runs/{id}/results',
       summary: 'Metrics overall and per region (spec-defined), load, colos and shard health',
       request: { params: idParams },
-      responses: { 200: json(z.looseObject({ id: z.string() }), 'The results'), ...errorResponses },
+      responses: { 200: json(runResultsSchema, 'The results'), ...errorResponses },
     }),
     async (c) => {
       const row = await findRun(c.env, c.req.valid('param').id);
@@ -214,7 +212,12 @@ export function registerRunRoutes(app: App): void {
             .optional()
             .describe('return records after this id (the last one you received)'),
           // Pages of 2,000 rows: at most 250 D1 queries per call, well inside 1,000 per invocation.
-          limit: z.coerce.number().int().min(1).max(500_000).default(100_000),
+          limit: z.coerce
+            .number()
+            .int()
+            .min(REQUESTS_PAGE_LIMIT.min)
+            .max(REQUESTS_PAGE_LIMIT.max)
+            .default(REQUESTS_PAGE_LIMIT.default),
         }),
       },
       responses: {
@@ -260,7 +263,7 @@ async function findRun(env: Env, id: string): Promise<RunRow> {
   return row;
 }
 
-function runSummary(row: RunRow): RunSummaryRow {
+function runListEntry(row: RunRow): RunListEntry {
   return {
     id: row.id,
     name: row.name,
@@ -278,7 +281,7 @@ async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
     row.state === 'failed' && row.planJson === null
       ? null
       : await reachCoordinator(() => coordinatorStub(env, row.id).status());
-  const base = runSummary(row);
+  const base = runListEntry(row);
   if (!live) return { ...base, eta_s: null, regions: {}, shards: [] };
   return isTerminal(row.state as RunState) ? { ...live, ...base, eta_s: null } : live;
 }

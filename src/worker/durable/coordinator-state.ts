@@ -24,11 +24,3 @@ export function publicShardStatus(entry: ShardEntry): ShardStatus {
   const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, ...status } = entry;
   return status;
 }
-
-/**
- * When the run started: the schedule's time 0, or null when the run ended before it (cancelled
- * before it started), so that a start never follows the finish.
- */
-export function startedAtMs(run: RunRecord): number | null {
-  return run.finishedAtMs !== null && run.finishedAtMs < run.startAtMs ? null : run.startAtMs;
-}

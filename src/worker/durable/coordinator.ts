@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
+import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
 import { deadlineOptionsOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
@@ -13,9 +14,8 @@ import {
 } from '../../core/run/run-status.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
-import { publicShardStatus, type RunRecord, type ShardEntry, startedAtMs } from './coordinator-state.ts';
+import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
 import { type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
-import { buildResults } from './run-results.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 
 const MAX_POKES = 3;

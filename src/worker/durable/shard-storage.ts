@@ -1,5 +1,5 @@
 import type { ShardProgress } from '../../core/run/run-status.ts';
-import type { StopReason } from '../../core/shard/shard-loop.ts';
+import type { ShardStopReason } from '../../core/shard/shard-loop.ts';
 import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
 import type { ShardAssignment, ShardFinal } from './run-protocol.ts';
 
@@ -14,7 +14,7 @@ export interface ShardMeta {
   cancelled: boolean;
   progress: ShardProgress;
   /** Why dispatching stopped for good (never `slice_end`): a retried alarm only finishes. */
-  stop_kind: StopReason;
+  stop_kind: ShardStopReason;
   /** The stop reason as the run shows it. */
   stop: string;
   /** The summary reported to the coordinator (kept until it has it). */

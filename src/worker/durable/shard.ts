@@ -3,7 +3,12 @@ import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
-import { describeStop, runShardLoop, type StopReason, withPositions } from '../../core/shard/shard-loop.ts';
+import {
+  describeStop,
+  runShardLoop,
+  type ShardStopReason,
+  withPositions,
+} from '../../core/shard/shard-loop.ts';
 import { countShardRequests, planShardRequests } from '../../core/shard/shard-plan.ts';
 import {
   countFinished,
@@ -170,7 +175,7 @@ export class Shard extends DurableObject<Env> {
     progress: ShardProgress,
     colo: string | null,
     budget: InvocationBudget,
-  ): Promise<StopReason> {
+  ): Promise<ShardStopReason> {
     const { config } = a;
     const abort = new AbortController();
     this.abort = abort;
@@ -188,7 +193,7 @@ export class Shard extends DurableObject<Env> {
     // Caps split the run's limits exactly over shards; the slice ends at its first stop rule.
     const now = Date.now();
     const slice = planSlice(a, now, settings.SHARD_SLICE_S);
-    let limitHit: StopReason | null = null;
+    let limitHit: ShardStopReason | null = null;
     const requests = withPositions(
       planShardRequests(config.workload, a.weights, a.index),
       this.store.nextPosition(),

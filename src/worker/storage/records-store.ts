@@ -5,7 +5,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { decodeChunks, encodeChunks } from '../../core/record/chunk-codec.ts';
 import type { RequestRecord } from '../../core/record/request-record.ts';
 import { openDatabase } from './database.ts';
-import { type RequestRow, requests } from './schema.ts';
+import { type RequestDbRow, requests } from './schema.ts';
 
 /** A record plus where it came from: the shard, its order there, and whether it was warm-up. */
 export type StoredRequest = RequestRecord & { shard: number; seq: number; warmup: boolean };
@@ -108,7 +108,7 @@ export async function readRequests(
 }
 
 /** The interchange record: optional fields absent rather than null, keys in the spec's order. */
-export function toRecord(row: RequestRow): RequestRecord {
+export function toRecord(row: RequestDbRow): RequestRecord {
   return {
     id: row.id,
     ...(row.region !== null && { region: row.region }),

@@ -69,4 +69,4 @@ export const requests = sqliteTable(
 );
 
 export type RunRow = typeof runs.$inferSelect;
-export type RequestRow = typeof requests.$inferSelect;
+export type RequestDbRow = typeof requests.$inferSelect;

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { runListEntrySchema, shardProgressSchema, shardStatusSchema } from '../run/run-status.ts';
+import { analysisSummarySchema, serviceLevelSchema, throughputSchema } from './report-schema.ts';
+
+/**
+ * What `GET /v1/runs/{id}/results` answers (built by core/report/run-results.ts): the metrics report
+ * exactly as `fluidbench analyze --json` computes it from the exported records, plus what only the
+ * run knows: offered versus achieved load, where each region ran, and each shard's health.
+ */
+export const runResultsSchema = runListEntrySchema.extend({
+  target: z.object({ api: z.string(), base_url: z.string(), model: z.string() }),
+  load: z.object({
+    /** The arrival process (`constant`, `poisson`, `concurrency`, …). */
+    arrivals: z.string(),
+    offered_qps: z.number().nullable(),
+    /** Closed-loop concurrency, null for open-loop arrivals. */
+    concurrency: z.number().int().nullable(),
+    /** Measured requests sent over the span from the first to the last send. */
+    achieved_qps: z.number().nullable(),
+    requests_sent: z.number().int(),
+  }),
+  summary: analysisSummarySchema,
+  throughput: throughputSchema,
+  service_level: serviceLevelSchema,
+  regions: z.record(
+    z.string(),
+    z.object({
+      colos: z.array(z.string()),
+      shards: z.number().int(),
+      progress: shardProgressSchema,
+    }),
+  ),
+  shards: z.array(shardStatusSchema),
+});
+export type RunResults = z.infer<typeof runResultsSchema>;
