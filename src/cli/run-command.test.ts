@@ -1,14 +1,43 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Analyzer } from '../core/metrics/analysis.ts';
+import { buildResults } from '../core/report/run-results.ts';
+import { deadlineOptionsOf, runConfigSchema } from '../core/run/run-config.ts';
 import type { RunStatus } from '../core/run/run-status.ts';
 import { ApiClient } from './api-client.ts';
 import { CliError, EXIT_BUG } from './cli-error.ts';
 import { reportFinishedRun } from './run-command.ts';
 
 // `run --wait` ends in reportFinishedRun: a run that ended `failed` (e.g. every measured request
-// failed) prints its results and exits 1. A loopback HTTP server plays the API's /results.
+// failed) prints its results and exits 1. A loopback HTTP server plays the API's /results with
+// results built as the coordinator builds them (of a run with no records), so they pass the CLI's
+// schema check.
 const reason = 'all 8 measured requests failed: 8 network_error';
+const config = runConfigSchema.parse({
+  name: 'exit-status',
+  target: { api: 'openai-chat', base_url: 'http://127.0.0.1:9/v1', model: 'm' },
+  workload: {
+    requests: 8,
+    arrivals: { type: 'concurrency', n: 1 },
+    lengths: { type: 'fixed', prompt_tokens: 8, output_tokens: 8 },
+  },
+});
+
+function resultsOf(id: string, state: 'done' | 'failed', why: string) {
+  const report = new Analyzer({ deadlines: deadlineOptionsOf(config) }).report();
+  const run = {
+    runId: id,
+    name: null,
+    config,
+    state,
+    reason: why,
+    createdAtMs: 0,
+    startAtMs: 0,
+    finishedAtMs: 1,
+  };
+  return buildResults({ run, shards: [], report });
+}
 let server: http.Server;
 let url = '';
 
@@ -16,7 +45,7 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     const state = req.url?.includes('run-done') ? 'done' : 'failed';
-    res.end(JSON.stringify({ id: 'run-x', state, reason: state === 'done' ? 'completed' : reason }));
+    res.end(JSON.stringify(resultsOf('run-x', state, state === 'done' ? 'completed' : reason)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
