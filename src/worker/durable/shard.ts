@@ -137,7 +137,8 @@ export class Shard extends DurableObject<Env> {
   private async runSlice(a: ShardAssignment): Promise<void> {
     const settings = settingsOf(this.env);
     const progress = { ...emptyProgress(null), ...this.store.get('progress') };
-    progress.scheduled = countShardRequests(a.config.workload, a.weights, a.index);
+    // Counting walks the shard's whole plan (up to 10M requests): once per shard, not per slice.
+    progress.scheduled ??= countShardRequests(a.config.workload, a.weights, a.index);
     progress.in_flight = 0;
     progress.slices++;
     this.recoverInFlight(a, progress);
