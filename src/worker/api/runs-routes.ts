@@ -8,15 +8,14 @@ import {
 } from '../../core/api/control-api-schemas.ts';
 import { runResultsSchema } from '../../core/api/run-results-schema.ts';
 import { runConfigSchema } from '../../core/run/run-config.ts';
-import { limitIssues, planRun } from '../../core/run/run-plan.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import { type RunListEntry, type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
-import { secretValue } from '../env.ts';
+import { startRun } from '../runs/start-run.ts';
 import { readRequests } from '../storage/records-store.ts';
-import { createRun, getRun, InvalidCursorError, listRuns, transitionRun } from '../storage/runs-store.ts';
+import { getRun, InvalidCursorError, listRuns } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
-import { ApiError, describeIssues, type ErrorIssue } from './api-error.ts';
+import { ApiError } from './api-error.ts';
 import { errorResponses } from './openapi.ts';
 
 type App = OpenAPIHono<{ Bindings: Env }>;
@@ -41,48 +40,7 @@ export function registerRunRoutes(app: App): void {
       },
     }),
     async (c) => {
-      const config = c.req.valid('json');
-      const plan = planRun(config);
-      const issues: ErrorIssue[] = [...limitIssues(config, plan)];
-      const secret = config.target.api_key_secret;
-      if (secret !== undefined && secretValue(c.env, secret) === undefined) {
-        const message = `no secret named ${secret}: set it with \`wrangler secret put ${secret}\` (locally, in .dev.vars)`;
-        if (issues.length === 0)
-          throw new ApiError('unknown_secret', message, [{ path: ['target', 'api_key_secret'], message }]);
-        issues.unshift({ path: ['target', 'api_key_secret'], message });
-      }
-      if (issues.length > 0) throw new ApiError('invalid_config', describeIssues(issues), issues);
-
-      const id = newRunId();
-      const createdAtMs = Date.now();
-      await createRun(c.env.DB, {
-        id,
-        createdAtMs,
-        ...(config.name !== undefined ? { name: config.name } : {}),
-        configJson: JSON.stringify(config),
-        planJson: JSON.stringify(plan),
-        state: 'queued',
-      });
-      try {
-        await coordinatorStub(c.env, id).start({
-          runId: id,
-          name: config.name ?? null,
-          config,
-          plan,
-          createdAtMs,
-        });
-      } catch (error) {
-        // Only a run still queued or running: the coordinator may have failed it itself already.
-        await transitionRun(c.env.DB, id, ['queued', 'running'], {
-          state: 'failed',
-          reason: `could not start the run: ${String(error)}`,
-          finishedAtMs: Date.now(),
-        });
-        await coordinatorStub(c.env, id)
-          .cancel('the run could not start')
-          .catch(() => undefined);
-        throw new ApiError('unavailable', `run ${id} could not start: ${String(error)}`);
-      }
+      const { id, plan } = await startRun(c.env, c.req.valid('json'));
       return c.json(
         {
           id,
@@ -287,11 +245,6 @@ async function runStatus(env: Env, row: RunRow): Promise<RunStatus> {
 }
 
 /** Sortable by creation time, unique by its random tail. */
-function newRunId(): string {
-  const random = crypto.getRandomValues(new Uint8Array(5));
-  return `run-${Date.now().toString(36)}-${[...random].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
-}
-
 /** A coordinator call; failing to reach the object is `unavailable` (503), not an internal error. */
 async function reachCoordinator<T>(call: () => Promise<T>): Promise<T> {
   try {
