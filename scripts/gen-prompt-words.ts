@@ -1,7 +1,7 @@
 // Generates src/core/workload/prompt-words.ts: lowercase words w such that " " + w is exactly one
 // token in both o200k_base and cl100k_base. Both tokenizers pre-split text before each space-led
 // word, so a prompt of N such space-prefixed words is exactly N tokens in either vocabulary, and
-// prompts can be built to length without tokenizing (streaming-notes §13).
+// prompts can be built to length without tokenizing (docs/workload.md).
 //
 // Run: npx node scripts/gen-prompt-words.ts   (then: npx biome check --write src/core/workload/prompt-words.ts)
 

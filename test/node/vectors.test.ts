@@ -1,5 +1,6 @@
-// The reference vectors (../shared/vectors) compared as their README says: equal to etalon where
-// etalon is right, and the documented fluidbench values where it deliberately differs.
+// The etalon reference vectors (test data read from ../shared/vectors, outside the repository):
+// equal to etalon where etalon is right, and fluidbench's own values where it deliberately differs
+// (docs/metrics.md#differences-from-etalon).
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type AnalysisReport, Analyzer } from '../../src/core/metrics/analysis.ts';
@@ -51,7 +52,10 @@ function analyze(vector: Vector): AnalysisReport {
   return analyzer.report();
 }
 
-/** Where fluidbench deliberately differs (vectors/README.md), the values it must report instead. */
+/**
+ * Where fluidbench deliberately differs (docs/metrics.md#differences-from-etalon), the values it
+ * must report instead.
+ */
 const DIFFERENCES: Record<string, (e: Vector['etalon']) => void> = {
   // Exact integer floor division: 1 + floor(0.9 s / 0.05 s) = 19 misses, not etalon's float 18.
   '04_late_first_token': (e) => {

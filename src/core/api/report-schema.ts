@@ -38,7 +38,7 @@ export const throughputSchema = z.object({
   fluid_token_generation_rate: nullableNumber(),
 });
 
-/** The metrics of a set of requests (a run, or one region of it); see docs on metric semantics. */
+/** The metrics of a set of requests (a run, or one region of it); defined in docs/metrics.md. */
 const summaryReportSchema = z.object({
   requests: int(),
   ok: int(),

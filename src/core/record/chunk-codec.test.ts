@@ -1,5 +1,5 @@
 // The stored chunk timeline must give identical metrics after a round trip (offsets equal at µs
-// resolution, the spec's conversion), stay small, and refuse corrupt bytes instead of guessing.
+// resolution, the metrics' conversion), stay small, and refuse corrupt bytes instead of guessing.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeChunks, encodeChunks } from './chunk-codec.ts';

@@ -1,13 +1,14 @@
 // Compact binary form of a record's `chunks` timeline, stored as one D1 BLOB per request
-// (platform notes §2.3: one row per request, never one per token).
+// (docs/streaming.md#d1: one row per request, never one per token).
 //
 // Format version 1, all integers unsigned LEB128 varints:
 //   [version = 1] [unit exponent e ∈ 0..3] [count] then `count` pairs [Δoffset, tokens]
-// Offsets are integer microseconds Math.round(ms * 1000) (the spec's conversion, so metrics are
-// unchanged by a round trip), divided by the unit 10^e µs: the largest power of ten ≤ 1 ms that
-// divides every offset. workerd's clock has whole-ms resolution, so its offsets use 1 ms units and
-// a 20 ms gap fits one byte instead of three. Δoffset is relative to the previous chunk (the first
-// to 0); offsets never decrease, so deltas are ≥ 0. The count makes any truncation detectable.
+// Offsets are integer microseconds Math.round(ms * 1000) (the metrics' conversion,
+// docs/metrics.md#units, so metrics are unchanged by a round trip), divided by the unit 10^e µs:
+// the largest power of ten ≤ 1 ms that divides every offset. workerd's clock has whole-ms
+// resolution, so its offsets use 1 ms units and a 20 ms gap fits one byte instead of three. Δoffset
+// is relative to the previous chunk (the first to 0); offsets never decrease, so deltas are ≥ 0.
+// The count makes any truncation detectable.
 
 const FORMAT_VERSION = 1;
 const MAX_UNIT_EXPONENT = 3;

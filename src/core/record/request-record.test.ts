@@ -1,5 +1,5 @@
-// Validation of the interchange record (spec §1): every problem in `chunks` is reported, each with
-// the path of the offending element.
+// Validation of the interchange record (docs/metrics.md#the-request-record): every problem in
+// `chunks` is reported, each with the path of the offending element.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chunkIssues, requestRecordSchema } from './request-record.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Typed request outcomes (spec §1): a failed request is data, not an exception. */
+/** Typed request outcomes (docs/metrics.md#outcomes-and-error-rate): a failed request is data. */
 export const OUTCOMES = [
   'ok',
   'http_error',
@@ -68,7 +68,10 @@ export const chunksSchema = z
   })
   .meta({ description: 'one [ms_since_sent, tokens] entry per network read that carried output' });
 
-/** The interchange record (spec §1): what a shard stores, `export` writes and `analyze` reads. */
+/**
+ * The interchange record (docs/metrics.md#the-request-record): what a shard stores, `export`
+ * writes and `analyze` reads.
+ */
 export const requestRecordSchema = z.object({
   id: z.string().min(1),
   region: z.string().optional(),

@@ -20,9 +20,10 @@ export const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'o
 export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 /**
- * Streams one shard carries by default. The platform notes measured a Durable Object keeping p99
+ * Streams one shard carries by default. A Durable Object was measured keeping p99
  * chunk-timestamp error ≲ 5 ms up to ~1–2k chunks/s (≈ 20–40 streams at 50 tokens/s) and saturating
- * a core near 15k chunks/s; 32 sits inside the accurate range at typical decode speeds.
+ * a core near 15k chunks/s (docs/streaming.md); 32 sits inside the accurate range at typical
+ * decode speeds.
  */
 export const DEFAULT_STREAMS_PER_SHARD = 32;
 

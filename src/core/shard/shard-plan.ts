@@ -3,14 +3,18 @@ import { createLengthSampler } from '../workload/lengths.ts';
 import { createRandom } from '../workload/seeded-random.ts';
 import type { Workload } from '../workload/workload-config.ts';
 
-// Each shard derives its own requests (spec §9, k6-style segments; no central schedule): every shard
-// walks the same global sequence, which depends on the seed only, and keeps the requests that a
-// deterministic weighted interleave assigns to it. The union over shards is the one-shard run.
+// Each shard derives its own requests (k6-style segments; no central schedule;
+// docs/workload.md#how-each-shard-derives-its-share): every shard walks the same global sequence,
+// which depends on the seed only, and keeps the requests that a deterministic weighted interleave
+// assigns to it. The union over shards is the one-shard run.
 
 /** Keys of the independent random streams derived from a workload's seed. */
 export const STREAM_ARRIVALS = 1;
 export const STREAM_LENGTHS = 2;
-/** For prompts: `createRandom(seed, STREAM_PROMPTS, seq)`, so any shard can build any request's prompt. */
+/**
+ * For prompts: `createRandom(seed, STREAM_PROMPTS, seq, run nonce)` (`promptRandom` in
+ * shard-record.ts), so any shard can build any request's prompt.
+ */
 export const STREAM_PROMPTS = 3;
 
 export interface PlannedRequest {

@@ -2,8 +2,8 @@ import { floorDiv } from '../metrics/units.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 
 // Turns what the read loop observed into the record's `chunks` token counts, in the preference
-// order of benchmark-semantics §3. The measuring isolate has no tokenizer, so the 'tokenizer'
-// source is never produced here.
+// order of docs/streaming.md#token-counts-per-read. The measuring isolate has no tokenizer, so the
+// 'tokenizer' source is never produced here.
 
 /** What one network read yielded; only reads with token events or usage need to be listed. */
 export interface ReadObservation {

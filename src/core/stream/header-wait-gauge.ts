@@ -1,8 +1,9 @@
 /**
  * Counts this invocation's requests that are waiting for response headers. Production Workers
  * let 6 connections wait for headers per invocation; a 7th waits inside the runtime, so its TTFT
- * includes our own queueing (platform-notes §2.1). Local workerd does not enforce the limit, so we
- * count it ourselves and flag every request dispatched while the limit was already reached.
+ * includes our own queueing (docs/streaming.md#the-header-wait-gauge). Local workerd does not
+ * enforce the limit, so we count it ourselves and flag every request dispatched while the limit
+ * was already reached.
  */
 export class HeaderWaitGauge {
   readonly limit: number;

@@ -1,7 +1,8 @@
 import { openAiStyleAdapter, type TargetAdapter } from './target-adapter.ts';
 
 // OpenAI Chat Completions and the many servers that copy it (vLLM, SGLang, llama.cpp, Groq,
-// Together, DeepSeek, OpenRouter, …). Every generated channel counts as output (streaming-notes §3).
+// Together, DeepSeek, OpenRouter, …). Every generated channel counts as output
+// (docs/streaming.md#what-counts-as-a-token).
 
 /** Text of one Mistral-style content part: `{type:'text', text}` or `{type:'thinking', thinking:[…]}`. */
 function partText(part: unknown): string {

@@ -7,7 +7,7 @@ import { classifyNetworkError, type NetworkFailureKind } from './network-error.t
 import type { BuiltRequest, DecodedEvent, TargetAdapter } from './target-adapter.ts';
 import type { Target } from './target-config.ts';
 
-// One streamed request, timed as streaming-notes §1–§2 prescribe. Every failure is a typed outcome
+// One streamed request, timed as docs/streaming.md describes. Every failure is a typed outcome
 // in the returned record: this function never throws.
 
 export interface StreamRequestInput {
@@ -54,7 +54,7 @@ export interface StreamResult {
 
 const DEFAULT_MAX_BUFFER_SIZE = 1 << 20;
 const ERROR_BODY_LIMIT = 2048;
-/** Finish reasons that make an empty completion a legitimate `ok` (streaming-notes §5). */
+/** Finish reasons that make an empty completion a legitimate `ok` (docs/streaming.md, outcomes). */
 const NORMAL_FINISH = new Set([
   'stop',
   'length',
@@ -85,7 +85,8 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
   const { nowMs, signal, gauge, apiKey, timeoutMs } = input;
   const maxBufferSize = input.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
 
-  // Built before the send mark: CPU work after it would read as network time (platform-notes §3).
+  // Built before the send mark: CPU work after it would read as network time
+  // (docs/streaming.md#why-nothing-heavy-happens-before-the-send-mark).
   let built: BuiltRequest;
   try {
     built = input.adapter.buildRequest({
@@ -169,7 +170,7 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
     if (body === null)
       return result(input, sentAt, { ...base, outcome: 'truncated', error: 'empty response body' });
 
-    // --- the hot loop: one timestamp per read, minimal work per event (streaming-notes §2) ---
+    // --- the hot loop: one timestamp per read, minimal work per event (docs/streaming.md) ---
     const decoder = input.adapter.createEventDecoder();
     const reads: ReadObservation[] = [];
     const textParts: string[] | undefined = input.collectText ? [] : undefined;

@@ -127,7 +127,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Rate-limit equivalents across providers (streaming-notes §6). */
+/** Rate-limit equivalents across providers (docs/streaming.md#in-stream-errors-and-rate-limits). */
 const RATE_LIMIT_CODES = new Set([
   '429',
   'rate_limit_exceeded',
@@ -148,7 +148,7 @@ function isRateLimitCode(value: unknown): boolean {
 const MAX_ERROR_MESSAGE = 300;
 
 /**
- * The in-stream error carried by a parsed chunk, or undefined. Shapes (streaming-notes §6):
+ * The in-stream error carried by a parsed chunk, or undefined. Shapes (docs/streaming.md):
  * `{error: {message, type, code}}` (OpenAI and most servers, Gemini, OpenRouter), `{error: "…",
  * error_type}` (TGI), `{object: "error", message, type, code}` (older vLLM), Groq `x_groq.error`,
  * and anything sent as `event: error`.

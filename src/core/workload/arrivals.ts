@@ -9,10 +9,11 @@ import {
 } from '../run/config-bounds.ts';
 import type { Random } from './seeded-random.ts';
 
-// Arrival processes (spec §9). Open-loop offsets are absolute, in integer microseconds from the run
-// start, and never depend on how earlier requests went. Unlike etalon, which sends the first request
-// at t = 0 and caps Poisson gaps at 3/qps, a poisson or gamma process here starts at t = 0 and its
-// first arrival comes after one sampled gap (uncapped), so the first request is as random as the rest.
+// Arrival processes (docs/workload.md#arrivals). Open-loop offsets are absolute, in integer
+// microseconds from the run start, and never depend on how earlier requests went. Unlike etalon,
+// which sends the first request at t = 0 and caps Poisson gaps at 3/qps, a poisson or gamma process
+// here starts at t = 0 and its first arrival comes after one sampled gap (uncapped), so the first
+// request is as random as the rest.
 
 // Bounds: src/core/run/config-bounds.ts (why each, in docs/config-bounds.md).
 const qps = z.number().min(QPS.min).max(QPS.max).describe('Mean offered load in requests per second.');
@@ -89,7 +90,7 @@ export const arrivalsSchema = z
     traceArrivalsSchema,
     concurrencyArrivalsSchema,
   ])
-  .describe('When requests are sent (spec §9).');
+  .describe('When requests are sent (docs/workload.md#arrivals).');
 
 export type Arrivals = z.infer<typeof arrivalsSchema>;
 export type ClosedLoopArrivals = Extract<Arrivals, { type: 'concurrency' }>;

@@ -6,7 +6,8 @@ import { parseLengthTraceCsv } from './length-trace-csv.ts';
 import { createLengthSampler, lengthsSchema } from './lengths.ts';
 import { createRandom } from './seeded-random.ts';
 
-// The shared example traces (never copied into the repo).
+// etalon's published length traces (docs/workload.md#length-trace-csv-files), test data kept in a
+// folder beside the repository and never copied into it.
 const TRACES = path.resolve(import.meta.dirname, '../../../../shared/traces');
 const traceFiles = readdirSync(TRACES).filter((name) => name.endsWith('.csv'));
 

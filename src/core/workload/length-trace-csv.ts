@@ -1,4 +1,5 @@
-// etalon's request-length trace CSV (spec §9, examples in shared/traces/): a header naming at least
+// etalon's request-length trace CSV (docs/workload.md#length-trace-csv-files: the format, and where to
+// find etalon's traces, which are not shipped): a header naming at least
 // `num_prefill_tokens` and `num_decode_tokens`, in any order among other columns. Only those two are
 // read; values must be integers ≥ 1 within the run config's token bounds, and there may be at most
 // as many rows as a config holds. Fields are plain (no quoted commas), as in etalon's traces.

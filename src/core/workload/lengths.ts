@@ -10,10 +10,11 @@ import {
 } from '../run/config-bounds.ts';
 import type { Random } from './seeded-random.ts';
 
-// Request lengths (spec §9), with etalon's semantics: synthetic generators sample the TOTAL length
-// and split it by prefill_to_decode_ratio r, prompt = round(total·r/(1+r)), output = the rest.
-// Unlike etalon, lengths are integers from the start (etalon passes floats on) and zipf is the exact
-// distribution P(k) ∝ k^-theta for every theta > 0 (etalon's YCSB approximation needs theta < 1).
+// Request lengths (docs/workload.md#request-lengths), with etalon's semantics: synthetic generators
+// sample the TOTAL length and split it by prefill_to_decode_ratio r, prompt = round(total·r/(1+r)),
+// output = the rest. Unlike etalon, lengths are integers from the start (etalon passes floats on)
+// and zipf is the exact distribution P(k) ∝ k^-theta for every theta > 0 (etalon's YCSB
+// approximation needs theta < 1).
 
 // Bounds: src/core/run/config-bounds.ts (why each, in docs/config-bounds.md).
 const promptTokens = z.int().min(1).max(MAX_PROMPT_TOKENS);
@@ -134,7 +135,7 @@ export const lengthsSchema = z
     zipfLengthsSchema,
     traceLengthsSchema,
   ])
-  .describe('Prompt and output lengths per request (spec §9).');
+  .describe('Prompt and output lengths per request (docs/workload.md#request-lengths).');
 
 export type Lengths = z.infer<typeof lengthsSchema>;
 export type TraceLengths = Extract<Lengths, { type: 'trace' }>;

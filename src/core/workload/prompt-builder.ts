@@ -1,7 +1,7 @@
 import { PROMPT_WORDS } from './prompt-words.ts';
 import type { Random } from './seeded-random.ts';
 
-// Prompts of an exact token length without tokenizing (streaming-notes §13): every word in
+// Prompts of an exact token length without tokenizing (docs/workload.md): every word in
 // PROMPT_WORDS is one token in o200k_base and cl100k_base when preceded by a space, and both
 // tokenizers split text before each space-led word, so N such words are N tokens. Words are drawn at
 // random, so prompts are unique (a provider's prefix cache cannot flatter the results): 2000 words give

@@ -3,8 +3,8 @@ import { DURATION_S, REQUESTS, SEED } from '../run/config-bounds.ts';
 import { arrivalsSchema } from './arrivals.ts';
 import { lengthsSchema } from './lengths.ts';
 
-// A workload (spec §9): when requests are sent, how long they are, how many, and the seed that makes
-// all of it reproducible. Keys are snake_case like the rest of the configuration.
+// A workload (docs/workload.md): when requests are sent, how long they are, how many, and the seed
+// that makes all of it reproducible. Keys are snake_case like the rest of the configuration.
 
 export const TOKENIZERS = ['o200k_base', 'cl100k_base'] as const;
 
@@ -64,7 +64,7 @@ export const workloadSchema = z
       });
     }
   })
-  .describe('A seeded, reproducible workload (spec §9).');
+  .describe('A seeded, reproducible workload (docs/workload.md).');
 
 export type Workload = z.infer<typeof workloadSchema>;
 export type WorkloadInput = z.input<typeof workloadSchema>;

@@ -138,7 +138,7 @@ export function registerRunRoutes(app: App): void {
     createRoute({
       method: 'get',
       path: '/v1/runs/{id}/results',
-      summary: 'Metrics overall and per region (spec-defined), load, colos and shard health',
+      summary: 'Metrics overall and per region (defined in docs/metrics.md), load, colos and shard health',
       request: { params: idParams },
       responses: { 200: json(runResultsSchema, 'The results'), ...errorResponses },
     }),

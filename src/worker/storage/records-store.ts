@@ -1,5 +1,5 @@
 // Request records in D1: one row per request, written in multi-row INSERTs sized to D1's limits
-// (platform notes §2.3) and read back in the interchange format (benchmark-semantics §1).
+// (docs/streaming.md#d1) and read back in the interchange format (docs/metrics.md#the-request-record).
 import { and, asc, count, eq, getTableColumns, gt, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { decodeChunks, encodeChunks } from '../../core/record/chunk-codec.ts';
@@ -10,8 +10,9 @@ import { type RequestDbRow, requests } from './schema.ts';
 /** A record plus where it came from: the shard, its order there, and whether it was warm-up. */
 export type StoredRequest = RequestRecord & { shard: number; seq: number; warmup: boolean };
 
-/** D1 limits (platform notes §2.3). */
+/** D1's bound-parameter limit per query (docs/streaming.md#d1). */
 export const D1_MAX_BOUND_PARAMETERS = 100;
+/** INSERTs per `batch()`: our own size, not a documented D1 cap (one batch is one transaction). */
 export const D1_MAX_BATCH_STATEMENTS = 50;
 /** D1's row limit is 2 MB; leave room for the other columns. */
 export const MAX_CHUNKS_BYTES = 2_000_000 - 64 * 1024;
@@ -107,7 +108,7 @@ export async function readRequests(
   };
 }
 
-/** The interchange record: optional fields absent rather than null, keys in the spec's order. */
+/** The interchange record: optional fields absent rather than null, keys in the order of docs/metrics.md. */
 export function toRecord(row: RequestDbRow): RequestRecord {
   return {
     id: row.id,

@@ -40,7 +40,7 @@ export const runs = sqliteTable(
 );
 
 /**
- * One row per request (platform notes §2.3), the chunk timeline packed into `chunks` by
+ * One row per request (docs/streaming.md#d1), the chunk timeline packed into `chunks` by
  * chunk-codec. Only the primary key is indexed: every extra index costs a row written per insert.
  * 16 columns, so ⌊100 / 16⌋ = 6 rows fit one INSERT under D1's 100 bound parameters.
  */
