@@ -206,6 +206,20 @@ describe('streamRequest: completeness and in-stream failures', () => {
     expect((await run('openai-chat', [enc.encode(`${big}data: [DONE]\n\n`)])).record.outcome).toBe('ok');
   });
 
+  it('ends a stream with more token-carrying reads than a record can hold as stream_error, keeping them', async () => {
+    const piece = (i: number) =>
+      enc.encode(`data: {"choices":[{"index":0,"delta":{"content":"w${i}"}}]}\n\n`);
+    const reads = Array.from({ length: 12 }, (_, i) => piece(i));
+    const capped = await run('openai-chat', [...reads, enc.encode('data: [DONE]\n\n')], {
+      maxTokenReads: 10,
+    });
+    expect(capped.record.outcome).toBe('stream_error');
+    expect(capped.record.error).toMatch(/more than 10 token-carrying reads/);
+    expect(capped.record.output_tokens).toBe(10);
+    const under = await run('openai-chat', [...reads, enc.encode('data: [DONE]\n\n')], { maxTokenReads: 13 });
+    expect(under.record.outcome).toBe('ok');
+  });
+
   it('accepts an empty completion only with a normal finish reason', async () => {
     const stop = buildTranscript({
       api: 'openai-chat',

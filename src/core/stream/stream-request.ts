@@ -31,6 +31,8 @@ export interface StreamRequestInput {
   gauge?: HeaderWaitGauge;
   /** Largest SSE event or buffered line, in characters (default 1 MiB); beyond it: `stream_error`. */
   maxBufferSize?: number;
+  /** Token-carrying reads kept before the stream is ended as a `stream_error` (default MAX_TOKEN_READS). */
+  maxTokenReads?: number;
   /** Keep the generated text (all channels) in `result.text`, e.g. for a tokenizer after the run. */
   collectText?: boolean;
 }
@@ -54,6 +56,13 @@ export interface StreamResult {
 
 const DEFAULT_MAX_BUFFER_SIZE = 1 << 20;
 const ERROR_BODY_LIMIT = 2048;
+/**
+ * Token-carrying reads kept per request. A record is one D1 row whose chunk timeline must stay
+ * under ~1.9 MB; at workerd's 1 ms resolution a chunk encodes in 2–3 bytes, so 200,000 reads are
+ * ~0.6 MB with room for large token counts. Real streams stay far below (a 128k-token answer at one
+ * token per read is 128k reads); a stream past it ends as a `stream_error` with what it measured.
+ */
+const MAX_TOKEN_READS = 200_000;
 /** Finish reasons that make an empty completion a legitimate `ok` (docs/streaming.md, outcomes). */
 const NORMAL_FINISH = new Set([
   'stop',
@@ -84,6 +93,7 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
   const doFetch = input.fetch; // called without a receiver: Workers' fetch rejects a foreign `this`
   const { nowMs, signal, gauge, apiKey, timeoutMs } = input;
   const maxBufferSize = input.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
+  const maxTokenReads = input.maxTokenReads ?? MAX_TOKEN_READS;
 
   // Built before the send mark: CPU work after it would read as network time
   // (docs/streaming.md#why-nothing-heavy-happens-before-the-send-mark).
@@ -261,6 +271,8 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
         if (events === 0 && head.length < ERROR_BODY_LIMIT) head += text;
         parser.feed(text);
         endRead();
+        if (reads.length >= maxTokenReads && !ended && !streamError)
+          streamError = { kind: 'stream_error', message: `more than ${maxTokenReads} token-carrying reads` };
         if (ended || streamError) {
           // Stop at the marker: HTTP/2 and keep-alive streams may stay open long after it.
           reader.cancel().catch(() => {});

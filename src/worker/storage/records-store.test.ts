@@ -240,6 +240,21 @@ describe('insertRequests and readRequests', () => {
     expect(decodeChunks(raw![0])).toEqual(chunks);
   });
 
+  it('stores a record whose timeline exceeds the row limit as a failed request without it, and the rest intact', async () => {
+    const runId = 'run-oversized';
+    const [small, base] = makeRequests(2, 21);
+    // ~7 bytes a chunk (huge token counts): 300,000 chunks are ~2.1 MB, over the row limit.
+    const chunks = Array.from({ length: 300_000 }, (_, i) => [i, 2 ** 40] as [number, number]);
+    const huge = { ...base!, outcome: 'ok' as const, chunks, output_tokens: 300_000 * 2 ** 40 };
+    expect(await insertRequests(env.DB, runId, [small!, huge])).toBe(2);
+    const back = await readAll(env.DB, runId, 10, true);
+    const stored = back.find((r) => r.id === huge.id);
+    expect(stored?.outcome).toBe('stream_error');
+    expect(stored?.chunks).toEqual([]);
+    expect(stored?.error).toMatch(/300000 chunks .* exceeds the D1 row limit/);
+    expect(back.find((r) => r.id === small!.id)).toEqual(interchange(small!));
+  });
+
   it('rejects bad records before writing anything, and propagates D1 errors', async () => {
     const runId = 'run-errors';
     const rows = makeRequests(20, 8);

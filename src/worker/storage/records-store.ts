@@ -52,9 +52,17 @@ export async function insertRequests(
 }
 
 function toRow(runId: string, r: StoredRequest): typeof requests.$inferInsert {
-  const chunks = encodeChunks(r.chunks);
-  if (chunks.length > MAX_CHUNKS_BYTES)
-    throw new Error(`request ${r.id}: ${chunks.length} bytes of chunks exceed the D1 row limit`);
+  let chunks = encodeChunks(r.chunks);
+  let outcome = r.outcome;
+  let error = r.error ?? null;
+  if (chunks.length > MAX_CHUNKS_BYTES) {
+    // Throwing would fail every flush holding this record (and then the shard): the request is
+    // kept as a failed one without its timeline instead. Streams are capped well below this
+    // (MAX_TOKEN_READS), so only absurd token counts per read get here.
+    error = `timeline of ${r.chunks.length} chunks (${chunks.length} bytes) exceeds the D1 row limit and was dropped${error ? `; ${error}` : ''}`;
+    outcome = 'stream_error';
+    chunks = encodeChunks([]);
+  }
   return {
     runId,
     id: r.id,
@@ -69,9 +77,9 @@ function toRow(runId: string, r: StoredRequest): typeof requests.$inferInsert {
     outputTokens: r.output_tokens,
     chunks,
     tokenCountSource: r.token_count_source,
-    outcome: r.outcome,
+    outcome,
     status: r.status ?? null,
-    error: r.error ?? null,
+    error,
   };
 }
 
