@@ -12,6 +12,14 @@ import {
   runListSchema,
 } from '../core/api/control-api-schemas.ts';
 import { type RunResults, runResultsSchema } from '../core/api/run-results-schema.ts';
+import {
+  type CancelledSearch,
+  type CreatedSearch,
+  cancelledSearchSchema,
+  createdSearchSchema,
+  type SearchStatus,
+  searchStatusSchema,
+} from '../core/api/search-api-schemas.ts';
 import type { RunConfigInput } from '../core/run/run-config.ts';
 import { type RunStatus, runStatusSchema } from '../core/run/run-status.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatIssues, formatPath } from './cli-error.ts';
@@ -203,6 +211,18 @@ export class ApiClient {
 
   getResults(id: string): Promise<RunResults> {
     return this.json(runResultsSchema, 'GET', `/v1/runs/${encodeURIComponent(id)}/results`);
+  }
+
+  createSearch(request: Record<string, unknown>): Promise<CreatedSearch> {
+    return this.json(createdSearchSchema, 'POST', '/v1/searches', request);
+  }
+
+  getSearch(id: string): Promise<SearchStatus> {
+    return this.json(searchStatusSchema, 'GET', `/v1/searches/${encodeURIComponent(id)}`);
+  }
+
+  cancelSearch(id: string): Promise<CancelledSearch> {
+    return this.json(cancelledSearchSchema, 'POST', `/v1/searches/${encodeURIComponent(id)}/cancel`);
   }
 
   /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */

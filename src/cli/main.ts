@@ -11,6 +11,7 @@ import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
 import { runsCommand } from './runs-command.ts';
+import { searchCommand } from './search-command.ts';
 import { statusCommand } from './status-command.ts';
 
 /** Runs the CLI on `argv` (without `node script`) and returns the exit code. */
@@ -102,6 +103,15 @@ function registerApiCommands(program: Command): void {
     .addOption(jsonOption())
     .option('--wait', 'show live progress until the run ends (Ctrl-C cancels it), then print the results')
     .action((flags) => runCommand(flags));
+
+  program
+    .command('search')
+    .description('start a capacity search (probes as runs); with --wait, follow it and print every probe')
+    .requiredOption('--config <file>', 'search request: {name?, template, settings} (.json or .jsonc)')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .option('--wait', 'show each probe until the search ends (Ctrl-C cancels it), then print the table')
+    .action((flags) => searchCommand(flags));
 
   program
     .command('status')

@@ -12,10 +12,11 @@ import {
   type RunStatus,
   type ShardProgress,
 } from '../../core/run/run-status.ts';
+import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
 import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
-import { type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
+import { type ProbeRunStatus, type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 
 const MAX_POKES = 3;
@@ -79,6 +80,7 @@ export class Coordinator extends DurableObject<Env> {
             weights,
             config: input.config,
             startAtMs,
+            ...(input.probe !== undefined ? { probe: input.probe } : {}),
           }),
         ),
       );
@@ -118,8 +120,10 @@ export class Coordinator extends DurableObject<Env> {
       entry.pokes = 0;
       await this.putShard(entry);
     }
+    const probeStop = await this.judgeProbe();
     return {
       stop:
+        probeStop !== null ||
         run.cancelReason !== null ||
         (run.failReason ?? null) !== null ||
         isTerminal(run.state) ||
@@ -142,6 +146,7 @@ export class Coordinator extends DurableObject<Env> {
     } satisfies Partial<ShardEntry>);
     await this.putShard(entry);
     if (final.failure !== undefined) await this.failRun(final.failure);
+    await this.judgeProbe();
     // Finalise from the alarm: a retried alarm repeats it safely.
     await this.ctx.storage.setAlarm(Date.now());
   }
@@ -158,6 +163,42 @@ export class Coordinator extends DurableObject<Env> {
       await this.ctx.storage.put('run', run);
     }
     await this.stopShards(run);
+  }
+
+  /**
+   * Probe runs: sums the shards' probe counts and asks the probe rule whether the verdict is decided.
+   * The first decision is kept (with the counts at that moment) and the shards are stopped as on a
+   * cancel; the run then ends `done` with the decision as its reason. Returns the decision, if any.
+   */
+  private async judgeProbe(): Promise<ProbeStop | null> {
+    const run = await this.run();
+    if (!run?.probe) return null;
+    if (run.probeStop) return run.probeStop;
+    if (isTerminal(run.state) || run.state === 'finalizing' || run.cancelReason !== null) return null;
+    const total = (await this.shards()).reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    const stop = judgeProbeCounts(run.probe, total.probe_counts ?? {}, Date.now() - run.startAtMs);
+    if (stop === null) return null;
+    // Re-read: a concurrent heartbeat may have decided first while this one awaited.
+    const latest = (await this.run()) ?? run;
+    if (latest.probeStop) return latest.probeStop;
+    latest.probeStop = stop;
+    await this.ctx.storage.put('run', latest);
+    await this.stopShards(latest);
+    await this.ctx.storage.setAlarm(Date.now() + 100);
+    return stop;
+  }
+
+  /** Probe runs: the rule, the summed live counts and the early decision (null before any). */
+  async probeStatus(): Promise<ProbeRunStatus | null> {
+    const run = await this.run();
+    if (!run?.probe) return null;
+    const total = (await this.shards()).reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    return {
+      state: run.state,
+      startAtMs: run.startAtMs,
+      counts: total.probe_counts ?? {},
+      stop: run.probeStop ?? null,
+    };
   }
 
   private async stopShards(run: RunRecord): Promise<void> {
@@ -319,6 +360,8 @@ function endOf(
   total: ShardProgress,
 ): { state: RunState; reason: string } {
   if (run.cancelReason !== null) return { state: 'cancelled', reason: run.cancelReason };
+  // A probe stopped by its own rule ended as planned, whatever its requests did.
+  if (run.probeStop) return { state: 'done', reason: run.probeStop.reason };
   if ((run.failReason ?? null) !== null) return { state: 'failed', reason: run.failReason as string };
   const dead = shards.filter((s) => s.state === 'dead');
   if (dead.length > 0)

@@ -10,6 +10,7 @@ import {
   withPositions,
 } from '../../core/shard/shard-loop.ts';
 import { countShardRequests, planShardRequests } from '../../core/shard/shard-plan.ts';
+import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
   countFinished,
   lostRecord,
@@ -269,6 +270,7 @@ export class Shard extends DurableObject<Env> {
               headerWaitSaturated,
               maxAwaitingHeaders: gauge.maxWaiting,
             });
+            if (a.probe) countProbeRequest(progress, a.probe, record, planned.warmup);
             const stored: ShardRecord = {
               ...record,
               region: a.region,
@@ -293,7 +295,9 @@ export class Shard extends DurableObject<Env> {
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
     for (const row of this.store.inFlight()) {
       countOutcome(progress, 'network_error', 0, row.warmup);
-      this.store.complete(row.pos, lostRecord(row, a, Date.now()), progress);
+      const lost = lostRecord(row, a, Date.now());
+      if (a.probe) countProbeRequest(progress, a.probe, lost, row.warmup);
+      this.store.complete(row.pos, lost, progress);
     }
   }
 

@@ -1,0 +1,208 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { RunResults } from '../../core/api/run-results-schema.ts';
+import { probeOutcomeOf } from '../../core/campaign/probe-outcome.ts';
+import type { ProbeTemplate } from '../../core/campaign/probe-template.ts';
+import { isTerminal, type RunState } from '../../core/run/run-state.ts';
+import {
+  type CapacitySearch,
+  type ProbeOutcome,
+  replaySearch,
+  type SearchResult,
+  type SearchSettings,
+} from '../../core/search/search-protocol.ts';
+import { settingsOf } from '../env.ts';
+import { startProbeRun } from '../searches/probe-run.ts';
+import { getRun } from '../storage/runs-store.ts';
+import type { SearchState } from '../../core/api/search-api-schemas.ts';
+import { finishProbe, insertProbe, transitionSearch } from '../storage/searches-store.ts';
+import { coordinatorStub } from './run-protocol.ts';
+
+/** What the API hands a campaign to start a search. */
+export interface StartSearchInput {
+  searchId: string;
+  name: string | null;
+  template: ProbeTemplate;
+  settings: SearchSettings;
+  /** The resolved warm start (from `warm_start`: given, or found by the API), null for a cold start. */
+  warmStartLoad: number | null;
+}
+
+interface SearchRecord extends StartSearchInput {
+  state: SearchState;
+  cancelReason: string | null;
+}
+
+/** The probe whose run is running. */
+interface CurrentProbe {
+  index: number;
+  load: number;
+  replicate_of: number | null;
+  runId: string;
+  startedAtMs: number;
+}
+
+/** Poll period for the probe run while it goes (ms) when no heartbeat setting applies. */
+const RETRY_MS = 5_000;
+
+/**
+ * One per capacity search: asks the pure search for the next probe, runs it as a real run with a
+ * deterministic id, feeds its outcome back, until the search is done or cancelled. Every step is
+ * idempotent and the search is rebuilt from the stored outcomes, so a restart at any point neither
+ * repeats nor loses a probe (docs/campaigns.md).
+ */
+export class Campaign extends DurableObject<Env> {
+  private async search(): Promise<SearchRecord | undefined> {
+    return this.ctx.storage.get<SearchRecord>('search');
+  }
+
+  private async outcomes(): Promise<ProbeOutcome[]> {
+    return (await this.ctx.storage.get<ProbeOutcome[]>('outcomes')) ?? [];
+  }
+
+  private machine(search: SearchRecord, outcomes: ProbeOutcome[]): CapacitySearch {
+    return replaySearch(
+      search.settings,
+      search.warmStartLoad !== null ? { warmStartLoad: search.warmStartLoad } : {},
+      outcomes,
+    );
+  }
+
+  async start(input: StartSearchInput): Promise<void> {
+    if (await this.search()) return; // a retried start
+    await this.ctx.storage.put('search', { ...input, state: 'running', cancelReason: null } satisfies SearchRecord);
+    await transitionSearch(this.env.DB, input.searchId, ['queued'], { state: 'running' });
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Cancels the running probe's run and ends the search `cancelled` with what it learned. */
+  async cancel(reason: string): Promise<{ accepted: boolean; state: SearchState }> {
+    const search = await this.search();
+    if (!search) return { accepted: false, state: 'failed' };
+    if (search.state !== 'running' && search.state !== 'queued') return { accepted: false, state: search.state };
+    search.state = 'cancelled';
+    search.cancelReason = reason;
+    await this.ctx.storage.put('search', search);
+    const current = await this.ctx.storage.get<CurrentProbe>('current');
+    if (current)
+      await coordinatorStub(this.env, current.runId)
+        .cancel(`the search was cancelled: ${reason}`)
+        .catch(() => undefined);
+    await this.ctx.storage.setAlarm(Date.now());
+    return { accepted: true, state: 'cancelled' };
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.step();
+    } catch (error) {
+      console.error(`campaign ${(await this.search())?.searchId ?? '?'}: step failed, retrying: ${String(error)}`);
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+    }
+  }
+
+  /** One idempotent step: settle the current probe, then start the next one or end the search. */
+  private async step(): Promise<void> {
+    const search = await this.search();
+    if (!search || search.state === 'done' || search.state === 'failed') return;
+    const pollMs = settingsOf(this.env).HEARTBEAT_MS;
+    const outcomes = await this.outcomes();
+    const current = await this.ctx.storage.get<CurrentProbe>('current');
+    if (current) {
+      const settled = await this.settle(search, outcomes, current);
+      if (!settled) {
+        await this.ctx.storage.setAlarm(Date.now() + pollMs);
+        return;
+      }
+    }
+    if (search.state === 'cancelled') {
+      await this.end(search, this.machine(search, outcomes).cancel(), 'cancelled', search.cancelReason);
+      return;
+    }
+    const machine = this.machine(search, outcomes);
+    const next = machine.next();
+    if (next.kind === 'done') {
+      await this.end(search, next.result, 'done', next.result.stop_reason);
+      return;
+    }
+    const nextAtMs = (await this.ctx.storage.get<number>('next_at_ms')) ?? 0;
+    if (Date.now() < nextAtMs) {
+      await this.ctx.storage.setAlarm(nextAtMs);
+      return;
+    }
+    const probe = next.probe;
+    const runId = `${search.searchId}-p${probe.index}`;
+    const started: CurrentProbe = {
+      index: probe.index,
+      load: probe.load,
+      replicate_of: probe.replicate_of,
+      runId,
+      startedAtMs: Date.now(),
+    };
+    // Stored before the run exists: a restart from here finds it and starts nothing new.
+    await this.ctx.storage.put('current', started);
+    await insertProbe(this.env.DB, {
+      searchId: search.searchId,
+      index: probe.index,
+      runId,
+      load: probe.load,
+      replicateOf: probe.replicate_of,
+    });
+    await startProbeRun(this.env, search, probe, runId);
+    // A cancel that came in while the run was starting has nothing to cancel yet: do it now.
+    const after = await this.search();
+    if (after?.state === 'cancelled')
+      await coordinatorStub(this.env, runId)
+        .cancel(`the search was cancelled: ${after.cancelReason ?? ''}`)
+        .catch(() => undefined);
+    await this.ctx.storage.setAlarm(Date.now() + pollMs);
+  }
+
+  /**
+   * If the current probe's run has ended, records its outcome (outcomes and `current` in one
+   * write, then D1) and returns true; false while it goes on.
+   */
+  private async settle(search: SearchRecord, outcomes: ProbeOutcome[], current: CurrentProbe): Promise<boolean> {
+    const row = await getRun(this.env.DB, current.runId);
+    if (row && !isTerminal(row.state as RunState)) return false;
+    const live = row ? await coordinatorStub(this.env, current.runId).probeStatus() : null;
+    const results = row?.resultsJson ? (JSON.parse(row.resultsJson) as RunResults) : null;
+    const cancelled = search.state === 'cancelled' || row?.state === 'cancelled';
+    const outcome = probeOutcomeOf(search.settings, {
+      load: current.load,
+      counts: live?.counts ?? {},
+      stop: live?.stop ?? null,
+      results,
+      cancelled,
+      elapsed_s: (Date.now() - current.startedAtMs) / 1000,
+    });
+    // A probe cut short by a cancel is reported, not fed to the search: it would judge a partial probe.
+    const learned = cancelled ? outcomes : [...outcomes, outcome];
+    await this.ctx.storage.put({
+      outcomes: learned,
+      current: null,
+      next_at_ms: Date.now() + search.settings.cooldown_s * 1000,
+    });
+    await this.ctx.storage.delete('current');
+    const report = cancelled ? null : this.machine(search, learned).result().probes[current.index];
+    await finishProbe(this.env.DB, search.searchId, current.index, {
+      state: (row?.state as RunState | undefined) ?? 'failed',
+      outcomeJson: JSON.stringify({ outcome, report: report ?? null, run_reason: row?.reason ?? null }),
+    });
+    if (!cancelled)
+      await transitionSearch(this.env.DB, search.searchId, ['running'], {
+        resultJson: JSON.stringify(this.machine(search, learned).result()),
+      });
+    return true;
+  }
+
+  private async end(search: SearchRecord, result: SearchResult, state: SearchState, reason: string | null) {
+    await transitionSearch(this.env.DB, search.searchId, ['queued', 'running'], {
+      state,
+      resultJson: JSON.stringify(result),
+      reason,
+      finishedAtMs: Date.now(),
+    });
+    search.state = state;
+    await this.ctx.storage.put('search', search);
+  }
+}
