@@ -33,7 +33,10 @@ export async function searchCommand(flags: SearchFlags, out: Output = writeStdou
   const status = await waitForSearch(client, created.id, process.stderr);
   out(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatSearch(status));
   if (status.state !== 'done')
-    throw new CliError(`search ${status.id} ${status.state}: ${status.reason ?? 'no reason given'}`, EXIT_BUG);
+    throw new CliError(
+      `search ${status.id} ${status.state}: ${status.reason ?? 'no reason given'}`,
+      EXIT_BUG,
+    );
 }
 
 /** Reads a search request (.json/.jsonc) and checks it as the API will; every issue at once (exit 2). */

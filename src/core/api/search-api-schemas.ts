@@ -1,12 +1,51 @@
 import { z } from 'zod';
 import { RUN_STATES } from '../run/run-state.ts';
-import { searchResultSchema } from '../search/search-protocol.ts';
 
 // The bodies of the capacity-search routes (src/worker/api/searches-routes.ts), pure zod: the routes
 // declare them in /openapi.json and the CLI checks what it receives against them.
 
 export const SEARCH_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 export type SearchState = (typeof SEARCH_STATES)[number];
+
+const nullableNumber = () => z.number().nullable();
+
+/** One probe as the search reports it (src/core/search/search-protocol.ts ProbeReport; more fields may come). */
+export const probeReportSchema = z.object({
+  index: z.number().int(),
+  offered_load: z.number(),
+  achieved_load: nullableNumber(),
+  replicate_of: z.number().int().nullable(),
+  planned_requests: z.number().int(),
+  requests: z.number().int(),
+  bad: z.number().int(),
+  errors: z.number().int(),
+  output_tokens: z.number().int(),
+  binding_part: z.string(),
+  bad_fraction: z.number(),
+  threshold_fraction: z.number(),
+  interval: z.object({ lo: z.number(), hi: z.number() }),
+  statistic: nullableNumber(),
+  verdict: z.enum(['pass', 'fail']),
+  resolved: z.boolean(),
+  reason: z.string(),
+  elapsed_s: z.number(),
+});
+
+/**
+ * The search's result (SearchResult); while the search runs, the same shape with what it learned so
+ * far and `stop_reason` null.
+ */
+export const searchResultSchema = z.object({
+  stop_reason: z.string().nullable(),
+  bracket: z.object({ lo: nullableNumber(), hi: nullableNumber() }),
+  lower_bound_only: z.boolean(),
+  root: z.object({ load: z.number(), lo: z.number(), hi: z.number() }).nullable(),
+  probes: z.array(probeReportSchema),
+  requests_used: z.number().int(),
+  output_tokens_used: z.number(),
+  elapsed_s: z.number(),
+});
+export type SearchResultBody = z.infer<typeof searchResultSchema>;
 
 /** `GET /v1/searches` query: the page size's bounds and default. */
 export const SEARCH_LIST_LIMIT = { min: 1, max: 200, default: 50 } as const;

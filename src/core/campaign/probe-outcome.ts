@@ -1,6 +1,6 @@
 import type { RunResults } from '../api/run-results-schema.ts';
 import type { ProbeOutcome, SearchSettings } from '../search/search-protocol.ts';
-import type { ProbeStop } from '../shard/probe-counts.ts';
+import { type ProbeStop, probeCountsOf } from '../shard/probe-counts.ts';
 
 // What a finished probe run tells the search: its counts (at the early decision when there was
 // one), the load it achieved, what it cost, and why it stopped.
@@ -14,27 +14,29 @@ export interface ProbeRunEnd {
   stop: ProbeStop | null;
   /** The run's results (null when it ended without any). */
   results: RunResults | null;
+  /** Warm-up requests the probe planned (sent before measuring). */
+  warmupRequests: number;
   /** True when the search was cancelled during this probe. */
   cancelled: boolean;
   /** The probe's wall time, seconds. */
   elapsed_s: number;
 }
 
+/**
+ * The outcome the search records. The achieved load is the open-loop rate measured over the run
+ * (sends of measured requests, first to last); a closed loop reports none (its load is its streams).
+ */
 export function probeOutcomeOf(settings: SearchSettings, end: ProbeRunEnd): ProbeOutcome {
-  const counts = end.stop?.counts ?? end.counts;
-  const measured = end.results?.summary.output_tokens;
-  const outputTokens =
-    counts.output_tokens ??
-    (measured && measured.mean !== null ? Math.round(measured.mean * measured.count) : 0);
+  const counts = end.stop?.counts ?? probeCountsOf(end.counts);
+  const achieved = settings.dimension === 'qps' ? (end.results?.load.achieved_qps ?? null) : null;
   return {
     offered_load: end.load,
-    achieved_load: settings.dimension === 'qps' ? (end.results?.load.achieved_qps ?? null) : null,
-    requests: counts.requests ?? 0,
-    bad: counts.bad ?? 0,
-    errors: counts.errors ?? 0,
-    output_tokens: outputTokens,
-    elapsed_s: end.elapsed_s,
+    achieved_load: achieved === null ? null : Math.max(0, achieved),
+    counts,
+    warmup_requests: end.warmupRequests,
+    elapsed_s: Math.max(0, end.elapsed_s),
     statistic: null,
+    slo_passed: null,
     aborted: end.cancelled ? 'cancelled' : (end.stop?.why ?? null),
   };
 }

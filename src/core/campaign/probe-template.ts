@@ -15,7 +15,9 @@ const templateWorkloadSchema = z.strictObject({
     .min(SEED.min)
     .max(SEED.max)
     .default(1)
-    .describe('Probe k runs with seed + k (a replicate with its original’s), so replicates repeat the same requests.'),
+    .describe(
+      'Probe k runs with seed + k (a replicate with its original’s), so replicates repeat the same requests.',
+    ),
   tokenizer: z.enum(TOKENIZERS).default('o200k_base'),
 });
 

@@ -114,12 +114,12 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   into.records_flushed += p.records_flushed;
   into.d1_write_failures += p.d1_write_failures;
   into.slices += p.slices;
-  if (p.probe_counts !== undefined) into.probe_counts = addCounts(into.probe_counts ?? {}, p.probe_counts);
+  if (p.probe_counts !== undefined) into.probe_counts = addCounters(into.probe_counts ?? {}, p.probe_counts);
   return into;
 }
 
 /** Adds integer counters key by key (probe counts of several shards). */
-export function addCounts(into: Record<string, number>, more: Readonly<Record<string, number>>) {
+export function addCounters(into: Record<string, number>, more: Readonly<Record<string, number>>) {
   for (const [key, n] of Object.entries(more)) into[key] = (into[key] ?? 0) + n;
   return into;
 }

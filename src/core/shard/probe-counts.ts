@@ -1,25 +1,26 @@
 import { interTokenTimesUs } from '../metrics/token-times.ts';
 import type { RequestRecord } from '../record/request-record.ts';
-import type { ShardProgress } from '../run/run-status.ts';
-import {
-  addRequestVerdict,
-  classifyRequest,
-  type ProbeAbortRule,
-  type ProbeCounts,
-  probeDecision,
-} from '../search/search-protocol.ts';
+import { addCounters, type ShardProgress } from '../run/run-status.ts';
+import { classifyRequest, emptyCounts, probeDecision } from '../search/probe-verdict.ts';
+import type { AbortReason, ProbeAbortRule, ProbeCounts, SearchSlo } from '../search/search-protocol.ts';
 
 // A capacity-search probe run's exact early abort, as the run machinery does it: each shard
 // classifies every measured request into its counts, the coordinator sums them and asks the
 // probe's rule whether the verdict is decided (docs/campaigns.md).
 
+/** What a probe run carries to its coordinator and shards: the SLO requests are judged by, and the rule. */
+export interface ProbeRunRule {
+  slo: SearchSlo;
+  abort: ProbeAbortRule;
+}
+
 /** Why a probe run stopped early: the decision, the summed counts then, and the run's reason text. */
 export interface ProbeStop {
   verdict: 'pass' | 'fail';
-  why: 'verdict_decided' | 'error_bound' | 'achieved_rate';
-  counts: Record<string, number>;
-  /** Milliseconds since the schedule's start when it was decided. */
-  elapsedMs: number;
+  why: AbortReason;
+  counts: ProbeCounts;
+  /** Seconds since the schedule's start when it was decided. */
+  elapsed_s: number;
   /** The run's end reason, e.g. `probe decided: fail (verdict_decided) after 11 bad of 1000 planned`. */
   reason: string;
 }
@@ -30,37 +31,56 @@ export interface ProbeStop {
  */
 export function countProbeRequest(
   progress: ShardProgress,
-  rule: ProbeAbortRule,
+  probe: ProbeRunRule,
   record: RequestRecord,
   warmup: boolean,
 ): void {
   if (warmup || record.outcome === 'cancelled') return;
   const ittUs = interTokenTimesUs(record.chunks);
-  const verdict = classifyRequest(rule.slo, {
+  const verdict = classifyRequest(probe.slo, {
     ok: record.outcome === 'ok',
     promptTokens: record.prompt_tokens,
     ttftUs: ittUs.length > 0 ? (ittUs[0] ?? null) : null,
     ittUs,
   });
-  const counts = (progress.probe_counts ?? {}) as ProbeCounts & Record<string, number>;
-  addRequestVerdict(counts, verdict, record.output_tokens);
-  progress.probe_counts = counts;
+  progress.probe_counts = addCounters(progress.probe_counts ?? {}, verdict);
 }
 
-/** The coordinator's check on the summed counts; null while the probe must go on. */
+/** Summed shard counts as the search's type (missing fields are 0). */
+export function probeCountsOf(counts: Readonly<Record<string, number>>): ProbeCounts {
+  const full = emptyCounts();
+  for (const key of Object.keys(full) as (keyof ProbeCounts)[]) full[key] = counts[key] ?? 0;
+  return full;
+}
+
+/**
+ * The coordinator's check on the summed counts; null while the probe must go on. The achieved
+ * rate is judged (open loop only) once the rule's minimum time has passed and about 20 requests
+ * were due, from the requests sent so far.
+ */
 export function judgeProbeCounts(
-  rule: ProbeAbortRule,
-  counts: Readonly<Record<string, number>>,
-  elapsedMs: number,
+  probe: ProbeRunRule,
+  summed: Readonly<Record<string, number>>,
+  run: { elapsed_s: number; dispatched: number; closedLoop: boolean },
 ): ProbeStop | null {
-  const decision = probeDecision(rule, { ...(counts as ProbeCounts), elapsed_ms: Math.max(0, elapsedMs) });
+  const counts = probeCountsOf(summed);
+  const rule = probe.abort;
+  const judgeRate =
+    !run.closedLoop &&
+    run.elapsed_s > 0 &&
+    run.elapsed_s >= rule.min_elapsed_s &&
+    run.elapsed_s * rule.offered_load >= 20;
+  const decision = probeDecision(
+    rule,
+    counts,
+    judgeRate ? { elapsed_s: run.elapsed_s, achieved_load: run.dispatched / run.elapsed_s } : undefined,
+  );
   if (decision === null) return null;
-  const bad = counts.bad ?? 0;
   return {
     verdict: decision.verdict,
     why: decision.reason,
-    counts: { ...counts },
-    elapsedMs,
-    reason: `probe decided: ${decision.verdict} (${decision.reason}) after ${bad} bad of ${rule.requests} planned`,
+    counts,
+    elapsed_s: run.elapsed_s,
+    reason: `probe decided: ${decision.verdict} (${decision.reason}) after ${counts.bad} bad, ${counts.errors} errors of ${counts.requests} measured, ${rule.planned_requests} planned`,
   };
 }

@@ -114,7 +114,10 @@ export function registerSearchRoutes(app: App): void {
     async (c) => {
       const row = await findSearch(c.env, c.req.valid('param').id);
       if (row.state !== 'queued' && row.state !== 'running')
-        throw new ApiError('conflict', `search ${row.id} has already ended (${row.state}); nothing to cancel`);
+        throw new ApiError(
+          'conflict',
+          `search ${row.id} has already ended (${row.state}); nothing to cancel`,
+        );
       let answer: { accepted: boolean; state: SearchState };
       try {
         answer = await campaignStub(c.env, row.id).cancel('cancelled by user');

@@ -1,19 +1,21 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { RunResults } from '../../core/api/run-results-schema.ts';
+import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import { probeOutcomeOf } from '../../core/campaign/probe-outcome.ts';
 import type { ProbeTemplate } from '../../core/campaign/probe-template.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
-import {
-  type CapacitySearch,
-  type ProbeOutcome,
-  replaySearch,
-  type SearchResult,
-  type SearchSettings,
+import * as capacitySearch from '../../core/search/capacity-search.ts';
+import type {
+  CapacitySearch,
+  ProbeOutcome,
+  ProbeReport,
+  SearchResult,
+  SearchSettings,
 } from '../../core/search/search-protocol.ts';
+import { ApiError } from '../api/api-error.ts';
 import { settingsOf } from '../env.ts';
 import { startProbeRun } from '../searches/probe-run.ts';
 import { getRun } from '../storage/runs-store.ts';
-import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import { finishProbe, insertProbe, transitionSearch } from '../storage/searches-store.ts';
 import { coordinatorStub } from './run-protocol.ts';
 
@@ -41,6 +43,13 @@ interface CurrentProbe {
   startedAtMs: number;
 }
 
+/** What the search learned so far, as the API shows it while running (no stop reason yet). */
+function liveResult(
+  machine: CapacitySearch,
+): SearchResult | (Omit<SearchResult, 'stop_reason'> & { stop_reason: null }) {
+  return { ...machine.cancel(), stop_reason: null };
+}
+
 /** Poll period for the probe run while it goes (ms) when no heartbeat setting applies. */
 const RETRY_MS = 5_000;
 
@@ -60,7 +69,7 @@ export class Campaign extends DurableObject<Env> {
   }
 
   private machine(search: SearchRecord, outcomes: ProbeOutcome[]): CapacitySearch {
-    return replaySearch(
+    return capacitySearch.replaySearch(
       search.settings,
       search.warmStartLoad !== null ? { warmStartLoad: search.warmStartLoad } : {},
       outcomes,
@@ -69,7 +78,11 @@ export class Campaign extends DurableObject<Env> {
 
   async start(input: StartSearchInput): Promise<void> {
     if (await this.search()) return; // a retried start
-    await this.ctx.storage.put('search', { ...input, state: 'running', cancelReason: null } satisfies SearchRecord);
+    await this.ctx.storage.put('search', {
+      ...input,
+      state: 'running',
+      cancelReason: null,
+    } satisfies SearchRecord);
     await transitionSearch(this.env.DB, input.searchId, ['queued'], { state: 'running' });
     await this.ctx.storage.setAlarm(Date.now());
   }
@@ -78,10 +91,16 @@ export class Campaign extends DurableObject<Env> {
   async cancel(reason: string): Promise<{ accepted: boolean; state: SearchState }> {
     const search = await this.search();
     if (!search) return { accepted: false, state: 'failed' };
-    if (search.state !== 'running' && search.state !== 'queued') return { accepted: false, state: search.state };
+    if (search.state !== 'running' && search.state !== 'queued')
+      return { accepted: false, state: search.state };
     search.state = 'cancelled';
     search.cancelReason = reason;
     await this.ctx.storage.put('search', search);
+    await transitionSearch(this.env.DB, search.searchId, ['queued', 'running'], {
+      state: 'cancelled',
+      reason,
+      finishedAtMs: Date.now(),
+    });
     const current = await this.ctx.storage.get<CurrentProbe>('current');
     if (current)
       await coordinatorStub(this.env, current.runId)
@@ -95,7 +114,9 @@ export class Campaign extends DurableObject<Env> {
     try {
       await this.step();
     } catch (error) {
-      console.error(`campaign ${(await this.search())?.searchId ?? '?'}: step failed, retrying: ${String(error)}`);
+      console.error(
+        `campaign ${(await this.search())?.searchId ?? '?'}: step failed, retrying: ${String(error)}`,
+      );
       await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
     }
   }
@@ -124,7 +145,8 @@ export class Campaign extends DurableObject<Env> {
       await this.end(search, next.result, 'done', next.result.stop_reason);
       return;
     }
-    const nextAtMs = (await this.ctx.storage.get<number>('next_at_ms')) ?? 0;
+    const nextAtMs =
+      ((await this.ctx.storage.get<number>('last_end_ms')) ?? 0) + next.probe.cooldown_s * 1000;
     if (Date.now() < nextAtMs) {
       await this.ctx.storage.setAlarm(nextAtMs);
       return;
@@ -147,7 +169,10 @@ export class Campaign extends DurableObject<Env> {
       load: probe.load,
       replicateOf: probe.replicate_of,
     });
-    await startProbeRun(this.env, search, probe, runId);
+    if (!(await this.startProbe(search, started))) return;
+    await transitionSearch(this.env.DB, search.searchId, ['running'], {
+      resultJson: JSON.stringify(liveResult(machine)),
+    });
     // A cancel that came in while the run was starting has nothing to cancel yet: do it now.
     const after = await this.search();
     if (after?.state === 'cancelled')
@@ -158,45 +183,94 @@ export class Campaign extends DurableObject<Env> {
   }
 
   /**
+   * Starts the current probe's run (idempotent per run id). A probe its template cannot carry
+   * (a limit at this load) ends the search `failed` with the reason; returns false then.
+   */
+  private async startProbe(search: SearchRecord, current: CurrentProbe): Promise<boolean> {
+    const probe = this.machine(search, await this.outcomes()).next();
+    if (probe.kind !== 'probe' || probe.probe.index !== current.index)
+      throw new Error('invariant: the current probe is not the pending one');
+    try {
+      await startProbeRun(this.env, search, probe.probe, current.runId);
+      return true;
+    } catch (error) {
+      if (
+        !(error instanceof ApiError) ||
+        (error.code !== 'invalid_config' && error.code !== 'unknown_secret')
+      )
+        throw error;
+      const result = this.machine(search, await this.outcomes()).cancel();
+      await this.ctx.storage.delete('current');
+      await this.end(
+        search,
+        result,
+        'failed',
+        `probe ${current.index} at load ${current.load} cannot run: ${error.message}`,
+      );
+      return false;
+    }
+  }
+
+  /**
    * If the current probe's run has ended, records its outcome (outcomes and `current` in one
    * write, then D1) and returns true; false while it goes on.
    */
-  private async settle(search: SearchRecord, outcomes: ProbeOutcome[], current: CurrentProbe): Promise<boolean> {
+  private async settle(
+    search: SearchRecord,
+    outcomes: ProbeOutcome[],
+    current: CurrentProbe,
+  ): Promise<boolean> {
     const row = await getRun(this.env.DB, current.runId);
-    if (row && !isTerminal(row.state as RunState)) return false;
-    const live = row ? await coordinatorStub(this.env, current.runId).probeStatus() : null;
-    const results = row?.resultsJson ? (JSON.parse(row.resultsJson) as RunResults) : null;
-    const cancelled = search.state === 'cancelled' || row?.state === 'cancelled';
+    if (!row) {
+      // The step that made it current died before its run was stored: start it (idempotent).
+      if (search.state !== 'cancelled') await this.startProbe(search, current);
+      else await this.ctx.storage.delete('current');
+      return search.state === 'cancelled';
+    }
+    if (!isTerminal(row.state as RunState)) return false;
+    const live = await coordinatorStub(this.env, current.runId).probeStatus();
+    const results = row.resultsJson ? (JSON.parse(row.resultsJson) as RunResults) : null;
+    const searchCancelled = search.state === 'cancelled';
+    const cancelled = searchCancelled || row.state === 'cancelled';
     const outcome = probeOutcomeOf(search.settings, {
       load: current.load,
       counts: live?.counts ?? {},
       stop: live?.stop ?? null,
       results,
+      warmupRequests: search.settings.probe.warmup_requests,
       cancelled,
       elapsed_s: (Date.now() - current.startedAtMs) / 1000,
     });
     // A probe cut short by a cancel is reported, not fed to the search: it would judge a partial probe.
-    const learned = cancelled ? outcomes : [...outcomes, outcome];
-    await this.ctx.storage.put({
-      outcomes: learned,
-      current: null,
-      next_at_ms: Date.now() + search.settings.cooldown_s * 1000,
+    const learned = searchCancelled ? outcomes : [...outcomes, outcome];
+    let report: ProbeReport | null = null;
+    if (!searchCancelled) {
+      const machine = this.machine(search, outcomes);
+      machine.next();
+      report = machine.record(outcome);
+    }
+    // One write: the outcome is learned and the probe is no longer current, together.
+    await this.ctx.storage.transaction(async (txn) => {
+      await txn.put('outcomes', learned);
+      await txn.put('last_end_ms', Date.now());
+      await txn.delete('current');
     });
-    await this.ctx.storage.delete('current');
-    const report = cancelled ? null : this.machine(search, learned).result().probes[current.index];
     await finishProbe(this.env.DB, search.searchId, current.index, {
-      state: (row?.state as RunState | undefined) ?? 'failed',
-      outcomeJson: JSON.stringify({ outcome, report: report ?? null, run_reason: row?.reason ?? null }),
+      state: row.state as RunState,
+      outcomeJson: JSON.stringify({ outcome, report, run_reason: row.reason }),
     });
-    if (!cancelled)
+    if (!searchCancelled)
       await transitionSearch(this.env.DB, search.searchId, ['running'], {
-        resultJson: JSON.stringify(this.machine(search, learned).result()),
+        resultJson: JSON.stringify(liveResult(this.machine(search, learned))),
       });
     return true;
   }
 
   private async end(search: SearchRecord, result: SearchResult, state: SearchState, reason: string | null) {
-    await transitionSearch(this.env.DB, search.searchId, ['queued', 'running'], {
+    // A cancelled search's row already says so (the cancel wrote it); the result follows here.
+    const from: SearchState[] =
+      state === 'cancelled' ? ['queued', 'running', 'cancelled'] : ['queued', 'running'];
+    await transitionSearch(this.env.DB, search.searchId, from, {
       state,
       resultJson: JSON.stringify(result),
       reason,

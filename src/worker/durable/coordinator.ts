@@ -13,6 +13,7 @@ import {
   type ShardProgress,
 } from '../../core/run/run-status.ts';
 import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.ts';
+import { isClosedLoop } from '../../core/workload/arrivals.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
 import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
@@ -176,7 +177,11 @@ export class Coordinator extends DurableObject<Env> {
     if (run.probeStop) return run.probeStop;
     if (isTerminal(run.state) || run.state === 'finalizing' || run.cancelReason !== null) return null;
     const total = (await this.shards()).reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
-    const stop = judgeProbeCounts(run.probe, total.probe_counts ?? {}, Date.now() - run.startAtMs);
+    const stop = judgeProbeCounts(run.probe, total.probe_counts ?? {}, {
+      elapsed_s: Math.max(0, Date.now() - run.startAtMs) / 1000,
+      dispatched: total.dispatched,
+      closedLoop: isClosedLoop(run.config.workload.arrivals),
+    });
     if (stop === null) return null;
     // Re-read: a concurrent heartbeat may have decided first while this one awaited.
     const latest = (await this.run()) ?? run;

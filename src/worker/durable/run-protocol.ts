@@ -1,9 +1,8 @@
 import type { RunConfig } from '../../core/run/run-config.ts';
 import type { RunPlan } from '../../core/run/run-plan.ts';
-import type { ShardProgress } from '../../core/run/run-status.ts';
-import type { ProbeAbortRule } from '../../core/search/search-protocol.ts';
 import type { RunState } from '../../core/run/run-state.ts';
-import type { ProbeStop } from '../../core/shard/probe-counts.ts';
+import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { ProbeRunRule, ProbeStop } from '../../core/shard/probe-counts.ts';
 import type { ShardSummary } from '../../core/shard/shard-record.ts';
 
 // What the API, the coordinator and the shards say to each other, and how they find each other.
@@ -18,7 +17,7 @@ export interface StartRunInput {
    * Capacity-search probe runs only: the rule by which the run ends early once the probe's verdict
    * is decided (docs/campaigns.md). Every shard gets it with its assignment.
    */
-  probe?: ProbeAbortRule;
+  probe?: ProbeRunRule;
 }
 
 export interface ShardAssignment {
@@ -30,7 +29,7 @@ export interface ShardAssignment {
   /** Epoch ms of the schedule's offset 0, shared by every shard. */
   startAtMs: number;
   /** Probe runs only: classify each measured request into `progress.probe_counts`. */
-  probe?: ProbeAbortRule;
+  probe?: ProbeRunRule;
 }
 
 /** What a shard reports when it is done: its counters and the summary of its measured requests. */

@@ -3,6 +3,7 @@ import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
+import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
   describeStop,
   runShardLoop,
@@ -10,7 +11,6 @@ import {
   withPositions,
 } from '../../core/shard/shard-loop.ts';
 import { countShardRequests, planShardRequests } from '../../core/shard/shard-plan.ts';
-import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
   countFinished,
   lostRecord,

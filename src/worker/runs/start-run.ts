@@ -1,6 +1,6 @@
 import type { RunConfig } from '../../core/run/run-config.ts';
 import { limitIssues, planRun, type RunPlan } from '../../core/run/run-plan.ts';
-import type { ProbeAbortRule } from '../../core/search/search-protocol.ts';
+import type { ProbeRunRule } from '../../core/shard/probe-counts.ts';
 import { ApiError, describeIssues, type ErrorIssue } from '../api/api-error.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
@@ -43,7 +43,7 @@ export async function startRun(
   env: Env,
   config: RunConfig,
   id: string = newRunId(),
-  probe?: ProbeAbortRule,
+  probe?: ProbeRunRule,
 ): Promise<StartedRun> {
   const plan = checkRunConfig(env, config);
   const createdAtMs = Date.now();

@@ -1,11 +1,11 @@
 // Capacity searches and their probes in D1: creation, lookup, newest-first listing, state changes
 // that stay idempotent when a campaign step is retried, and the warm-start lookup.
 import { and, asc, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
+import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import type { RunState } from '../../core/run/run-state.ts';
 import { openDatabase } from './database.ts';
-import { type ProbeRow, probes, type SearchRow, searches } from './schema.ts';
-import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import { InvalidCursorError } from './runs-store.ts';
+import { type ProbeRow, probes, type SearchRow, searches } from './schema.ts';
 
 export type NewSearch = {
   id: string;
@@ -87,7 +87,9 @@ export async function lastDoneSearch(
   const row = await openDatabase(d1)
     .select()
     .from(searches)
-    .where(and(eq(searches.warmKey, warmKey), eq(searches.state, 'done'), gte(searches.finishedAtMs, sinceMs)))
+    .where(
+      and(eq(searches.warmKey, warmKey), eq(searches.state, 'done'), gte(searches.finishedAtMs, sinceMs)),
+    )
     .orderBy(desc(searches.finishedAtMs))
     .limit(1)
     .get();
@@ -140,7 +142,9 @@ function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
   try {
     const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
     const value: unknown = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+        Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+      ),
     );
     if (
       Array.isArray(value) &&
