@@ -45,7 +45,6 @@ export const searchResultSchema = z.object({
   output_tokens_used: z.number(),
   elapsed_s: z.number(),
 });
-export type SearchResultBody = z.infer<typeof searchResultSchema>;
 
 /** `GET /v1/searches` query: the page size's bounds and default. */
 export const SEARCH_LIST_LIMIT = { min: 1, max: 200, default: 50 } as const;
@@ -75,7 +74,6 @@ export const searchListSchema = z.object({
   searches: z.array(searchListEntrySchema),
   next: z.string().nullable(),
 });
-export type SearchList = z.infer<typeof searchListSchema>;
 
 /** One probe as stored: its run, its load and, once its run ended, its outcome and report. */
 export const searchProbeSchema = z.object({

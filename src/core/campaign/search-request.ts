@@ -14,7 +14,6 @@ export const searchRequestSchema = z
   })
   .describe('A capacity search: the probe template (a run config without arrivals) and the search settings.');
 export type SearchRequest = z.infer<typeof searchRequestSchema>;
-export type SearchRequestInput = z.input<typeof searchRequestSchema>;
 
 /** Days an earlier search of the same question may serve as a warm start. */
 export const WARM_START_MAX_AGE_DAYS = 14;
