@@ -5,11 +5,11 @@ import { call, simRunConfig } from './run-kit.ts';
 // Capacity searches against the loopback simulator, for the worker tests.
 
 /** A probe template on the simulator (one region), with these simulator knobs and lengths. */
-export function simTemplate(sim: Record<string, unknown>, outputTokens = 8) {
+export function simTemplate(sim: Record<string, unknown>, outputTokens = 8, shards?: number) {
   const { name: _name, workload: _workload, ...rest } = simRunConfig({}, sim);
   return {
     ...rest,
-    regions: [{ location: 'wnam', share: 1 }],
+    regions: [{ location: 'wnam', share: 1, ...(shards !== undefined ? { shards } : {}) }],
     workload: { lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: outputTokens }, seed: 1 },
   };
 }

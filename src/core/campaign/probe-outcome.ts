@@ -5,6 +5,9 @@ import { type ProbeStop, probeCountsOf } from '../shard/probe-counts.ts';
 // What a finished probe run tells the search: its counts (at the early decision when there was
 // one), the load it achieved, what it cost, and why it stopped.
 
+/** Measured sends below which a probe's achieved rate is reported unknown. */
+const MIN_SENDS_TO_TIME = 10;
+
 export interface ProbeRunEnd {
   /** The load the probe asked for. */
   load: number;
@@ -24,11 +27,14 @@ export interface ProbeRunEnd {
 
 /**
  * The outcome the search records. The achieved load is the open-loop rate measured over the run
- * (sends of measured requests, first to last); a closed loop reports none (its load is its streams).
+ * (sends of measured requests, first to last; unknown below 10 sends); a closed loop reports none
+ * (its load is its streams).
  */
 export function probeOutcomeOf(settings: SearchSettings, end: ProbeRunEnd): ProbeOutcome {
   const counts = end.stop?.counts ?? probeCountsOf(end.counts);
-  const achieved = settings.dimension === 'qps' ? (end.results?.load.achieved_qps ?? null) : null;
+  // A rate timed over a handful of sends says nothing (two sends 1 ms apart are "1000 qps").
+  const timed = (end.results?.load.requests_sent ?? 0) >= MIN_SENDS_TO_TIME;
+  const achieved = settings.dimension === 'qps' && timed ? (end.results?.load.achieved_qps ?? null) : null;
   return {
     offered_load: end.load,
     achieved_load: achieved === null ? null : Math.max(0, achieved),

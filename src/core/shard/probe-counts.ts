@@ -53,10 +53,20 @@ export function probeCountsOf(counts: Readonly<Record<string, number>>): ProbeCo
   return full;
 }
 
+/** Requests that must have been due before the achieved rate is judged early (noise of a few sends). */
+const MIN_DUE_FOR_RATE = 50;
+/**
+ * Seconds of sending the early rate check forgives: a shard between two alarm slices sends its
+ * backlog at once when the next slice starts, so a short gap is not a shortfall. Only a probe
+ * clearly behind is ended early; the whole probe's achieved rate is judged again at its end.
+ */
+const RATE_GRACE_S = 2;
+
 /**
  * The coordinator's check on the summed counts; null while the probe must go on. The achieved
- * rate is judged (open loop only) once the rule's minimum time has passed and about 20 requests
- * were due, from the requests sent so far.
+ * rate is judged (open loop only) once the rule's minimum time has passed and 50 requests were
+ * due, from the requests sent by then (warm-up included: they follow the same schedule), with a
+ * grace of RATE_GRACE_S.
  */
 export function judgeProbeCounts(
   probe: ProbeRunRule,
@@ -65,15 +75,16 @@ export function judgeProbeCounts(
 ): ProbeStop | null {
   const counts = probeCountsOf(summed);
   const rule = probe.abort;
+  const graced_s = run.elapsed_s - RATE_GRACE_S;
   const judgeRate =
     !run.closedLoop &&
-    run.elapsed_s > 0 &&
+    graced_s > 0 &&
     run.elapsed_s >= rule.min_elapsed_s &&
-    run.elapsed_s * rule.offered_load >= 20;
+    graced_s * rule.offered_load >= MIN_DUE_FOR_RATE;
   const decision = probeDecision(
     rule,
     counts,
-    judgeRate ? { elapsed_s: run.elapsed_s, achieved_load: run.dispatched / run.elapsed_s } : undefined,
+    judgeRate ? { elapsed_s: run.elapsed_s, achieved_load: run.dispatched / graced_s } : undefined,
   );
   if (decision === null) return null;
   return {

@@ -126,15 +126,16 @@ export class Campaign extends DurableObject<Env> {
     const search = await this.search();
     if (!search || search.state === 'done' || search.state === 'failed') return;
     const pollMs = settingsOf(this.env).HEARTBEAT_MS;
-    const outcomes = await this.outcomes();
     const current = await this.ctx.storage.get<CurrentProbe>('current');
     if (current) {
-      const settled = await this.settle(search, outcomes, current);
+      const settled = await this.settle(search, await this.outcomes(), current);
       if (!settled) {
         await this.ctx.storage.setAlarm(Date.now() + pollMs);
         return;
       }
     }
+    // Read after settling: the outcome just recorded is part of the history now.
+    const outcomes = await this.outcomes();
     if (search.state === 'cancelled') {
       await this.end(search, this.machine(search, outcomes).cancel(), 'cancelled', search.cancelReason);
       return;

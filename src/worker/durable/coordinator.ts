@@ -176,9 +176,13 @@ export class Coordinator extends DurableObject<Env> {
     if (!run?.probe) return null;
     if (run.probeStop) return run.probeStop;
     if (isTerminal(run.state) || run.state === 'finalizing' || run.cancelReason !== null) return null;
-    const total = (await this.shards()).reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    const shards = await this.shards();
+    const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    // The counts are as of each shard's last heartbeat: time the rate from the oldest of them, so a
+    // stale heartbeat can only make the achieved rate look higher, never fail a probe wrongly.
+    const asOfMs = Math.min(...shards.map((s) => s.last_heartbeat_ms ?? run.startAtMs));
     const stop = judgeProbeCounts(run.probe, total.probe_counts ?? {}, {
-      elapsed_s: Math.max(0, Date.now() - run.startAtMs) / 1000,
+      elapsed_s: Math.max(0, asOfMs - run.startAtMs) / 1000,
       dispatched: total.dispatched,
       closedLoop: isClosedLoop(run.config.workload.arrivals),
     });
