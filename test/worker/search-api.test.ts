@@ -63,3 +63,50 @@ describe('POST /v1/searches validation', () => {
     expect(JSON.stringify(res.body)).toContain('arrivals');
   });
 });
+
+describe('warm start', () => {
+  it("'auto' starts from the last done search of the same target, lengths and SLO within 14 days", async () => {
+    const { env } = await import('cloudflare:workers');
+    const { searchRequestSchema, warmStartKey } = await import('../../src/core/campaign/search-request.ts');
+    const store = await import('../../src/worker/storage/searches-store.ts');
+    const body = {
+      template: template(),
+      settings: { dimension: 'concurrency', slo: { type: 'ttft_tpot' }, load: { min: 1, max: 8 } },
+    };
+    const request = searchRequestSchema.parse(body);
+    const key = warmStartKey(request.template, request.settings);
+    const past = (id: string, finishedAtMs: number, root: number) =>
+      store
+        .createSearch(env.DB, { id, createdAtMs: finishedAtMs - 1, name: null, requestJson: '{}', warmKey: key })
+        .then(() =>
+          store.transitionSearch(env.DB, id, ['queued'], {
+            state: 'done',
+            finishedAtMs,
+            resultJson: JSON.stringify({ bracket: { lo: root - 1, hi: root + 1 }, root: { load: root } }),
+          }),
+        );
+    await past('old-search', Date.now() - 15 * 86_400_000, 3);
+    await past('recent-search', Date.now() - 86_400_000, 5);
+    const other = searchRequestSchema.parse({ ...body, settings: { ...body.settings, slo: { type: 'tbt_ttft' } } });
+    await store.createSearch(env.DB, {
+      id: 'other-slo',
+      createdAtMs: Date.now(),
+      name: null,
+      requestJson: '{}',
+      warmKey: warmStartKey(other.template, other.settings),
+    });
+
+    const res = await call('/v1/searches', { method: 'POST', body: JSON.stringify(body) });
+    const created = (await res.json()) as { id: string; warm_start_load: number | null };
+    expect(res.status).toBe(201);
+    expect(created.warm_start_load).toBe(5);
+    const off = await call('/v1/searches', {
+      method: 'POST',
+      body: JSON.stringify({ ...body, settings: { ...body.settings, warm_start: 'off' } }),
+    });
+    const cold = (await off.json()) as { id: string; warm_start_load: number | null };
+    expect(cold.warm_start_load).toBeNull();
+    for (const id of [created.id, cold.id])
+      expect((await call(`/v1/searches/${id}/cancel`, { method: 'POST' })).status).toBe(202);
+  });
+});
