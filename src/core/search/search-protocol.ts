@@ -117,6 +117,9 @@ export const searchSettingsSchema = z
         message: 'load.start must be within [min, max]',
       });
     }
+    if (s.mode === 'etalon' && s.dimension !== 'qps') {
+      ctx.addIssue({ code: 'custom', path: ['dimension'], message: "etalon mode searches 'qps' only" });
+    }
     if (s.dimension === 'concurrency') {
       for (const key of ['min', 'max', 'start'] as const) {
         const v = s.load[key];
