@@ -1,6 +1,6 @@
+import { evaluateProbeSlo } from './probe-statistic.ts';
 import { addCounts, classifyRequest, emptyCounts, probeDecision } from './probe-verdict.ts';
-import type { ProbeOutcomeInput, ProbeSpec, SearchSlo } from './search-protocol.ts';
-import { evaluateSlo, type SloRequest } from './slo.ts';
+import type { ClassifiedRequest, ProbeOutcomeInput, ProbeSpec, SearchSlo } from './search-protocol.ts';
 
 // A synthetic target for search tests and benchmarks: each request is bad (TTFT over its SLO) with
 // a probability that rises as a logistic curve in log-load, crossing the SLO's allowed bad fraction
@@ -44,20 +44,21 @@ export function runKneeProbe(
   if (t.jitter) capacity *= Math.exp(t.jitter * gaussian(random));
   const p = kneeBadProbability(t, spec.load, capacity);
   let counts = emptyCounts();
-  const requests: SloRequest[] = [];
+  const requests: ClassifiedRequest[] = [];
   let aborted: 'verdict_decided' | null = null;
   for (let i = 0; i < spec.requests; i++) {
     const ttft = random() < p ? BAD_TTFT_US : GOOD_TTFT_US;
     const ittUs = [ttft, TBT_US, TBT_US];
-    requests.push({ ittUs, promptTokens: 100 });
-    counts = addCounts(counts, classifyRequest(slo, { ok: true, promptTokens: 100, ttftUs: ttft, ittUs }));
+    const request = { ok: true, promptTokens: 100, ttftUs: ttft, ittUs };
+    requests.push(request);
+    counts = addCounts(counts, classifyRequest(slo, request));
     const decision = probeDecision(spec.abort, counts);
     if (abort && decision && i < spec.requests - 1) {
       aborted = 'verdict_decided';
       break;
     }
   }
-  const evaluation = aborted ? null : evaluateSlo(slo, requests);
+  const evaluation = aborted ? null : evaluateProbeSlo(slo, requests);
   return {
     offered_load: spec.load,
     achieved_load: spec.load,
