@@ -45,9 +45,12 @@ export function fitLogistic(points: readonly FitPoint[]): LogisticFit | null {
       if (!(c > 0) || !(d > 0)) return null;
       // back from the centred x (a is the intercept at mean x) to a + c·ln x
       const a0 = a - c * meanX;
-      const v00 = f11 / d;
-      const v01 = -f01 / d;
-      const v11 = f00 / d;
+      // overdispersion: when the points scatter more than binomial noise (a target whose capacity
+      // drifts between probes), widen the covariance by Pearson's χ² per degree of freedom
+      const phi = dispersion(xs, ns, bs, a, c, meanX);
+      const v00 = (phi * f11) / d;
+      const v01 = (-phi * f01) / d;
+      const v11 = (phi * f00) / d;
       return {
         a: a0,
         c,
@@ -56,6 +59,19 @@ export function fitLogistic(points: readonly FitPoint[]): LogisticFit | null {
     }
   }
   return null;
+}
+
+/** Pearson χ² / (points − 2), at least 1 (1 with two points: no spare degree of freedom). */
+function dispersion(xs: number[], ns: number[], bs: number[], a: number, c: number, meanX: number): number {
+  if (xs.length <= 2) return 1;
+  let chi2 = 0;
+  xs.forEach((x, i) => {
+    const p = 1 / (1 + Math.exp(-(a + c * (x - meanX))));
+    const n = ns[i]!;
+    const v = n * p * (1 - p);
+    if (v > 0) chi2 += (bs[i]! - n * p) ** 2 / v;
+  });
+  return Math.max(1, chi2 / (xs.length - 2));
 }
 
 function derivatives(xs: number[], ns: number[], bs: number[], a: number, c: number, meanX: number) {

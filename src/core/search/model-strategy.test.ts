@@ -77,6 +77,14 @@ describe('model mode on a synthetic knee (binomial noise, seeded)', () => {
     expect(mean(runs.map((r) => Math.abs(r.cold.root!.load / r.c - 1)))).toBeLessThan(TOLERANCE / 2);
   });
 
+  it('the root interval contains the true capacity in at least 90% of seeds, cold and warm', () => {
+    const covers = (r: SearchResult, c: number) => r.root !== null && r.root.lo <= c && c <= r.root.hi;
+    expect(runs.filter((r) => covers(r.cold, r.c)).length / runs.length).toBeGreaterThanOrEqual(0.9);
+    expect(runs.filter((r) => covers(r.warm, r.c)).length / runs.length).toBeGreaterThanOrEqual(0.9);
+    for (const r of runs)
+      expect(r.cold.root!.hi / r.cold.root!.lo).toBeGreaterThanOrEqual((1 + TOLERANCE) ** 2 - 1e-9);
+  });
+
   it('spends at most about half of etalon’s requests cold and a third warm', () => {
     const etalon = mean(runs.map((r) => r.etalon.requests_used));
     expect(mean(runs.map((r) => r.cold.requests_used)) / etalon).toBeLessThanOrEqual(0.55);

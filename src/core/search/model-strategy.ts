@@ -108,10 +108,30 @@ export function modelPropose(
   return { kind: 'probe', load: x, replicate_of: null };
 }
 
-/** The reported root: the fit clamped to the bracket, else the bracket's geometric middle. */
+/**
+ * The reported root: the fitted capacity clamped to the bracket, with the fit's 95% interval. The
+ * interval is not clamped to the bracket (near the knee the bracket's ends are themselves uncertain)
+ * but to the confident bounds: the highest resolved pass and the lowest resolved failure. Without a
+ * fit: the bracket's geometric middle and the bracket. The interval is never narrower than one
+ * tolerance either side of the root.
+ */
 export function modelRoot(settings: SearchSettings, reports: readonly ProbeReport[], lo: number, hi: number) {
   const root = fittedRoot(settings, reports);
   if (!root) return { load: Math.sqrt(lo * hi), lo, hi };
-  const within = (x: number) => Math.min(hi, Math.max(lo, x));
-  return { load: within(root.load), lo: within(root.lo), hi: within(root.hi) };
+  let outerLo: number | null = null;
+  let outerHi: number | null = null;
+  for (const r of reports) {
+    if (!r.resolved) continue;
+    const x = r.offered_load;
+    if (r.verdict === 'pass' && x <= lo && (outerLo === null || x > outerLo)) outerLo = x;
+    if (r.verdict === 'fail' && x >= hi && (outerHi === null || x < outerHi)) outerHi = x;
+  }
+  const load = Math.min(hi, Math.max(lo, root.load));
+  // never narrower than the search's own resolution: one tolerance on each side
+  const widen = 1 + settings.tolerance;
+  return {
+    load,
+    lo: Math.min(load / widen, Math.max(outerLo ?? lo, root.lo)),
+    hi: Math.max(load * widen, Math.min(outerHi ?? hi, root.hi)),
+  };
 }
