@@ -254,6 +254,22 @@ export const probeOutcomeSchema = z.strictObject({
   slo_passed: z.boolean().nullable().default(null),
   /** Why the probe ended early, null when it ran to completion. */
   aborted: z.enum(['verdict_decided', 'error_bound', 'achieved_rate', 'cancelled']).nullable(),
+  /** The same counts split by region (sums over regions equal `counts`); at most 32 regions. */
+  regions: z
+    .record(
+      z.string().min(1).max(64),
+      z.strictObject({
+        counts: probeCountsSchema,
+        achieved_load: z
+          .number()
+          .finite()
+          .min(0)
+          .max(10 * SEARCH_LIMITS.max_load)
+          .nullable(),
+      }),
+    )
+    .refine((r) => Object.keys(r).length <= 32, 'at most 32 regions')
+    .default({}),
 });
 export type ProbeOutcome = z.infer<typeof probeOutcomeSchema>;
 export type ProbeOutcomeInput = z.input<typeof probeOutcomeSchema>;
@@ -265,6 +281,20 @@ export interface FractionInterval {
 }
 
 export type ProbeReason = AbortReason | 'cancelled' | 'complete';
+
+/** One region's share of a probe, judged on its own counts (no gates but its error rate). */
+export interface RegionProbeReport {
+  requests: number;
+  bad: number;
+  errors: number;
+  achieved_load: number | null;
+  binding_part: PartName;
+  bad_fraction: number;
+  interval: FractionInterval;
+  /** null when the region's counts leave the interpolation to decide. */
+  verdict: 'pass' | 'fail' | null;
+  resolved: boolean;
+}
 
 /** One probe as reported: what was asked, what was measured, and how it was judged. */
 export interface ProbeReport {
@@ -294,6 +324,8 @@ export interface ProbeReport {
   /** How the verdict was reached. */
   reason: ProbeReason;
   elapsed_s: number;
+  /** Per region, when the outcome was split by region. */
+  regions: Record<string, RegionProbeReport>;
 }
 
 export type SearchStopReason =
@@ -321,6 +353,8 @@ export interface SearchResult {
   output_tokens_used: number;
   /** Wall time of probes plus cooldowns, s. */
   elapsed_s: number;
+  /** Per region: the bracket from that region's own probe verdicts. */
+  regions: Record<string, { bracket: { lo: number | null; hi: number | null } }>;
 }
 
 export type SearchStep = { kind: 'probe'; probe: ProbeSpec } | { kind: 'done'; result: SearchResult };
