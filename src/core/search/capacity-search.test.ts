@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { createCapacitySearch, parseSearchSettings, replaySearch } from './capacity-search.ts';
 import { roundHalfEven2 } from './etalon-strategy.ts';
 import { emptyCounts } from './probe-verdict.ts';
-import type {
-  CapacitySearch,
-  ProbeOutcomeInput,
-  ProbeSpec,
-  SearchResult,
-  SearchSettingsInput,
+import {
+  type CapacitySearch,
+  type ProbeOutcomeInput,
+  type ProbeSpec,
+  SEARCH_LIMITS,
+  type SearchResult,
+  type SearchSettingsInput,
+  searchArrivalsSchema,
 } from './search-protocol.ts';
 
 interface Trace {
@@ -301,6 +303,15 @@ describe('settings', () => {
     for (const path of ['slo.profile_id', 'tolerance', 'probe.requests', 'budgets.max_probes', 'load.max']) {
       expect(message).toContain(path);
     }
+  });
+
+  it('bounds loads and arrivals', () => {
+    const ok = { dimension: 'qps', slo: { type: 'ttft_tpot' } };
+    expect(messageOf({ ...ok, load: { min: 1, max: SEARCH_LIMITS.max_load } })).toBe('');
+    expect(messageOf({ ...ok, load: { min: 1, max: SEARCH_LIMITS.max_load * 2 } })).toContain('load.max');
+    expect(messageOf({ ...ok, load: { min: SEARCH_LIMITS.min_load / 2, max: 2 } })).toContain('load.min');
+    expect(searchArrivalsSchema.safeParse({ type: 'gamma', cv: 1000 }).success).toBe(false);
+    expect(messageOf({ ...ok, arrivals: { type: 'gamma', cv: 0 } })).toContain('arrivals.cv');
   });
 
   it('checks the load range against itself and the dimension', () => {
