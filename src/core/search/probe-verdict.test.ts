@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { percentileSorted } from '../metrics/percentile.ts';
+import { evaluateProbeSlo } from './probe-statistic.ts';
 import {
   addCounts,
   classifyRequest,
@@ -182,4 +183,30 @@ describe('classifyRequest + probeDecision', () => {
     counts = addCounts(counts, failed);
     expect(probeDecision(rule, counts)).toEqual({ verdict: 'fail', reason: 'error_bound' });
   });
+
+  it.each(slos.map((s) => [s.type, s] as const))(
+    '%s: the exact verdict with failures agrees with the counts whenever they decide',
+    (_, slo) => {
+      fc.assert(
+        fc.property(fc.array(requestArb, { minLength: 1, maxLength: 60 }), (reqs) => {
+          const requests = reqs.map((r) => ({ ...r, ok: r.fail > 0.15, ttftUs: r.ittUs[0]! }));
+          const rule = createAbortRule({
+            slo,
+            plannedRequests: reqs.length,
+            offeredLoad: 1,
+            errorRateBound: 1,
+            achievedRateTolerance: 0.05,
+            minElapsed_s: 0,
+          });
+          let counts = emptyCounts();
+          for (const r of requests) counts = addCounts(counts, classifyRequest(slo, r, predictPrefillUs));
+          const verdict = countsVerdict(rule, counts);
+          const exact = evaluateProbeSlo(slo, requests, predictPrefillUs);
+          if (verdict !== 'interpolate') expect(exact.passed).toBe(verdict === 'pass');
+          if (exact.statistic !== null) expect(Number.isFinite(exact.statistic)).toBe(true);
+        }),
+        { numRuns: 400 },
+      );
+    },
+  );
 });
