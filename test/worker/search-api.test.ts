@@ -77,7 +77,13 @@ describe('warm start', () => {
     const key = warmStartKey(request.template, request.settings);
     const past = (id: string, finishedAtMs: number, root: number) =>
       store
-        .createSearch(env.DB, { id, createdAtMs: finishedAtMs - 1, name: null, requestJson: '{}', warmKey: key })
+        .createSearch(env.DB, {
+          id,
+          createdAtMs: finishedAtMs - 1,
+          name: null,
+          requestJson: '{}',
+          warmKey: key,
+        })
         .then(() =>
           store.transitionSearch(env.DB, id, ['queued'], {
             state: 'done',
@@ -87,7 +93,10 @@ describe('warm start', () => {
         );
     await past('old-search', Date.now() - 15 * 86_400_000, 3);
     await past('recent-search', Date.now() - 86_400_000, 5);
-    const other = searchRequestSchema.parse({ ...body, settings: { ...body.settings, slo: { type: 'tbt_ttft' } } });
+    const other = searchRequestSchema.parse({
+      ...body,
+      settings: { ...body.settings, slo: { type: 'tbt_ttft' } },
+    });
     await store.createSearch(env.DB, {
       id: 'other-slo',
       createdAtMs: Date.now(),

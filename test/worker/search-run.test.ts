@@ -39,21 +39,6 @@ describe('a capacity search against the simulator', () => {
     const { lo, hi } = end.result!.bracket;
     expect(lo, JSON.stringify(end.result)).not.toBeNull();
     expect(hi).not.toBeNull();
-    console.log(
-      JSON.stringify({
-        bracket: end.result!.bracket,
-        root: end.result!.root,
-        stop: end.result!.stop_reason,
-        probes: end.result!.probes.map((p) => [
-          p.offered_load,
-          p.requests,
-          p.bad,
-          p.verdict,
-          p.reason,
-          p.resolved,
-        ]),
-      }),
-    );
     expect(lo!).toBeGreaterThanOrEqual(capacity / (1 + TOLERANCE) ** 2);
     expect(hi!).toBeLessThanOrEqual(capacity * (1 + TOLERANCE) ** 2);
     // Every probe is a run of its own, with the deterministic id.
@@ -89,26 +74,9 @@ describe('a capacity search against the simulator', () => {
     const { lo, hi } = end.result!.bracket;
     expect(lo, JSON.stringify(end.result)).not.toBeNull();
     expect(hi).not.toBeNull();
-    console.log(
-      JSON.stringify({
-        qps,
-        bracket: end.result!.bracket,
-        root: end.result!.root,
-        stop: end.result!.stop_reason,
-        probes: end.result!.probes.map((p) => [
-          p.offered_load,
-          p.achieved_load,
-          p.requests,
-          p.bad,
-          p.verdict,
-          p.reason,
-          p.resolved,
-        ]),
-      }),
-    );
     // Little's law gives the mean number active; TPOT's P90 sees the busier moments, so the
-    // measured knee sits below the estimate (≈ 15–20 QPS for an estimate of 24 on this simulator).
-    expect(lo!).toBeGreaterThanOrEqual(qps / 2);
+    // measured knee may sit a little below the estimate: one more tolerance step of room below.
+    expect(lo!).toBeGreaterThanOrEqual(qps / (1 + TOLERANCE) ** 3);
     expect(hi!).toBeLessThanOrEqual(qps * (1 + TOLERANCE) ** 2);
   });
 

@@ -44,6 +44,10 @@ export const searchResultSchema = z.object({
   requests_used: z.number().int(),
   output_tokens_used: z.number(),
   elapsed_s: z.number(),
+  /** Per region: the bracket from that region's own probe verdicts. */
+  regions: z
+    .record(z.string(), z.object({ bracket: z.object({ lo: nullableNumber(), hi: nullableNumber() }) }))
+    .optional(),
 });
 
 /** `GET /v1/searches` query: the page size's bounds and default. */

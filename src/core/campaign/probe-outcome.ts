@@ -11,8 +11,11 @@ const MIN_SENDS_TO_TIME = 10;
 export interface ProbeRunEnd {
   /** The load the probe asked for. */
   load: number;
-  /** The summed probe counts when the run ended. */
+  /** The summed probe counts when the run ended, overall and per region. */
   counts: Readonly<Record<string, number>>;
+  regions: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The exact SLO verdict from the probe's records, when it ran to the end (else null). */
+  slo: { passed: boolean; statistic: number | null } | null;
   /** The early decision, when the probe's rule ended the run. */
   stop: ProbeStop | null;
   /** The run's results (null when it ended without any). */
@@ -41,8 +44,14 @@ export function probeOutcomeOf(settings: SearchSettings, end: ProbeRunEnd): Prob
     counts,
     warmup_requests: end.warmupRequests,
     elapsed_s: Math.max(0, end.elapsed_s),
-    statistic: null,
-    slo_passed: null,
+    statistic: end.slo?.statistic ?? null,
+    slo_passed: end.slo?.passed ?? null,
     aborted: end.cancelled ? 'cancelled' : (end.stop?.why ?? null),
+    regions: Object.fromEntries(
+      Object.entries(end.stop?.regions ?? end.regions).map(([region, c]) => [
+        region,
+        { counts: probeCountsOf(c), achieved_load: null },
+      ]),
+    ),
   };
 }

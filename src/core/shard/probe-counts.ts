@@ -2,7 +2,13 @@ import { interTokenTimesUs } from '../metrics/token-times.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 import { addCounters, type ShardProgress } from '../run/run-status.ts';
 import { classifyRequest, emptyCounts, probeDecision } from '../search/probe-verdict.ts';
-import type { AbortReason, ProbeAbortRule, ProbeCounts, SearchSlo } from '../search/search-protocol.ts';
+import type {
+  AbortReason,
+  ClassifiedRequest,
+  ProbeAbortRule,
+  ProbeCounts,
+  SearchSlo,
+} from '../search/search-protocol.ts';
 
 // A capacity-search probe run's exact early abort, as the run machinery does it: each shard
 // classifies every measured request into its counts, the coordinator sums them and asks the
@@ -19,6 +25,8 @@ export interface ProbeStop {
   verdict: 'pass' | 'fail';
   why: AbortReason;
   counts: ProbeCounts;
+  /** The same counts per region (they add up to `counts`). */
+  regions: Record<string, ProbeCounts>;
   /** Seconds since the schedule's start when it was decided. */
   elapsed_s: number;
   /** The run's end reason, e.g. `probe decided: fail (verdict_decided) after 11 bad of 1000 planned`. */
@@ -36,14 +44,19 @@ export function countProbeRequest(
   warmup: boolean,
 ): void {
   if (warmup || record.outcome === 'cancelled') return;
+  const verdict = classifyRequest(probe.slo, classifiedOf(record));
+  progress.probe_counts = addCounters(progress.probe_counts ?? {}, verdict);
+}
+
+/** A request record as the search classifies it. */
+export function classifiedOf(record: RequestRecord): ClassifiedRequest {
   const ittUs = interTokenTimesUs(record.chunks);
-  const verdict = classifyRequest(probe.slo, {
+  return {
     ok: record.outcome === 'ok',
     promptTokens: record.prompt_tokens,
     ttftUs: ittUs.length > 0 ? (ittUs[0] ?? null) : null,
     ittUs,
-  });
-  progress.probe_counts = addCounters(progress.probe_counts ?? {}, verdict);
+  };
 }
 
 /** Summed shard counts as the search's type (missing fields are 0). */
@@ -71,7 +84,12 @@ const RATE_GRACE_S = 2;
 export function judgeProbeCounts(
   probe: ProbeRunRule,
   summed: Readonly<Record<string, number>>,
-  run: { elapsed_s: number; dispatched: number; closedLoop: boolean },
+  run: {
+    elapsed_s: number;
+    dispatched: number;
+    closedLoop: boolean;
+    regions: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  },
 ): ProbeStop | null {
   const counts = probeCountsOf(summed);
   const rule = probe.abort;
@@ -91,6 +109,7 @@ export function judgeProbeCounts(
     verdict: decision.verdict,
     why: decision.reason,
     counts,
+    regions: Object.fromEntries(Object.entries(run.regions).map(([r, c]) => [r, probeCountsOf(c)])),
     elapsed_s: run.elapsed_s,
     reason: `probe decided: ${decision.verdict} (${decision.reason}) after ${counts.bad} bad, ${counts.errors} errors of ${counts.requests} measured, ${rule.planned_requests} planned`,
   };

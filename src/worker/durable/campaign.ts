@@ -4,7 +4,7 @@ import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import { probeOutcomeOf } from '../../core/campaign/probe-outcome.ts';
 import type { ProbeTemplate } from '../../core/campaign/probe-template.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
-import * as capacitySearch from '../../core/search/capacity-search.ts';
+import { replaySearch } from '../../core/search/capacity-search.ts';
 import type {
   CapacitySearch,
   ProbeOutcome,
@@ -15,6 +15,7 @@ import type {
 import { ApiError } from '../api/api-error.ts';
 import { settingsOf } from '../env.ts';
 import { startProbeRun } from '../searches/probe-run.ts';
+import { probeSloOf } from '../searches/probe-slo.ts';
 import { getRun } from '../storage/runs-store.ts';
 import { finishProbe, insertProbe, transitionSearch } from '../storage/searches-store.ts';
 import { coordinatorStub } from './run-protocol.ts';
@@ -69,7 +70,7 @@ export class Campaign extends DurableObject<Env> {
   }
 
   private machine(search: SearchRecord, outcomes: ProbeOutcome[]): CapacitySearch {
-    return capacitySearch.replaySearch(
+    return replaySearch(
       search.settings,
       search.warmStartLoad !== null ? { warmStartLoad: search.warmStartLoad } : {},
       outcomes,
@@ -233,10 +234,19 @@ export class Campaign extends DurableObject<Env> {
     const results = row.resultsJson ? (JSON.parse(row.resultsJson) as RunResults) : null;
     const searchCancelled = search.state === 'cancelled';
     const cancelled = searchCancelled || row.state === 'cancelled';
+    const stop = live?.stop ?? null;
+    // A probe that ran to its end (or was decided a pass with all its requests in) is judged
+    // exactly from its records as well; one ended early as a fail needs no statistic.
+    const slo =
+      !cancelled && row.state === 'done' && (stop === null || stop.verdict === 'pass')
+        ? await probeSloOf(this.env.DB, current.runId, search.settings.slo)
+        : null;
     const outcome = probeOutcomeOf(search.settings, {
       load: current.load,
       counts: live?.counts ?? {},
-      stop: live?.stop ?? null,
+      regions: live?.regions ?? {},
+      slo,
+      stop,
       results,
       warmupRequests: search.settings.probe.warmup_requests,
       cancelled,

@@ -5,6 +5,7 @@ import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
 import { deadlineOptionsOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
+  addCounters,
   addProgress,
   allFailedReason,
   emptyProgress,
@@ -185,6 +186,7 @@ export class Coordinator extends DurableObject<Env> {
       elapsed_s: Math.max(0, asOfMs - run.startAtMs) / 1000,
       dispatched: total.dispatched,
       closedLoop: isClosedLoop(run.config.workload.arrivals),
+      regions: probeCountsByRegion(shards),
     });
     if (stop === null) return null;
     // Re-read: a concurrent heartbeat may have decided first while this one awaited.
@@ -201,11 +203,13 @@ export class Coordinator extends DurableObject<Env> {
   async probeStatus(): Promise<ProbeRunStatus | null> {
     const run = await this.run();
     if (!run?.probe) return null;
-    const total = (await this.shards()).reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    const shards = await this.shards();
+    const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
     return {
       state: run.state,
       startAtMs: run.startAtMs,
       counts: total.probe_counts ?? {},
+      regions: probeCountsByRegion(shards),
       stop: run.probeStop ?? null,
     };
   }
@@ -381,6 +385,14 @@ function endOf(
   const allFailed = allFailedReason(total);
   if (allFailed !== null) return { state: 'failed', reason: allFailed };
   return { state: 'done', reason: summarizeStops(shards) };
+}
+
+/** The shards' probe counts summed per region. */
+function probeCountsByRegion(shards: ShardEntry[]): Record<string, Record<string, number>> {
+  const regions: Record<string, Record<string, number>> = {};
+  for (const s of shards)
+    regions[s.region] = addCounters(regions[s.region] ?? {}, s.progress.probe_counts ?? {});
+  return regions;
 }
 
 function summarizeStops(shards: ShardEntry[]): string {

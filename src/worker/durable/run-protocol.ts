@@ -48,6 +48,8 @@ export interface ProbeRunStatus {
   startAtMs: number;
   /** The shards' probe counts, summed. */
   counts: Record<string, number>;
+  /** The same per region. */
+  regions: Record<string, Record<string, number>>;
   /** The early decision, once taken. */
   stop: ProbeStop | null;
 }
