@@ -7,6 +7,7 @@ import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import { replaySearch } from '../../core/search/capacity-search.ts';
 import type {
   CapacitySearch,
+  CapacitySearchOptions,
   ProbeOutcome,
   ProbeReport,
   SearchResult,
@@ -44,6 +45,19 @@ interface CurrentProbe {
   startedAtMs: number;
 }
 
+/**
+ * The search's options, derived only from what is stored (so every replay gets the same): the warm
+ * start, and with fixed lengths the output tokens per request (which bounds pooled TBT values, so
+ * a `tbt_ttft` probe can end early too).
+ */
+function searchOptions(search: StartSearchInput): CapacitySearchOptions {
+  const lengths = search.template.workload.lengths;
+  return {
+    ...(search.warmStartLoad !== null ? { warmStartLoad: search.warmStartLoad } : {}),
+    ...(lengths.type === 'fixed' ? { maxOutputTokensPerRequest: lengths.output_tokens } : {}),
+  };
+}
+
 /** What the search learned so far, as the API shows it while running (no stop reason yet). */
 function liveResult(
   machine: CapacitySearch,
@@ -70,11 +84,7 @@ export class Campaign extends DurableObject<Env> {
   }
 
   private machine(search: SearchRecord, outcomes: ProbeOutcome[]): CapacitySearch {
-    return replaySearch(
-      search.settings,
-      search.warmStartLoad !== null ? { warmStartLoad: search.warmStartLoad } : {},
-      outcomes,
-    );
+    return replaySearch(search.settings, searchOptions(search), outcomes);
   }
 
   async start(input: StartSearchInput): Promise<void> {
