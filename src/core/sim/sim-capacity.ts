@@ -19,7 +19,7 @@ import { prefillMs } from './sim-generation.ts';
 //    statistic's factor tends to u_q = 1 + j·(2q − 1) (the uniform's quantile). So:
 //    - tbt_ttft: pooled TBT P_q = step·u_q ≤ D  ⇔  step ≤ s_max = D / u_q; TTFT P_q = p·u_q ≤ T or
 //      no load passes.
-//    - ttft_tpot: TPOT is the mean of O − 1 factors, which concentrates at 1 (spread j/√(3(O − 1)),
+//    - ttft_tpot (and attainment, whose target plays the percentile): TPOT is the mean of O − 1 factors, which concentrates at 1 (spread j/√(3(O − 1)),
 //      the approximation here), so s_max = T_tpot; the TTFT part as above.
 //    - deadline: every request sees TTFT p·u_q and a constant step s·u_q; its miss rate is computed with
 //      the product's own deadline schedule (fluidity.ts) and s_max is the largest integer-µs step
@@ -73,6 +73,7 @@ export function scaleSloDurations(slo: Slo, timeScale: number): Slo {
     case 'tbt_ttft':
       return { ...slo, tbt_slo_s: slo.tbt_slo_s * timeScale, ttft_slo_s: slo.ttft_slo_s * timeScale };
     case 'ttft_tpot':
+    case 'attainment':
       return { ...slo, ttft_slo_s: slo.ttft_slo_s * timeScale, tpot_slo_s: slo.tpot_slo_s * timeScale };
   }
 }
@@ -103,6 +104,9 @@ function maxStepMs(
       return msOf(slo.tbt_slo_s) / u(slo.tbt_percentile);
     case 'ttft_tpot':
       if (pMs * u(slo.ttft_percentile) > msOf(slo.ttft_slo_s)) return 0;
+      return msOf(slo.tpot_slo_s) / u(0.5);
+    case 'attainment':
+      if (pMs * u(slo.target) > msOf(slo.ttft_slo_s)) return 0;
       return msOf(slo.tpot_slo_s) / u(0.5);
     case 'deadline': {
       const uq = u(slo.miss_rate_percentile);
@@ -173,6 +177,8 @@ function sloPercentile(slo: Slo): number {
       return slo.tbt_percentile;
     case 'ttft_tpot':
       return slo.tpot_percentile;
+    case 'attainment':
+      return slo.target;
     case 'deadline':
       return slo.miss_rate_percentile;
   }
