@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { createCapacitySearch, parseSearchSettings, replaySearch } from './capacity-search.ts';
 import { roundHalfEven2 } from './etalon-strategy.ts';
 import { emptyCounts } from './probe-verdict.ts';
-import type {
-  CapacitySearch,
-  ProbeOutcomeInput,
-  ProbeSpec,
-  SearchResult,
-  SearchSettingsInput,
+import {
+  type CapacitySearch,
+  type ProbeOutcomeInput,
+  type ProbeSpec,
+  SEARCH_LIMITS,
+  type SearchResult,
+  type SearchSettingsInput,
+  searchArrivalsSchema,
 } from './search-protocol.ts';
 
 interface Trace {
@@ -228,6 +230,42 @@ describe('state machine', () => {
   });
 });
 
+describe('regions', () => {
+  it('judges each region on its own counts and brackets it', () => {
+    const settings = { ...base, load: { min: 0.5, max: 64 } };
+    const half = (spec: ProbeSpec, passed: boolean) =>
+      outcome({ ...spec, requests: spec.requests / 2 }, passed).counts;
+    const result = drive(createCapacitySearch(settings), (spec) => {
+      const east = half(spec, spec.load <= 20);
+      const west = half(spec, spec.load <= 5);
+      const counts = Object.fromEntries(
+        Object.keys(east).map((k) => [k, east[k as keyof typeof east] + west[k as keyof typeof west]]),
+      ) as typeof east;
+      return {
+        ...outcome(spec, false),
+        counts,
+        regions: {
+          east: { counts: east, achieved_load: spec.load / 2 },
+          west: { counts: west, achieved_load: null },
+        },
+      };
+    });
+    const lowest = (name: 'east' | 'west') =>
+      Math.min(
+        ...result.probes.filter((p) => p.regions[name]!.verdict === 'fail').map((p) => p.offered_load),
+      );
+    expect(result.regions.west!.bracket.hi).toBe(lowest('west'));
+    expect(result.regions.west!.bracket.hi!).toBeGreaterThan(5);
+    expect(result.regions.west!.bracket.lo!).toBeLessThanOrEqual(5);
+    for (const p of result.probes) {
+      expect(p.regions.east).toMatchObject({ requests: 5, verdict: p.offered_load <= 20 ? 'pass' : 'fail' });
+      expect(p.verdict).toBe(p.offered_load <= 5 ? 'pass' : 'fail');
+    }
+    if (result.regions.east!.bracket.hi !== null)
+      expect(result.regions.east!.bracket.hi).toBe(lowest('east'));
+  });
+});
+
 describe('settings', () => {
   it('fills defaults and bounds every field', () => {
     const s = parseSearchSettings({ dimension: 'qps', slo: { type: 'deadline', profile_id: 'p1' } });
@@ -265,6 +303,15 @@ describe('settings', () => {
     for (const path of ['slo.profile_id', 'tolerance', 'probe.requests', 'budgets.max_probes', 'load.max']) {
       expect(message).toContain(path);
     }
+  });
+
+  it('bounds loads and arrivals', () => {
+    const ok = { dimension: 'qps', slo: { type: 'ttft_tpot' } };
+    expect(messageOf({ ...ok, load: { min: 1, max: SEARCH_LIMITS.max_load } })).toBe('');
+    expect(messageOf({ ...ok, load: { min: 1, max: SEARCH_LIMITS.max_load * 2 } })).toContain('load.max');
+    expect(messageOf({ ...ok, load: { min: SEARCH_LIMITS.min_load / 2, max: 2 } })).toContain('load.min');
+    expect(searchArrivalsSchema.safeParse({ type: 'gamma', cv: 1000 }).success).toBe(false);
+    expect(messageOf({ ...ok, arrivals: { type: 'gamma', cv: 0 } })).toContain('arrivals.cv');
   });
 
   it('checks the load range against itself and the dimension', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { etalonBracket, etalonPropose } from './etalon-strategy.ts';
 import { modelPoints, modelPropose, modelRoot, warmStartLoad } from './model-strategy.ts';
-import { bracketOf, judgeOutcome } from './probe-report.ts';
+import { bracketOf, judgeOutcome, regionBrackets } from './probe-report.ts';
 import { createAbortRule } from './probe-verdict.ts';
 import {
   type CapacitySearch,
@@ -76,6 +76,7 @@ export function createCapacitySearch(
       requests_used: use.requests,
       output_tokens_used: use.tokens,
       elapsed_s: use.elapsed_s,
+      regions: regionBrackets(reports),
     };
     pending = null;
     return done;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCapacitySearch } from './capacity-search.ts';
+import { createCapacitySearch, replaySearch } from './capacity-search.ts';
 import { fitLogistic, logisticRoot } from './logistic-fit.ts';
 import { addCounts, classifyRequest, emptyCounts } from './probe-verdict.ts';
 import {
@@ -101,6 +101,40 @@ describe('model mode on a synthetic knee (binomial noise, seeded)', () => {
 });
 
 describe('model mode edges', () => {
+  it('replays a noisy search from its history: same probes, same result, same next step mid-way', () => {
+    const target: KneeTarget = { capacity: 11.3, allowedFraction: 0.01, steepness: 16, jitter: 0.03 };
+    const settings: SearchSettingsInput = { dimension: 'qps', slo: sloInput, load: { min: 0.5, max: 128 } };
+    const random = seededRandom(42);
+    const s = createCapacitySearch(settings, { warmStartLoad: 10 });
+    const probes = [];
+    for (let step = s.next(); step.kind === 'probe'; step = s.next()) {
+      probes.push(step.probe);
+      s.record(runKneeProbe(target, slo, step.probe, random));
+    }
+    const result = s.next();
+    expect(replaySearch(settings, { warmStartLoad: 10 }, s.history).next()).toEqual(result);
+    for (let k = 0; k < probes.length; k++) {
+      expect(replaySearch(settings, { warmStartLoad: 10 }, s.history.slice(0, k)).next()).toEqual({
+        kind: 'probe',
+        probe: probes[k],
+      });
+    }
+  });
+
+  it('warm start: auto uses the given load, off ignores it, an explicit load wins', () => {
+    const first = (settings: Partial<SearchSettingsInput>, warmStartLoad?: number) => {
+      const step = createCapacitySearch(
+        { dimension: 'qps', slo: sloInput, load: { min: 1, max: 100 }, ...settings },
+        warmStartLoad === undefined ? {} : { warmStartLoad },
+      ).next();
+      return step.kind === 'probe' ? step.probe.load : null;
+    };
+    expect(first({}, 20)).toBeCloseTo(18, 9);
+    expect(first({ warm_start: 'off' }, 20)).toBeCloseTo(10, 9);
+    expect(first({ warm_start: { load: 50 } }, 20)).toBeCloseTo(45, 9);
+    expect(first({ load: { min: 1, max: 100, start: 7 } })).toBe(7);
+  });
+
   it('concurrency: integer loads, no resolved load probed twice, stops at adjacent integers', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const target: KneeTarget = { capacity: 13.5, allowedFraction: 0.01, steepness: 100 };

@@ -1,5 +1,13 @@
-import { achievedRateFails, addCounts, partCounts, probeDecision } from './probe-verdict.ts';
-import type { PartName, ProbeCounts, ProbeOutcome, ProbeReport, ProbeSpec } from './search-protocol.ts';
+import { achievedRateFails, addCounts, countsVerdict, partCounts, probeDecision } from './probe-verdict.ts';
+import type {
+  PartName,
+  ProbeAbortRule,
+  ProbeCounts,
+  ProbeOutcome,
+  ProbeReport,
+  ProbeSpec,
+  RegionProbeReport,
+} from './search-protocol.ts';
 import { intervalSide, wilsonInterval } from './wilson-interval.ts';
 
 // Turning a probe's outcome into its verdict, and a history of probes into what the search knows:
@@ -72,7 +80,67 @@ export function judgeOutcome(spec: ProbeSpec, outcome: ProbeOutcome): ProbeRepor
     resolved,
     reason,
     elapsed_s: outcome.elapsed_s,
+    regions: Object.fromEntries(
+      Object.entries(outcome.regions).map(([name, r]) => [
+        name,
+        judgeRegion(rule, r.counts, r.achieved_load),
+      ]),
+    ),
   };
+}
+
+/** A region judged on its own counts: its error rate against the bound, then its SLO counts. */
+function judgeRegion(
+  rule: ProbeAbortRule,
+  counts: ProbeCounts,
+  achieved_load: number | null,
+): RegionProbeReport {
+  const parts = rule.parts.map((p) => partStats(p, counts));
+  const binding = parts.reduce((w, p) => (p.ratio > w.ratio ? p : w), parts[0]!);
+  const errorBound = rule.fail_at_errors / rule.planned_requests;
+  let verdict: RegionProbeReport['verdict'];
+  let resolved: boolean;
+  if (counts.requests > 0 && counts.errors / counts.requests >= errorBound) {
+    [verdict, resolved] = ['fail', true];
+  } else {
+    const v = countsVerdict(rule, counts);
+    verdict = v === 'interpolate' ? null : v;
+    resolved =
+      verdict === 'fail' ? parts.some((p) => p.side === 'above') : parts.every((p) => p.side === 'below');
+  }
+  return {
+    requests: counts.requests,
+    bad: counts.bad,
+    errors: counts.errors,
+    achieved_load,
+    binding_part: binding.name,
+    bad_fraction: binding.fraction,
+    interval: binding.interval,
+    verdict,
+    resolved: verdict !== null && resolved,
+  };
+}
+
+/** Per region: highest passing load below the lowest failing one, from the region's own verdicts. */
+export function regionBrackets(reports: readonly ProbeReport[]) {
+  const names = new Set(reports.flatMap((r) => Object.keys(r.regions)));
+  const out: Record<string, { bracket: { lo: number | null; hi: number | null } }> = {};
+  for (const name of names) {
+    const points: LoadPoint[] = [];
+    for (const r of reports) {
+      const region = r.regions[name];
+      if (!region || region.verdict === null || r.reason === 'cancelled') continue;
+      points.push({
+        load: r.offered_load,
+        index: r.index,
+        verdict: region.verdict,
+        settled: true,
+        replicated: false,
+      });
+    }
+    out[name] = { bracket: bracketOf(points) };
+  }
+  return out;
 }
 
 /** Whether a report was judged on its SLO counts (not a gate, not cancelled). */
