@@ -1,4 +1,4 @@
-// npm run bench:search [-- --seeds 5 --requests 1000 --tokens 32]
+// npm run bench:search [-- --seeds 5 --requests 1000 --tokens 32 --dimension qps|concurrency]
 // Capacity searches against the built-in simulator with a known knee (src/core/sim/sim-capacity.ts)
 // and realistic jitter, in-process on virtual time: the real simulator, arrivals, per-request
 // metrics, SLO classification and early abort (src/core/testing/sim-search-probe.ts). Runs etalon
@@ -6,7 +6,8 @@
 // seeds, and prints per mode: probes, requests, output tokens, simulated and real wall time, the
 // error of the answer against the analytic capacity (median and worst over seeds), and requests as
 // a percentage of etalon's. Goal: model ≤ 50% of etalon's requests cold, ≤ 35% warm, at equal or
-// better accuracy.
+// better accuracy. `--dimension concurrency` runs the closed loop (model mode only: etalon
+// searches QPS), whose true capacity is the knee itself.
 import { parseArgs } from 'node:util';
 import { createCapacitySearch } from '../../src/core/search/capacity-search.ts';
 import type { SearchResult, SearchSettingsInput } from '../../src/core/search/search-protocol.ts';
@@ -20,12 +21,17 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '5' },
     requests: { type: 'string', default: '1000' },
     tokens: { type: 'string', default: '32' },
+    dimension: { type: 'string', default: 'qps' },
   },
 });
 const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
 const probeRequests = Number(values.requests);
 const outputTokens = Number(values.tokens);
 const promptTokens = 256;
+if (values.dimension !== 'qps' && values.dimension !== 'concurrency') {
+  throw new Error(`--dimension must be qps or concurrency, got ${values.dimension}`);
+}
+const dimension = values.dimension;
 
 // A vLLM-like step of 20 ms, ±10% jitter on every step and prefill, and a sharp knee at 32
 // sequences (3× slower steps beyond), judged by etalon's default tbt_ttft SLO (P99 TBT ≤ 30 ms,
@@ -43,7 +49,8 @@ const config = parseSimConfig({
   },
 });
 const slo = parseSlo({ type: 'tbt_ttft' });
-const truth = analyticCapacity(config, slo, 'qps', { promptTokens, outputTokens, arrivals: 'constant' });
+const truth = analyticCapacity(config, slo, dimension, { promptTokens, outputTokens, arrivals: 'constant' });
+const unit = dimension === 'qps' ? 'QPS' : 'concurrent streams';
 
 interface Mode {
   name: string;
@@ -52,36 +59,42 @@ interface Mode {
   answer: (r: SearchResult) => number | null;
 }
 const common = {
-  dimension: 'qps',
+  dimension,
   arrivals: { type: 'constant' },
   slo: { type: 'tbt_ttft' },
   probe: { requests: probeRequests, warmup_requests: 0 },
   cooldown_s: 0,
+  ...(dimension === 'concurrency' ? { load: { min: 1, max: 256 } } : {}),
 } as const;
-const modes: Mode[] = [
+// Warm starts from a previous answer 10% off, rounded to whole streams for concurrency.
+const warm = (f: number) => (dimension === 'qps' ? f * truth.load : Math.round(f * truth.load));
+// The model's root; in whole streams the largest passing load is the answer (the root lies between).
+const modelAnswer = (r: SearchResult) => (dimension === 'qps' ? (r.root?.load ?? null) : r.bracket.lo);
+const allModes: Mode[] = [
   { name: 'etalon', settings: { ...common, mode: 'etalon' }, answer: (r) => r.bracket.lo },
   {
     name: 'model cold',
     settings: { ...common, mode: 'model', warm_start: 'off' },
-    answer: (r) => r.root?.load ?? null,
+    answer: modelAnswer,
   },
   {
     name: 'model warm 0.9×',
-    settings: { ...common, mode: 'model', warm_start: { load: 0.9 * truth.load } },
-    answer: (r) => r.root?.load ?? null,
+    settings: { ...common, mode: 'model', warm_start: { load: warm(0.9) } },
+    answer: modelAnswer,
   },
   {
     name: 'model warm 1.1×',
-    settings: { ...common, mode: 'model', warm_start: { load: 1.1 * truth.load } },
-    answer: (r) => r.root?.load ?? null,
+    settings: { ...common, mode: 'model', warm_start: { load: warm(1.1) } },
+    answer: modelAnswer,
   },
 ];
+const modes = dimension === 'qps' ? allModes : allModes.filter((m) => m.settings.mode !== 'etalon');
 
 console.log(
-  `simulator: step 20 ms ±10%, knee at 32 sequences (×3 beyond), ${promptTokens} prompt + ${outputTokens} output tokens; SLO tbt_ttft (etalon defaults); constant arrivals; ${probeRequests} requests per probe; seeds ${seeds.join(',')}`,
+  `simulator: step 20 ms ±10%, knee at 32 sequences (×3 beyond), ${promptTokens} prompt + ${outputTokens} output tokens; SLO tbt_ttft (etalon defaults); ${dimension === 'qps' ? 'constant arrivals' : 'closed loop'}; ${probeRequests} requests per probe; seeds ${seeds.join(',')}`,
 );
 console.log(
-  `true capacity (analytic): ${truth.load.toFixed(3)} QPS (n* = ${truth.sequences}, S = ${truth.serviceMs.toFixed(1)} ms)\n`,
+  `true capacity (analytic): ${truth.load.toFixed(3)} ${unit} (n* = ${truth.sequences}, S = ${truth.serviceMs.toFixed(1)} ms)\n`,
 );
 
 interface Row {
@@ -120,7 +133,7 @@ for (const mode of modes) {
 }
 
 const n = seeds.length;
-const etalonRequests = rows.get('etalon')?.requests ?? Number.NaN;
+const etalonRequests = rows.get('etalon')?.requests;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -146,7 +159,7 @@ const table = [...rows].map(([name, r]) => [
   `${(r.real_s / n).toFixed(2)} s`,
   pct(median(r.errors)),
   pct(Math.max(...r.errors)),
-  pct(r.requests / etalonRequests),
+  etalonRequests === undefined ? 'n/a' : pct(r.requests / etalonRequests),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
 const line = (cells: string[]) =>
