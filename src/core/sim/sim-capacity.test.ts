@@ -23,6 +23,7 @@ const slos: Record<string, Slo> = {
   tbt_ttft: parseSlo({ type: 'tbt_ttft' }),
   ttft_tpot: parseSlo({ type: 'ttft_tpot', tpot_slo_s: 0.03 }),
   deadline: parseSlo({ type: 'deadline' }),
+  attainment: parseSlo({ type: 'attainment', tpot_slo_s: 0.03 }),
 };
 
 async function judge(config: SimConfig, slo: Slo, load: SimProbeLoad, seed = 7): Promise<boolean> {

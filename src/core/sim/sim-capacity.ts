@@ -61,6 +61,11 @@ export interface AnalyticCapacity {
   sequences: number;
   /** S(n*): time a request holds its slot at the capacity, ms (time_scale applied). */
   serviceMs: number;
+  /**
+   * One standard deviation of S(n*) from jitter, relative: j·√((p² + (O − 1)·step²)/3)/S. On the
+   * QPS dimension the knee is blurred by about this much (two of it bounds what the tests see).
+   */
+  serviceJitter: number;
   /** What the value relies on, in words. */
   assumptions: string[];
 }
@@ -205,6 +210,12 @@ export function analyticCapacity(
   const d = config.decode_ms_per_token * config.time_scale;
   const p = prefillMs(config, work.promptTokens);
   const serviceMs = (n: number) => p + (work.outputTokens - 1) * decodeStepMs(config.capacity, d, n);
+  const at = (n: number) => {
+    const step = decodeStepMs(config.capacity, d, Math.max(1, n));
+    const sMs = serviceMs(Math.max(1, n));
+    const serviceJitter = (j * Math.sqrt((p * p + (work.outputTokens - 1) * step * step) / 3)) / sMs;
+    return { sequences: n, serviceMs: sMs, serviceJitter, assumptions };
+  };
   const nominal = sequencesAtKnee(
     config,
     maxStepMs(config, slo, work, (q) => quantileFactor(j, q), predictPrefillUs),
@@ -217,29 +228,17 @@ export function analyticCapacity(
     config,
     maxStepMs(config, slo, work, () => 1 - j, predictPrefillUs),
   );
-  if (slo.type === 'ttft_tpot')
+  if (slo.type === 'ttft_tpot' || slo.type === 'attainment')
     assumptions.push('TPOT, a mean of O − 1 jittered steps, is taken at its mean');
   if (slo.type === 'deadline') assumptions.push('deadline miss rate of a stream at a constant step');
   if (dimension === 'concurrency') {
-    return {
-      load: nominal,
-      bounds: { lo: worst, hi: best },
-      sequences: nominal,
-      serviceMs: serviceMs(nominal),
-      assumptions,
-    };
+    return { load: nominal, bounds: { lo: worst, hi: best }, ...at(nominal) };
   }
   const qps = (n: number) => (n === 0 ? 0 : (n * 1000) / serviceMs(n));
   if ((work.arrivals ?? 'constant') === 'constant') {
     assumptions.push('constant arrivals: λ* = n*/S(n*) (Little’s law at the knee)');
     if (config.capacity.batch_slowdown > 0) assumptions.push('β > 0: conservative by up to S(n*)/S(n* − 1)');
-    return {
-      load: qps(nominal),
-      bounds: { lo: qps(worst), hi: qps(best) },
-      sequences: nominal,
-      serviceMs: serviceMs(nominal),
-      assumptions,
-    };
+    return { load: qps(nominal), bounds: { lo: qps(worst), hi: qps(best) }, ...at(nominal) };
   }
   assumptions.push('poisson arrivals: M/G/∞ occupancy below the knee, share of slow steps ≤ 1 − percentile');
   const tail = 1 - sloPercentile(slo);
@@ -257,8 +256,6 @@ export function analyticCapacity(
   return {
     load: poissonQps(nominal),
     bounds: { lo: poissonQps(worst), hi: poissonQps(best) },
-    sequences: nominal,
-    serviceMs: serviceMs(nominal),
-    assumptions,
+    ...at(nominal),
   };
 }
