@@ -1,14 +1,16 @@
+import { env } from 'cloudflare:workers';
 import { expect, vi } from 'vitest';
 import type { SearchStatus } from '../../src/core/api/search-api-schemas.ts';
 import { call, simRunConfig } from './run-kit.ts';
 
 // Capacity searches against the loopback simulator, for the worker tests.
 
-/** A probe template on the simulator (one region), with these simulator knobs and lengths. */
+/** A probe template on the knee simulator (one region), with these simulator knobs and lengths. */
 export function simTemplate(sim: Record<string, unknown>, outputTokens = 8, shards?: number) {
-  const { name: _name, workload: _workload, ...rest } = simRunConfig({}, sim);
+  const { name: _name, workload: _workload, target, ...rest } = simRunConfig({}, sim);
   return {
     ...rest,
+    target: { ...target, base_url: `${env.TEST_KNEE_TARGET_URL}/v1` },
     regions: [{ location: 'wnam', share: 1, ...(shards !== undefined ? { shards } : {}) }],
     workload: { lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: outputTokens }, seed: 1 },
   };

@@ -1,32 +1,46 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { searchSloSchema } from '../../src/core/search/search-protocol.ts';
+import { analyticCapacity } from '../../src/core/sim/sim-capacity.ts';
+import { parseSimConfig } from '../../src/core/sim/sim-config.ts';
 import { campaignStub } from '../../src/worker/durable/run-protocol.ts';
+import { KNEE_SIM_CONFIG } from './knee-sim.ts';
 import { call, status } from './run-kit.ts';
 import { createSearch, probeRunIds, searchStatus, simTemplate, waitForSearch } from './search-kit.ts';
 
-// Whole searches against the loopback simulator. Its decode step slows by 1% per extra active
-// sequence (batch_slowdown 0.01), so with a decode time d per token a request's TPOT at n active
-// sequences is d·(1 + 0.01·(n − 1)): a TPOT objective of d·(1 + 0.01·(C − 0.5)) makes C the
-// largest passing concurrency, and, open loop, C / (request time at C) the largest passing rate.
+// Whole searches against the tests' own simulator (knee-sim.ts): every decode step takes d while
+// at most 16 sequences are active and 3·d beyond, so a TPOT objective of 2·d has an exact capacity,
+// computed here the way the simulator's analytic model does (src/core/sim/sim-capacity.ts).
 
-const TOLERANCE = 0.25;
+const TOLERANCE = 0.1;
+const PROMPT_TOKENS = 16;
+const OUTPUT_TOKENS = 4;
 
-function tpotSlo(decodeS: number, capacity: number) {
-  return decodeS * (1 + 0.01 * (capacity - 0.5));
+function kneeCapacity(decodeS: number, dimension: 'qps' | 'concurrency') {
+  // The knobs every request of simTemplate carries, over the instance config.
+  const config = parseSimConfig({
+    ...KNEE_SIM_CONFIG,
+    prefill_base_ms: 5,
+    prefill_us_per_token: 10,
+    decode_ms_per_token: decodeS * 1000,
+  });
+  const slo = searchSloSchema.parse({ type: 'ttft_tpot', ttft_slo_s: 1, tpot_slo_s: 2 * decodeS });
+  const work = { promptTokens: PROMPT_TOKENS, outputTokens: OUTPUT_TOKENS, arrivals: 'constant' as const };
+  return { slo, capacity: analyticCapacity(config, slo, dimension, work).load };
 }
 
 describe('a capacity search against the simulator', () => {
   it('finds the concurrency capacity within its tolerance', { timeout: 120_000 }, async () => {
-    // A long decode step, so timing noise on a busy machine (≈ 5–15 ms) stays a few % of it.
-    const decodeS = 0.4;
-    const capacity = 24;
+    const decodeS = 0.04;
+    const { slo, capacity } = kneeCapacity(decodeS, 'concurrency');
+    expect(capacity).toBe(16);
     const id = await createSearch({
       name: 'knee-concurrency',
-      template: simTemplate({ decode_ms_per_token: decodeS * 1000 }, 3),
+      template: simTemplate({ decode_ms_per_token: decodeS * 1000 }, OUTPUT_TOKENS),
       settings: {
         dimension: 'concurrency',
-        slo: { type: 'ttft_tpot', ttft_slo_s: 1, tpot_slo_s: tpotSlo(decodeS, capacity) },
+        slo,
         tolerance: TOLERANCE,
         probe: { requests: 48 },
         load: { min: 2, max: 64 },
@@ -37,34 +51,30 @@ describe('a capacity search against the simulator', () => {
     const end = await waitForSearch(id, undefined, 110_000);
     expect(end.state, JSON.stringify(end)).toBe('done');
     const { lo, hi } = end.result!.bracket;
-    expect(lo, JSON.stringify(end.result)).not.toBeNull();
-    expect(hi).not.toBeNull();
-    expect(lo!).toBeGreaterThanOrEqual(capacity / (1 + TOLERANCE) ** 2);
-    expect(hi!).toBeLessThanOrEqual(capacity * (1 + TOLERANCE) ** 2);
+    expect(end.result!.stop_reason, JSON.stringify(end.result)).toBe('converged');
+    // Exact: the highest passing load is at most the capacity, the lowest failing one above it.
+    expect(lo!).toBeLessThanOrEqual(capacity);
+    expect(hi!).toBeGreaterThan(capacity);
+    expect(hi! / lo!).toBeLessThanOrEqual(1 + TOLERANCE + 1e-9);
     // Every probe is a run of its own, with the deterministic id.
     expect(await probeRunIds(id)).toEqual(end.probes.map((p) => p.run_id).sort());
   });
 
   it('finds the QPS capacity within its tolerance', { timeout: 120_000 }, async () => {
-    const decodeS = 0.4;
-    const outputTokens = 3;
-    const capacity = 24;
-    // Little's law: C sequences active at rate C / (time of one request at C active): the prefill
-    // (≈ 5 ms) and a decode step for every token after the first.
-    const requestS = 0.005 + (outputTokens - 1) * decodeS * (1 + 0.01 * (capacity - 1));
-    const qps = capacity / requestS;
+    const decodeS = 0.1;
+    const { slo, capacity } = kneeCapacity(decodeS, 'qps');
     const id = await createSearch({
       name: 'knee-qps',
       // Open loop on time: the tests' tiny per-slice budget (40 subrequests) would make one shard
       // pause between slices and send bursts; ten shards each send their share within one slice.
-      template: simTemplate({ decode_ms_per_token: decodeS * 1000 }, outputTokens, 10),
+      template: simTemplate({ decode_ms_per_token: decodeS * 1000 }, OUTPUT_TOKENS, 10),
       settings: {
         dimension: 'qps',
         arrivals: { type: 'constant' },
-        slo: { type: 'ttft_tpot', ttft_slo_s: 1, tpot_slo_s: tpotSlo(decodeS, capacity) },
+        slo,
         tolerance: TOLERANCE,
         probe: { requests: 60, warmup_requests: 20 },
-        load: { min: 2, max: 100 },
+        load: { min: 4, max: 400 },
         cooldown_s: 0,
         warm_start: 'off',
       },
@@ -74,10 +84,9 @@ describe('a capacity search against the simulator', () => {
     const { lo, hi } = end.result!.bracket;
     expect(lo, JSON.stringify(end.result)).not.toBeNull();
     expect(hi).not.toBeNull();
-    // Little's law gives the mean number active; TPOT's P90 sees the busier moments, so the
-    // measured knee may sit a little below the estimate: one more tolerance step of room below.
-    expect(lo!).toBeGreaterThanOrEqual(qps / (1 + TOLERANCE) ** 3);
-    expect(hi!).toBeLessThanOrEqual(qps * (1 + TOLERANCE) ** 2);
+    // Within the tolerance of the analytic capacity, either side.
+    expect(lo!).toBeGreaterThanOrEqual(capacity / (1 + TOLERANCE) ** 2);
+    expect(hi!).toBeLessThanOrEqual(capacity * (1 + TOLERANCE) ** 2);
   });
 
   it('ends "no passing load" after few requests when every request fails', { timeout: 60_000 }, async () => {
@@ -144,7 +153,7 @@ describe('a capacity search against the simulator', () => {
       template: simTemplate({ decode_ms_per_token: 10 }),
       settings: {
         dimension: 'concurrency',
-        slo: { type: 'ttft_tpot', ttft_slo_s: 1, tpot_slo_s: tpotSlo(0.01, 8) },
+        slo: { type: 'ttft_tpot', ttft_slo_s: 1, tpot_slo_s: 0.02 },
         tolerance: 0.3,
         probe: { requests: 30 },
         load: { min: 2, max: 32 },
