@@ -36,16 +36,20 @@ export interface ProbeStop {
 /**
  * Counts one finished request of a probe run into the shard's `probe_counts`. Warm-up requests and
  * requests cut short by the run's own stop (`cancelled`) are not counted; every other failure is bad.
+ * True when the shard's own counts already decide the probe: it should report them at once rather
+ * than at its next heartbeat, so the probe stops within a round trip of the deciding request.
  */
 export function countProbeRequest(
   progress: ShardProgress,
   probe: ProbeRunRule,
   record: RequestRecord,
   warmup: boolean,
-): void {
-  if (warmup || record.outcome === 'cancelled') return;
+): boolean {
+  if (warmup || record.outcome === 'cancelled') return false;
   const verdict = classifyRequest(probe.slo, classifiedOf(record));
   progress.probe_counts = addCounters(progress.probe_counts ?? {}, verdict);
+  // Bad and error counts only grow: what this shard alone decides, the summed counts decide too.
+  return probeDecision(probe.abort, probeCountsOf(progress.probe_counts)) !== null;
 }
 
 /** A request record as the search classifies it. */

@@ -206,10 +206,12 @@ export class Shard extends DurableObject<Env> {
     );
 
     let stopped = false;
+    // Set when this shard's own probe counts decide the probe: heartbeat at once, not in 2 s.
+    const wake = { now: false };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
-      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped }),
+      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped, wake }),
     ];
     try {
       const result = await runShardLoop({
@@ -270,7 +272,7 @@ export class Shard extends DurableObject<Env> {
               headerWaitSaturated,
               maxAwaitingHeaders: gauge.maxWaiting,
             });
-            if (a.probe) countProbeRequest(progress, a.probe, record, planned.warmup);
+            if (a.probe && countProbeRequest(progress, a.probe, record, planned.warmup)) wake.now = true;
             const stored: ShardRecord = {
               ...record,
               region: a.region,
