@@ -3,6 +3,7 @@ import { limitIssues, planRun, type RunPlan } from '../../core/run/run-plan.ts';
 import { ApiError, describeIssues, type ErrorIssue } from '../api/api-error.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
+import { resolveProfileDeadlines } from '../profiles/settle-profile.ts';
 import { createRun, getRun, transitionRun } from '../storage/runs-store.ts';
 
 // Starting a run, for the API (a fresh id) and for campaigns (a deterministic id, so a retried
@@ -37,7 +38,9 @@ export function checkRunConfig(env: Env, config: RunConfig): RunPlan {
  * Checks, stores (one statement) and starts a run. With `id` given and a run of that id already
  * stored, returns it without starting anything: starting is idempotent per id.
  */
-export async function startRun(env: Env, config: RunConfig, id: string = newRunId()): Promise<StartedRun> {
+export async function startRun(env: Env, given: RunConfig, id: string = newRunId()): Promise<StartedRun> {
+  // A named prefill profile becomes its predictor inside the stored config (400 when unknown or unfinished).
+  const config = await resolveProfileDeadlines(env, given);
   const plan = checkRunConfig(env, config);
   const createdAtMs = Date.now();
   const created = await createRun(env.DB, {
