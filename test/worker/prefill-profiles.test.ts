@@ -74,6 +74,11 @@ describe('prefill profiles of the simulator', () => {
       expect(Math.abs(error), `at ${l} tokens: ${error}`).toBeLessThan(l > 4096 ? 0.016 : 0.008);
     }
     expect(done.fit!.max_abs_error_s).toBeLessThan(0.008);
+    console.log(
+      'FITDEBUG',
+      JSON.stringify(predictor),
+      [256, 1024, 4096, 8192].map((l) => predictPrefillS(predictor, l) - truePrefillS(l)),
+    );
     // Finishing is idempotent: a second read stores and answers the same profile.
     expect(await getProfile(created.id)).toEqual(done);
     const list = profileListSchema.parse(await (await call('/v1/profiles')).json());
@@ -134,7 +139,7 @@ describe('prefill profiles of the simulator', () => {
   });
 });
 
-describe('refusals store nothing', () => {
+describe('refusals and failures', () => {
   it('a profile whose lengths do not fit the context: 400 naming context_tokens', async () => {
     const before = [await countOf('/v1/profiles', 'profiles'), await countOf('/v1/runs', 'runs')];
     const res = await postProfile({ target: simTarget, context_tokens: 100 });
@@ -184,6 +189,21 @@ describe('refusals store nothing', () => {
     const cancelled = await getProfile(running.id);
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.profile).toBeNull();
+  });
+
+  it('a target that fails every request: the profile ends failed with the reason, nothing fitted', async () => {
+    const res = await postProfile({
+      target: { ...simTarget, extra_body: { sim: { errors: { http_rate: 1, http_statuses: [500] } } } },
+      prompt_lengths: [64],
+      output_tokens: 2,
+    });
+    expect(res.status).toBe(201);
+    const { id, run_id } = profileDetailSchema.parse(await res.json());
+    await waitForEnd(run_id);
+    const failed = await getProfile(id);
+    expect(failed.state).toBe('failed');
+    expect(failed.reason).toMatch(/http_error|succeeded/);
+    expect([failed.profile, failed.fit, failed.min_ttft_per_length]).toEqual([null, null, null]);
   });
 
   it('an unknown profile id is a 404', async () => {

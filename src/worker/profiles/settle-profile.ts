@@ -67,18 +67,17 @@ async function allRecords(d1: D1Database, runId: string): Promise<RequestRecord[
 }
 
 /**
- * A config naming `deadlines.profile_id`, with the profile's fitted predictor embedded as
- * `deadlines.prefill_predictor` (replacing any given), so that shards, the coordinator, the results
- * and the export all judge TTFT against the same predictor, whatever happens to the profile later.
- * An unknown profile, or one that is not done, is a 400 naming `deadlines.profile_id`.
+ * The fitted predictor of a done profile, for anything that judges requests by it (a run's
+ * deadlines, a capacity search's deadline SLO). An unknown profile, or one that is not done, is a
+ * 400 `invalid_config` naming `path` (the field that gave the id).
  */
-export async function resolveProfileDeadlines(env: Env, config: RunConfig): Promise<RunConfig> {
-  const id = config.deadlines.profile_id;
-  if (id === undefined) return config;
+export async function donePredictorOf(
+  env: Env,
+  id: string,
+  path: (string | number)[],
+): Promise<PredictorParams> {
   const refuse = (message: string): never => {
-    throw new ApiError('invalid_config', `deadlines.profile_id: ${message}`, [
-      { path: ['deadlines', 'profile_id'], message },
-    ]);
+    throw new ApiError('invalid_config', `${path.join('.')}: ${message}`, [{ path, message }]);
   };
   const stored = await getProfile(env.DB, id);
   if (!stored) return refuse(`no profile with id ${id}`);
@@ -87,9 +86,19 @@ export async function resolveProfileDeadlines(env: Env, config: RunConfig): Prom
     return refuse(
       `profile ${id} is ${row.state}${row.reason ? ` (${row.reason})` : ''}: only a done profile predicts deadlines`,
     );
-  const predictor: PredictorParams | undefined = prefillProfileFileSchema.parse(
-    JSON.parse(row.profileJson),
-  ).predictor;
-  if (predictor === undefined) return refuse(`profile ${id} has no fitted predictor`);
+  const { predictor } = prefillProfileFileSchema.parse(JSON.parse(row.profileJson));
+  return predictor ?? refuse(`profile ${id} has no fitted predictor`);
+}
+
+/**
+ * A config naming `deadlines.profile_id`, with the profile's fitted predictor embedded as
+ * `deadlines.prefill_predictor` (replacing any given), so that shards, the coordinator, the results
+ * and the export all judge TTFT against the same predictor, whatever happens to the profile later.
+ * An unknown profile, or one that is not done, is a 400 naming `deadlines.profile_id`.
+ */
+export async function resolveProfileDeadlines(env: Env, config: RunConfig): Promise<RunConfig> {
+  const id = config.deadlines.profile_id;
+  if (id === undefined) return config;
+  const predictor = await donePredictorOf(env, id, ['deadlines', 'profile_id']);
   return { ...config, deadlines: { ...config.deadlines, prefill_predictor: predictor } };
 }
