@@ -74,11 +74,6 @@ describe('prefill profiles of the simulator', () => {
       expect(Math.abs(error), `at ${l} tokens: ${error}`).toBeLessThan(l > 4096 ? 0.016 : 0.008);
     }
     expect(done.fit!.max_abs_error_s).toBeLessThan(0.008);
-    console.log(
-      'FITDEBUG',
-      JSON.stringify(predictor),
-      [256, 1024, 4096, 8192].map((l) => predictPrefillS(predictor, l) - truePrefillS(l)),
-    );
     // Finishing is idempotent: a second read stores and answers the same profile.
     expect(await getProfile(created.id)).toEqual(done);
     const list = profileListSchema.parse(await (await call('/v1/profiles')).json());
