@@ -74,6 +74,11 @@ describe('profileRunConfig', () => {
     expect(limitIssues(config, plan)).toEqual([]);
   });
 
+  it('names the run after the model, within the name bound', () => {
+    const long = profileRequestSchema.parse({ target: { ...target, model: 'm'.repeat(512) } });
+    expect(profileRunConfig(long).name).toHaveLength(200);
+  });
+
   it('keeps the in-flight prompt check at the longest prompt', () => {
     const config = profileRunConfig(profileRequestSchema.parse({ target, prompt_lengths: [1_000_000] }));
     expect(limitIssues(config, planRun(config))).toEqual([]);

@@ -99,7 +99,7 @@ export function profileRunConfig(request: ProfileRequest): RunConfig {
   const lengths = profiledLengths(request);
   const requests = lengths.length * request.samples_per_length;
   return runConfigSchema.parse({
-    name: request.name ?? `prefill profile of ${request.target.model}`,
+    name: request.name ?? `prefill profile of ${request.target.model}`.slice(0, MAX_NAME_CHARS),
     target: request.target,
     workload: {
       arrivals: { type: 'concurrency', n: 1 },
