@@ -1,5 +1,6 @@
 import { type PredictorParams, prefillProfileFileSchema } from '../../core/profile/prefill-profile.ts';
 import { fitProfile } from '../../core/profile/profile-fit.ts';
+import { profiledLengths, profileRequestSchema } from '../../core/profile/profile-request.ts';
 import type { RequestRecord } from '../../core/record/request-record.ts';
 import type { RunConfig } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
@@ -36,7 +37,10 @@ export async function settleProfile(env: Env, row: ProfileRow): Promise<ProfileR
         ? {
             state: 'done',
             profileJson: JSON.stringify(fitted.profile.file),
-            reason: `fitted to ${fitted.profile.minima.length} prompt lengths`,
+            reason: fitReason(
+              row,
+              fitted.profile.minima.map((m) => m.prompt_tokens),
+            ),
             finishedAtMs,
           }
         : { state: 'failed', profileJson: null, reason: fitted.reason, finishedAtMs },
@@ -50,6 +54,17 @@ export async function settleProfile(env: Env, row: ProfileRow): Promise<ProfileR
     });
   }
   return (await getProfile(env.DB, row.id)) ?? row;
+}
+
+/** How many lengths the fit covers, and which profiled lengths had no successful request. */
+function fitReason(row: ProfileRow, fittedLengths: number[]): string {
+  const fitted = new Set(fittedLengths);
+  const missing = profiledLengths(profileRequestSchema.parse(JSON.parse(row.requestJson))).filter(
+    (length) => !fitted.has(length),
+  );
+  return missing.length === 0
+    ? `fitted to ${fitted.size} prompt lengths`
+    : `fitted to ${fitted.size} of ${fitted.size + missing.length} prompt lengths; no request succeeded at ${missing.join(', ')} tokens`;
 }
 
 async function allRecords(d1: D1Database, runId: string): Promise<RequestRecord[]> {
