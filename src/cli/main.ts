@@ -8,6 +8,7 @@ import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 import { jsonOption, urlOption, wholeNumber } from './cli-options.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
+import { profileCommand, profilesCommand } from './profile-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
 import { runsCommand } from './runs-command.ts';
@@ -164,4 +165,30 @@ function registerApiCommands(program: Command): void {
     )
     .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
     .action((flags) => runsCommand(flags));
+
+  program
+    .command('profile')
+    .description(
+      'measure a prefill profile (minimum TTFT per prompt length at concurrency 1) from a .json/.jsonc request',
+    )
+    .requiredOption('--config <file>', 'profile request (.json or .jsonc)')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .option('--wait', 'show progress until the profile is fitted (Ctrl-C cancels its run), then print it')
+    .option('--out <file>', 'write the fitted profile for `analyze --prefill-profile` (implies --wait)')
+    .action((flags) => profileCommand(flags));
+
+  program
+    .command('profiles')
+    .description('list prefill profiles, newest first; with an id, show one and its fit')
+    .argument('[id]', 'profile id')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .addOption(
+      new Option('--limit <n>', 'how many')
+        .argParser(wholeNumber(RUN_LIST_LIMIT.min, RUN_LIST_LIMIT.max))
+        .default(20),
+    )
+    .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
+    .action((id, flags) => profilesCommand(id, flags));
 }

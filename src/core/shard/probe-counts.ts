@@ -1,4 +1,6 @@
 import { interTokenTimesUs } from '../metrics/token-times.ts';
+import { predictPrefillUs } from '../profile/prefill-predictor.ts';
+import type { PredictorParams } from '../profile/prefill-profile.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 import { addCounters, type ShardProgress } from '../run/run-status.ts';
 import { classifyRequest, emptyCounts, probeDecision } from '../search/probe-verdict.ts';
@@ -18,6 +20,8 @@ import type {
 export interface ProbeRunRule {
   slo: SearchSlo;
   abort: ProbeAbortRule;
+  /** A `deadline` SLO's prefill predictor (from its stored profile). */
+  prefill?: PredictorParams;
 }
 
 /** Why a probe run stopped early: the decision, the summed counts then, and the run's reason text. */
@@ -46,7 +50,12 @@ export function countProbeRequest(
   warmup: boolean,
 ): boolean {
   if (warmup || record.outcome === 'cancelled') return false;
-  const verdict = classifyRequest(probe.slo, classifiedOf(record));
+  const predict = probe.prefill;
+  const verdict = classifyRequest(
+    probe.slo,
+    classifiedOf(record),
+    predict ? (tokens) => predictPrefillUs(predict, tokens) : undefined,
+  );
   progress.probe_counts = addCounters(progress.probe_counts ?? {}, verdict);
   // Bad and error counts only grow: what this shard alone decides, the summed counts decide too.
   return probeDecision(probe.abort, probeCountsOf(progress.probe_counts)) !== null;

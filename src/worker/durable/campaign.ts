@@ -3,6 +3,8 @@ import type { RunResults } from '../../core/api/run-results-schema.ts';
 import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import { probeOutcomeOf } from '../../core/campaign/probe-outcome.ts';
 import type { ProbeTemplate } from '../../core/campaign/probe-template.ts';
+import { predictPrefillUs } from '../../core/profile/prefill-predictor.ts';
+import type { PredictorParams } from '../../core/profile/prefill-profile.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import { replaySearch } from '../../core/search/capacity-search.ts';
 import type {
@@ -29,6 +31,8 @@ export interface StartSearchInput {
   settings: SearchSettings;
   /** The resolved warm start (from `warm_start`: given, or found by the API), null for a cold start. */
   warmStartLoad: number | null;
+  /** A `deadline` SLO's prefill predictor, from its profile when the search was created. */
+  prefillPredictor: PredictorParams | null;
 }
 
 interface SearchRecord extends StartSearchInput {
@@ -52,7 +56,9 @@ interface CurrentProbe {
  */
 function searchOptions(search: StartSearchInput): CapacitySearchOptions {
   const lengths = search.template.workload.lengths;
+  const predictor = search.prefillPredictor;
   return {
+    ...(predictor ? { predictPrefillUs: (tokens: number) => predictPrefillUs(predictor, tokens) } : {}),
     ...(search.warmStartLoad !== null ? { warmStartLoad: search.warmStartLoad } : {}),
     ...(lengths.type === 'fixed' ? { maxOutputTokensPerRequest: lengths.output_tokens } : {}),
   };
@@ -249,7 +255,7 @@ export class Campaign extends DurableObject<Env> {
     // exactly from its records as well; one ended early as a fail needs no statistic.
     const slo =
       !cancelled && row.state === 'done' && (stop === null || stop.verdict === 'pass')
-        ? await probeSloOf(this.env.DB, current.runId, search.settings.slo)
+        ? await probeSloOf(this.env.DB, current.runId, search.settings.slo, search.prefillPredictor)
         : null;
     const outcome = probeOutcomeOf(search.settings, {
       load: current.load,

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
 import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
-import { deadlineOptionsOf, runTimeoutS } from '../../core/run/run-config.ts';
+import { deadlineOptionsOf, prefillPredictorOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
   addCounters,
@@ -329,7 +329,11 @@ export class Coordinator extends DurableObject<Env> {
       await this.ctx.storage.put('run', run);
       await transitionRun(this.env.DB, run.runId, ['queued', 'running'], { state: 'finalizing' });
     }
-    const analyzer = new Analyzer({ deadlines: deadlineOptionsOf(run.config) });
+    const prefillPredictor = prefillPredictorOf(run.config);
+    const analyzer = new Analyzer({
+      deadlines: deadlineOptionsOf(run.config),
+      ...(prefillPredictor !== undefined ? { prefillPredictor } : {}),
+    });
     for (const s of shards) {
       if (!s.hasSummary) continue;
       const json = await loadPieces(this.ctx.storage, `summary:${s.index}:`);

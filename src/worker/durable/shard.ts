@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
-import { deadlineOptionsOf } from '../../core/run/run-config.ts';
+import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { countProbeRequest } from '../../core/shard/probe-counts.ts';
@@ -125,7 +125,11 @@ export class Shard extends DurableObject<Env> {
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
     let summary: ShardSummary = { regions: {}, sends: { count: 0, firstMs: null, lastMs: null } };
     try {
-      summary = summarizeRecords(this.store.records(), deadlineOptionsOf(a.config));
+      summary = summarizeRecords(
+        this.store.records(),
+        deadlineOptionsOf(a.config),
+        prefillPredictorOf(a.config),
+      );
     } catch {}
     const colo = this.store.get('colo') ?? null;
     const final: ShardFinal = { progress, colo, stopReason: reason, failure: reason, ...summary };
@@ -308,7 +312,7 @@ export class Shard extends DurableObject<Env> {
       progress,
       colo,
       stopReason: this.store.get('stop') ?? 'completed',
-      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config)),
+      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config), prefillPredictorOf(a.config)),
     };
   }
 

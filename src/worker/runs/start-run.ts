@@ -4,6 +4,7 @@ import type { ProbeRunRule } from '../../core/shard/probe-counts.ts';
 import { ApiError, describeIssues, type ErrorIssue } from '../api/api-error.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
+import { resolveProfileDeadlines } from '../profiles/settle-profile.ts';
 import { createRun, getRun, transitionRun } from '../storage/runs-store.ts';
 
 // Starting a run, for the API (a fresh id) and for campaigns (a deterministic id, so a retried
@@ -41,10 +42,12 @@ export function checkRunConfig(env: Env, config: RunConfig): RunPlan {
  */
 export async function startRun(
   env: Env,
-  config: RunConfig,
+  given: RunConfig,
   id: string = newRunId(),
   probe?: ProbeRunRule,
 ): Promise<StartedRun> {
+  // A named prefill profile becomes its predictor inside the stored config (400 when unknown or unfinished).
+  const config = await resolveProfileDeadlines(env, given);
   const plan = checkRunConfig(env, config);
   const createdAtMs = Date.now();
   const created = await createRun(env.DB, {

@@ -18,5 +18,9 @@ export function probeConfig(
 
 /** Starts the probe's run with its abort rule; a run of this id already started is left as it is. */
 export async function startProbeRun(env: Env, search: StartSearchInput, probe: ProbeSpec, runId: string) {
-  return startRun(env, probeConfig(search, probe), runId, { slo: search.settings.slo, abort: probe.abort });
+  return startRun(env, probeConfig(search, probe), runId, {
+    slo: search.settings.slo,
+    abort: probe.abort,
+    ...(search.prefillPredictor ? { prefill: search.prefillPredictor } : {}),
+  });
 }

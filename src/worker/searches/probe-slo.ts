@@ -1,3 +1,5 @@
+import { predictPrefillUs } from '../../core/profile/prefill-predictor.ts';
+import type { PredictorParams } from '../../core/profile/prefill-profile.ts';
 import { evaluateProbeSlo } from '../../core/search/probe-statistic.ts';
 import type { ClassifiedRequest, SearchSlo } from '../../core/search/search-protocol.ts';
 import { classifiedOf } from '../../core/shard/probe-counts.ts';
@@ -14,6 +16,7 @@ export async function probeSloOf(
   d1: D1Database,
   runId: string,
   slo: SearchSlo,
+  prefill: PredictorParams | null,
 ): Promise<{ passed: boolean; statistic: number | null }> {
   const requests: ClassifiedRequest[] = [];
   let after: string | undefined;
@@ -25,5 +28,5 @@ export async function probeSloOf(
     if (page.next === null) break;
     after = page.next;
   }
-  return evaluateProbeSlo(slo, requests);
+  return evaluateProbeSlo(slo, requests, prefill ? (tokens) => predictPrefillUs(prefill, tokens) : undefined);
 }

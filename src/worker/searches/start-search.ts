@@ -5,13 +5,14 @@ import {
   WARM_START_MAX_AGE_DAYS,
   warmStartKey,
 } from '../../core/campaign/search-request.ts';
+import type { PredictorParams } from '../../core/profile/prefill-profile.ts';
 import { runConfigSchema } from '../../core/run/run-config.ts';
 import type { SearchResult } from '../../core/search/search-protocol.ts';
 import { ApiError, describeIssues, type ErrorIssue, toIssues } from '../api/api-error.ts';
 import { campaignStub } from '../durable/run-protocol.ts';
+import { donePredictorOf } from '../profiles/settle-profile.ts';
 import { checkRunConfig } from '../runs/start-run.ts';
 import { createSearch, lastDoneSearch, transitionSearch } from '../storage/searches-store.ts';
-import { profileExists } from './profile-lookup.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -24,7 +25,7 @@ export async function startSearch(
   env: Env,
   request: SearchRequest,
 ): Promise<{ id: string; warmStartLoad: number | null }> {
-  await checkProfile(env, request);
+  const prefillPredictor = await profilePredictor(env, request);
   checkTopProbe(env, request);
   const warmKey = warmStartKey(request.template, request.settings);
   const warmStartLoad = await resolveWarmStart(env, request, warmKey);
@@ -33,7 +34,11 @@ export async function startSearch(
     id,
     createdAtMs: Date.now(),
     name: request.name ?? null,
-    requestJson: JSON.stringify({ ...request, warm_start_load: warmStartLoad }),
+    requestJson: JSON.stringify({
+      ...request,
+      warm_start_load: warmStartLoad,
+      prefill_predictor: prefillPredictor,
+    }),
     warmKey,
   });
   try {
@@ -43,6 +48,7 @@ export async function startSearch(
       template: request.template,
       settings: request.settings,
       warmStartLoad,
+      prefillPredictor,
     });
   } catch (error) {
     await transitionSearch(env.DB, id, ['queued'], {
@@ -55,20 +61,15 @@ export async function startSearch(
   return { id, warmStartLoad };
 }
 
-/** A `deadline` SLO predicts each request's TTFT from a stored prefill profile: it must name one that exists. */
-async function checkProfile(env: Env, request: SearchRequest): Promise<void> {
+/**
+ * A `deadline` SLO judges each request's TTFT against its predicted prefill: the profile it names
+ * must be stored and done (400 naming `settings.slo.profile_id` otherwise). Its fitted predictor is
+ * kept with the search, so every probe judges by the same one whatever happens to the profile.
+ */
+async function profilePredictor(env: Env, request: SearchRequest): Promise<PredictorParams | null> {
   const slo = request.settings.slo;
-  if (slo.type !== 'deadline') return;
-  const path = ['settings', 'slo', 'profile_id'];
-  const id = (slo as { profile_id?: string }).profile_id;
-  if (id === undefined) {
-    const message = 'a deadline SLO needs the id of a stored prefill profile (POST /v1/profiles)';
-    throw new ApiError('invalid_config', `${path.join('.')}: ${message}`, [{ path, message }]);
-  }
-  if (!(await profileExists(env, id))) {
-    const message = `no prefill profile with id ${id}`;
-    throw new ApiError('invalid_config', `${path.join('.')}: ${message}`, [{ path, message }]);
-  }
+  if (slo.type !== 'deadline') return null;
+  return donePredictorOf(env, slo.profile_id, ['settings', 'slo', 'profile_id']);
 }
 
 /**

@@ -1,6 +1,7 @@
 // D1 tables (drizzle sqlite-core). `migrations/` is generated from this file with
 // `npx drizzle-kit generate`; never edit a generated migration by hand.
 import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { PROFILE_STATES } from '../../core/api/profile-api-schemas.ts';
 import { SEARCH_STATES } from '../../core/api/search-api-schemas.ts';
 import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/record/request-record.ts';
 import { RUN_STATES } from '../../core/run/run-state.ts';
@@ -69,7 +70,30 @@ export const requests = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.id] })],
 );
 
+/**
+ * A prefill profile (docs/metrics.md#prefill-profiles): the request, the run that measures it (its id
+ * derived from the profile's), and once that run has ended, the fitted profile file.
+ */
+export const profiles = sqliteTable(
+  'profiles',
+  {
+    id: text('id').primaryKey(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    name: text('name'),
+    state: text('state', { enum: PROFILE_STATES }).notNull(),
+    /** The validated profile request (never contains secrets). */
+    requestJson: text('request_json').notNull(),
+    runId: text('run_id').notNull(),
+    /** The fitted profile in the `fluidbench analyze --prefill-profile` file format, once done. */
+    profileJson: text('profile_json'),
+    reason: text('reason'),
+    finishedAtMs: integer('finished_at_ms'),
+  },
+  (t) => [index('profiles_created_at_ms_idx').on(t.createdAtMs, t.id)],
+);
+
 export type RunRow = typeof runs.$inferSelect;
+export type ProfileRow = typeof profiles.$inferSelect;
 export type RequestDbRow = typeof requests.$inferSelect;
 
 /** One row per capacity search; its campaign object writes the live result as it learns. */
