@@ -94,7 +94,7 @@ console.log(
   `simulator: step 20 ms ±10%, knee at 32 sequences (×3 beyond), ${promptTokens} prompt + ${outputTokens} output tokens; SLO tbt_ttft (etalon defaults); ${dimension === 'qps' ? 'constant arrivals' : 'closed loop'}; ${probeRequests} requests per probe; seeds ${seeds.join(',')}`,
 );
 console.log(
-  `true capacity (analytic): ${truth.load.toFixed(3)} ${unit} (n* = ${truth.sequences}, S = ${truth.serviceMs.toFixed(1)} ms)\n`,
+  `true capacity (analytic): ${truth.load.toFixed(3)} ${unit} (n* = ${truth.sequences}, S = ${truth.serviceMs.toFixed(1)} ms; jitter blurs the QPS knee by ±${(100 * truth.serviceJitter).toFixed(1)}% per σ)\n`,
 );
 
 interface Row {
