@@ -119,3 +119,54 @@ describe('warm start', () => {
       expect((await call(`/v1/searches/${id}/cancel`, { method: 'POST' })).status).toBe(202);
   });
 });
+
+describe('a deadline SLO search', () => {
+  it("judges each request by its stored profile's predicted prefill, in the shards", {
+    timeout: 60_000,
+  }, async () => {
+    const { vi } = await import('vitest');
+    const { simTemplate, createSearch, waitForSearch } = await import('./search-kit.ts');
+    const target = simTemplate({ decode_ms_per_token: 10 }, 4).target;
+    const res = await call('/v1/profiles', {
+      method: 'POST',
+      body: JSON.stringify({
+        target,
+        prompt_lengths: [64, 128, 256],
+        samples_per_length: 3,
+        output_tokens: 4,
+      }),
+    });
+    const profile = (await res.json()) as { id: string };
+    expect(res.status, JSON.stringify(profile)).toBe(201);
+    await vi.waitFor(
+      async () => {
+        const p = (await (await call(`/v1/profiles/${profile.id}`)).json()) as { state: string };
+        if (p.state !== 'done') throw new Error(`profile ${p.state}`);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    // Below the knee simulator's 16 sequences every request meets its deadlines: every probe passes,
+    // so the search ends with a lower bound only. A shard without the predictor would throw instead.
+    const id = await createSearch({
+      template: simTemplate({ decode_ms_per_token: 10 }, 4),
+      settings: {
+        dimension: 'concurrency',
+        slo: { type: 'deadline', profile_id: profile.id, tbt_slo_s: 0.05 },
+        probe: { requests: 20 },
+        load: { min: 1, max: 8 },
+        budgets: { max_probes: 3 },
+        cooldown_s: 0,
+        warm_start: 'off',
+      },
+    });
+    const end = await waitForSearch(id, undefined, 50_000);
+    expect(end.state, JSON.stringify(end)).toBe('done');
+    expect(end.result!.probes.length).toBeGreaterThan(0);
+    for (const p of end.result!.probes) {
+      expect(p.verdict).toBe('pass');
+      expect(p.requests).toBe(20);
+      expect(p.counts?.miss_rate_values ?? p.requests).toBe(20);
+    }
+    expect(end.probes.every((p) => p.state === 'done')).toBe(true);
+  });
+});
