@@ -20,6 +20,8 @@ export const probeReportSchema = z.object({
   bad: z.number().int(),
   errors: z.number().int(),
   output_tokens: z.number().int(),
+  /** The probe's counts: requests, bad, errors and each SLO part's values and bad values. */
+  counts: z.record(z.string(), z.number().int()),
   binding_part: z.string(),
   bad_fraction: z.number(),
   threshold_fraction: z.number(),
