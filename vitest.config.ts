@@ -57,6 +57,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
                   TEST_SHARD_THROW: 'poisoned-shard/1',
                   // A loopback simulated target in Node, started by test/worker/global-setup.ts.
                   TEST_TARGET_URL: `http://127.0.0.1:${inject('simPort')}`,
+                  // The capacity-search tests' own simulator with an exact knee (test/worker/knee-sim.ts).
+                  TEST_KNEE_TARGET_URL: `http://127.0.0.1:${inject('kneeSimPort')}`,
                   TEST_RESET_PORT: String(inject('resetPort')),
                   TEST_CLOSED_PORT: String(inject('closedPort')),
                 },

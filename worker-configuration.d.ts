@@ -7,11 +7,12 @@ interface __BaseEnv_Env {
 	SIM_API_KEY: string;
 	COORDINATOR: DurableObjectNamespace<import("./src/worker/index").Coordinator>;
 	SHARD: DurableObjectNamespace<import("./src/worker/index").Shard>;
+	CAMPAIGN: DurableObjectNamespace<import("./src/worker/index").Campaign>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./src/worker/index");
-		durableNamespaces: "Coordinator" | "Shard";
+		durableNamespaces: "Coordinator" | "Shard" | "Campaign";
 	}
 	interface Env extends __BaseEnv_Env {}
 }

@@ -11,7 +11,22 @@ import {
   type RunList,
   runListSchema,
 } from '../core/api/control-api-schemas.ts';
+import {
+  type ProfileDetail,
+  type ProfileList,
+  profileDetailSchema,
+  profileListSchema,
+} from '../core/api/profile-api-schemas.ts';
 import { type RunResults, runResultsSchema } from '../core/api/run-results-schema.ts';
+import {
+  type CancelledSearch,
+  type CreatedSearch,
+  cancelledSearchSchema,
+  createdSearchSchema,
+  type SearchStatus,
+  searchStatusSchema,
+} from '../core/api/search-api-schemas.ts';
+import type { ProfileRequestInput } from '../core/profile/profile-request.ts';
 import type { RunConfigInput } from '../core/run/run-config.ts';
 import { type RunStatus, runStatusSchema } from '../core/run/run-status.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, formatIssues, formatPath } from './cli-error.ts';
@@ -201,8 +216,35 @@ export class ApiClient {
     return this.json(cancelledRunSchema, 'POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
   }
 
+  createProfile(request: ProfileRequestInput | Record<string, unknown>): Promise<ProfileDetail> {
+    return this.json(profileDetailSchema, 'POST', '/v1/profiles', request);
+  }
+
+  getProfile(id: string): Promise<ProfileDetail> {
+    return this.json(profileDetailSchema, 'GET', `/v1/profiles/${encodeURIComponent(id)}`);
+  }
+
+  listProfiles(options: { limit?: number; cursor?: string } = {}): Promise<ProfileList> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    return this.json(profileListSchema, 'GET', `/v1/profiles${query.size > 0 ? `?${query}` : ''}`);
+  }
+
   getResults(id: string): Promise<RunResults> {
     return this.json(runResultsSchema, 'GET', `/v1/runs/${encodeURIComponent(id)}/results`);
+  }
+
+  createSearch(request: Record<string, unknown>): Promise<CreatedSearch> {
+    return this.json(createdSearchSchema, 'POST', '/v1/searches', request);
+  }
+
+  getSearch(id: string): Promise<SearchStatus> {
+    return this.json(searchStatusSchema, 'GET', `/v1/searches/${encodeURIComponent(id)}`);
+  }
+
+  cancelSearch(id: string): Promise<CancelledSearch> {
+    return this.json(cancelledSearchSchema, 'POST', `/v1/searches/${encodeURIComponent(id)}/cancel`);
   }
 
   /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */

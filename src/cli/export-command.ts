@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
+import { predictPrefillS } from '../core/profile/prefill-predictor.ts';
 import { isTerminal, type RunState } from '../core/run/run-state.ts';
 import { analyzeCommand } from './analyze-command.ts';
 import { ApiCallError, ApiClient } from './api-client.ts';
@@ -49,7 +50,7 @@ export async function exportCommand(id: string, flags: ExportFlags): Promise<voi
     const file = path.join(scratch, `${id}.jsonl`);
     const count = await writeAtomically(file, (stream) => copyRecords(client, id, pageSize, stream));
     if (count === 0) throw new CliError(`run ${id} has no request records to export`, EXIT_BUG);
-    const deadlines = await runDeadlines(client, id);
+    const deadlines = await runDeadlines(client, id, scratch);
     await analyzeCommand(file, { etalonDir: flags.out!, progress: false, ...deadlines });
     process.stderr.write(`wrote etalon files for ${count} records to ${flags.out}\n`);
   } finally {
@@ -113,15 +114,43 @@ async function writeAtomically(
   }
 }
 
-/** The run's deadlines as analyze flags (its results know them; else analyze's defaults). */
+/**
+ * The run's deadlines as analyze flags (its results know them; else analyze's defaults). A run judged
+ * against a stored prefill profile carries its predictor in the results: it is written to `scratch`
+ * as a profile file for `--prefill-profile`, with one sample taken from the predictor itself (the
+ * file needs one; a stored predictor is used as is, so the sample only labels it).
+ */
 async function runDeadlines(
   client: ApiClient,
   id: string,
-): Promise<{ ttftDeadline?: string; tbtDeadline?: string; targetMissRate?: string }> {
+  scratch: string,
+): Promise<{
+  ttftDeadline?: string;
+  tbtDeadline?: string;
+  targetMissRate?: string;
+  prefillProfile?: string;
+  ttftSlack?: string;
+}> {
   try {
     const d = (await client.getResults(id)).summary.deadlines;
+    let profile: { prefillProfile: string; ttftSlack: string } | undefined;
+    if (d.prefill_predictor !== undefined) {
+      const file = path.join(scratch, 'prefill-profile.json');
+      const predictor = d.prefill_predictor;
+      const sampleTokens =
+        predictor.kind === 'quadratic'
+          ? predictor.max_profiled_tokens
+          : predictor.knots.at(-1)!.prompt_tokens;
+      const ttftS = Math.max(1e-6, predictPrefillS(predictor, sampleTokens));
+      await writeFile(
+        file,
+        JSON.stringify({ samples: [{ prompt_tokens: Math.max(1, sampleTokens), ttft_s: ttftS }], predictor }),
+      );
+      profile = { prefillProfile: file, ttftSlack: String(d.ttft_slack_s ?? 0) };
+    }
     return {
       ...(d.ttft_deadline_s !== null ? { ttftDeadline: String(d.ttft_deadline_s) } : {}),
+      ...profile,
       tbtDeadline: String(d.tbt_deadline_s),
       targetMissRate: String(d.target_miss_rate),
     };

@@ -8,9 +8,11 @@ import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 import { jsonOption, urlOption, wholeNumber } from './cli-options.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
+import { profileCommand, profilesCommand } from './profile-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
 import { runsCommand } from './runs-command.ts';
+import { searchCommand } from './search-command.ts';
 import { statusCommand } from './status-command.ts';
 
 /** Runs the CLI on `argv` (without `node script`) and returns the exit code. */
@@ -104,6 +106,15 @@ function registerApiCommands(program: Command): void {
     .action((flags) => runCommand(flags));
 
   program
+    .command('search')
+    .description('start a capacity search (probes as runs); with --wait, follow it and print every probe')
+    .requiredOption('--config <file>', 'search request: {name?, template, settings} (.json or .jsonc)')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .option('--wait', 'show each probe until the search ends (Ctrl-C cancels it), then print the table')
+    .action((flags) => searchCommand(flags));
+
+  program
     .command('status')
     .description("a run's state and progress per region and shard")
     .argument('<id>', 'run id')
@@ -154,4 +165,30 @@ function registerApiCommands(program: Command): void {
     )
     .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
     .action((flags) => runsCommand(flags));
+
+  program
+    .command('profile')
+    .description(
+      'measure a prefill profile (minimum TTFT per prompt length at concurrency 1) from a .json/.jsonc request',
+    )
+    .requiredOption('--config <file>', 'profile request (.json or .jsonc)')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .option('--wait', 'show progress until the profile is fitted (Ctrl-C cancels its run), then print it')
+    .option('--out <file>', 'write the fitted profile for `analyze --prefill-profile` (implies --wait)')
+    .action((flags) => profileCommand(flags));
+
+  program
+    .command('profiles')
+    .description('list prefill profiles, newest first; with an id, show one and its fit')
+    .argument('[id]', 'profile id')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .addOption(
+      new Option('--limit <n>', 'how many')
+        .argParser(wholeNumber(RUN_LIST_LIMIT.min, RUN_LIST_LIMIT.max))
+        .default(20),
+    )
+    .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
+    .action((id, flags) => profilesCommand(id, flags));
 }

@@ -165,7 +165,7 @@ function objectAt(root: Record<string, unknown>, keys: string[]): Record<string,
 }
 
 /** Maps a character offset of `text` to a 1-based line and column. */
-function lineColumn(text: string): (offset: number) => { line: number; column: number } {
+export function lineColumn(text: string): (offset: number) => { line: number; column: number } {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
   return (offset) => {
@@ -181,7 +181,7 @@ function lineColumn(text: string): (offset: number) => { line: number; column: n
 }
 
 /** `CommaExpected` → `comma expected`. */
-function words(code: string): string {
+export function words(code: string): string {
   return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 

@@ -1,6 +1,7 @@
 import { createApp } from './api/app.ts';
 import { simulatorRoute } from './sim-route.ts';
 
+export { Campaign } from './durable/campaign.ts';
 export { Coordinator } from './durable/coordinator.ts';
 export { Shard } from './durable/shard.ts';
 

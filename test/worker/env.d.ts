@@ -5,6 +5,8 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       TEST_TARGET_URL: string;
+      /** The capacity-search tests' simulator with an exact knee (knee-sim.ts). */
+      TEST_KNEE_TARGET_URL: string;
       /** 127.0.0.1 ports: one resets every connection once accepted, nothing listens on the other. */
       TEST_RESET_PORT: string;
       TEST_CLOSED_PORT: string;
@@ -15,6 +17,7 @@ declare global {
 declare module 'vitest' {
   interface ProvidedContext {
     simPort: number;
+    kneeSimPort: number;
     resetPort: number;
     closedPort: number;
   }

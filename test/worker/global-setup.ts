@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startSimServer } from '../../scripts/sim/sim-server.ts';
+import { KNEE_SIM_CONFIG } from './knee-sim.ts';
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -18,6 +19,9 @@ const closeServer = (server: net.Server) => new Promise<void>((resolve) => serve
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimServer({ port: 0, config: { seed: 7 } });
   project.provide('simPort', sim.port);
+  // The capacity-search tests' own simulator, with a knee they can compute (knee-sim.ts).
+  const knee = await startSimServer({ port: 0, config: KNEE_SIM_CONFIG, recordChunks: false });
+  project.provide('kneeSimPort', knee.port);
   const reset = net.createServer((socket) => socket.resetAndDestroy());
   project.provide('resetPort', await listen(reset));
   const closed = net.createServer();
@@ -26,5 +30,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await closeServer(reset);
     await sim.close();
+    await knee.close();
   };
 }

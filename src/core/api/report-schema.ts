@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AnalysisReport, DeadlinesReport } from '../metrics/analysis.ts';
 import type { QuantileStats } from '../metrics/quantile-summary.ts';
 import type { SummaryReport } from '../metrics/run-summary.ts';
+import { predictorParamsSchema } from '../profile/prefill-profile.ts';
 import { OUTCOMES } from '../record/request-record.ts';
 
 // The metric report as JSON (`analyze --json`, and the `summary` of a run's results), as schemas:
@@ -73,6 +74,8 @@ const deadlinesReportSchema = z.object({
   ttft_slack_s: nullableNumber(),
   tbt_deadline_s: z.number(),
   target_miss_rate: z.number(),
+  /** Present when the TTFT deadlines came from a stored prefill profile (`deadlines.profile_id`). */
+  prefill_predictor: predictorParamsSchema.optional(),
 });
 
 /** The whole run's metrics, the deadlines they were measured against, and each region's. */

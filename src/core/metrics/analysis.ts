@@ -1,3 +1,5 @@
+import { predictPrefillUs } from '../profile/prefill-predictor.ts';
+import type { PredictorParams } from '../profile/prefill-profile.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 import { type DeadlineOptions, type ResolvedDeadlines, resolveDeadlines } from './deadline-options.ts';
 import {
@@ -20,6 +22,11 @@ export interface AnalyzerOptions extends RunSummaryOptions {
   deadlines: DeadlineOptions;
   /** Predicted prefill time in µs for a prompt length; makes the TTFT deadline predictor-based. */
   predictPrefillUs?: (promptTokens: number) => number;
+  /**
+   * The predictor's parameters (a run's `deadlines.prefill_predictor`): used when `predictPrefillUs`
+   * is absent, and reported with the deadlines so that results say what judged them.
+   */
+  prefillPredictor?: PredictorParams;
   /** Keep every per-request row for the report (off for summary-only use on huge inputs). */
   keepRequests?: boolean;
   /** Called with each request's metrics (e.g. to export etalon's per-request file). */
@@ -39,6 +46,8 @@ export interface DeadlinesReport {
   ttft_slack_s: number | null;
   tbt_deadline_s: number;
   target_miss_rate: number;
+  /** The predictor behind the TTFT deadlines, when the Analyzer was given its parameters. */
+  prefill_predictor?: PredictorParams;
 }
 
 /**
@@ -56,7 +65,12 @@ export class Analyzer {
   constructor(options: AnalyzerOptions) {
     this.options = options;
     this.perRequestDetail = options.keepRequests === true || options.onRequest !== undefined;
-    this.deadlines = resolveDeadlines(options.deadlines, options.predictPrefillUs);
+    const params = options.prefillPredictor;
+    this.deadlines = resolveDeadlines(
+      options.deadlines,
+      options.predictPrefillUs ??
+        (params !== undefined ? (prompt: number) => predictPrefillUs(params, prompt) : undefined),
+    );
   }
 
   add(record: RequestRecord): RequestMetrics {
@@ -113,6 +127,9 @@ export class Analyzer {
           ttft_slack_s: this.deadlines.predicted ? d.ttft_slack_s : null,
           tbt_deadline_s: d.tbt_deadline_s,
           target_miss_rate: d.target_miss_rate,
+          ...(this.options.prefillPredictor !== undefined
+            ? { prefill_predictor: this.options.prefillPredictor }
+            : {}),
         },
         regions,
       },

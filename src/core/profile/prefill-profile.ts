@@ -21,7 +21,7 @@ const profileSamplesSchema = z
   .min(1, { error: 'at least one profile sample is required' });
 
 /** How closely a predictor passes through the per-length minimum TTFTs it was fitted to. */
-const fitReportSchema = z.strictObject({
+export const fitReportSchema = z.strictObject({
   /** Distinct prompt lengths (one minimum TTFT each). */
   points: z.number().int().positive(),
   max_abs_error_s: z.number().nonnegative(),

@@ -66,6 +66,10 @@ export const REQUEST_TIMEOUT_S: NumberBound = { min: 0.001, max: 600 };
 export const RUN_TIMEOUT_S: NumberBound = { min: 1, max: 90_000 };
 /** deadlines.ttft_s / tbt_s: at least 100 µs (scheduled in integer µs), at most a request timeout. */
 export const DEADLINE_S: NumberBound = { min: 0.0001, max: 600 };
+/** deadlines.profile_id: ids the API makes are ~30 characters. */
+export const MAX_PROFILE_ID_CHARS = 100;
+/** Knots of a piecewise-linear prefill predictor in a run config: one per profiled length (≤ 64), with room. */
+export const MAX_PREDICTOR_KNOTS = 256;
 /** regions[].share: relative, so only the ratio matters; 1e6:1 is finer than any request split. */
 export const REGION_SHARE: NumberBound = { min: 0.001, max: 1_000 };
 /** regions[].shards, and all shards of a run. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_DEADLINES, type DeadlineOptions } from '../metrics/deadline-options.ts';
+import { type PredictorParams, predictorParamsSchema } from '../profile/prefill-profile.ts';
 import { targetSchema } from '../stream/target-config.ts';
 import { workloadSchema } from '../workload/workload-config.ts';
 import {
@@ -7,6 +8,8 @@ import {
   DEADLINE_S,
   DURATION_S,
   MAX_NAME_CHARS,
+  MAX_PREDICTOR_KNOTS,
+  MAX_PROFILE_ID_CHARS,
   REGION_SHARE,
   REQUEST_TIMEOUT_S,
   REQUESTS,
@@ -49,16 +52,57 @@ export const regionSchema = z.strictObject({
 // Bounds: ./config-bounds.ts (why each, in docs/config-bounds.md).
 const deadline = z.number().min(DEADLINE_S.min).max(DEADLINE_S.max);
 
-export const runDeadlinesSchema = z.strictObject({
-  ttft_s: deadline.default(DEFAULT_DEADLINES.ttft_deadline_s).describe('TTFT deadline (fluidity-index Dp)'),
-  tbt_s: deadline.default(DEFAULT_DEADLINES.tbt_deadline_s).describe('TBT deadline (fluidity-index D)'),
-  target_miss_rate: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(DEFAULT_DEADLINES.target_miss_rate)
-    .describe('target for the minimum TBT deadline'),
-});
+export const runDeadlinesSchema = z
+  .strictObject({
+    ttft_s: deadline.default(DEFAULT_DEADLINES.ttft_deadline_s).describe('TTFT deadline (fluidity-index Dp)'),
+    tbt_s: deadline.default(DEFAULT_DEADLINES.tbt_deadline_s).describe('TBT deadline (fluidity-index D)'),
+    target_miss_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_DEADLINES.target_miss_rate)
+      .describe('target for the minimum TBT deadline'),
+    profile_id: z
+      .string()
+      .min(1)
+      .max(MAX_PROFILE_ID_CHARS)
+      .regex(/^[A-Za-z0-9_-]+$/, { error: 'a profile id: letters, digits, - and _' })
+      .optional()
+      .describe(
+        'a stored prefill profile (POST /v1/profiles, done): each request’s TTFT deadline is then its predicted prefill + ttft_slack_s, and ttft_s is not used',
+      ),
+    ttft_slack_s: z
+      .number()
+      .min(0)
+      .max(DEADLINE_S.max)
+      .optional()
+      .describe(
+        `slack added to the predicted prefill (${DEFAULT_DEADLINES.ttft_slack_s}); only with profile_id`,
+      ),
+    prefill_predictor: predictorParamsSchema
+      .optional()
+      .describe('set by the API from profile_id when the run is created (the profile’s fitted predictor)'),
+  })
+  .superRefine((deadlines, ctx) => {
+    if (deadlines.profile_id !== undefined) {
+      const knots =
+        deadlines.prefill_predictor?.kind === 'piecewise_linear' ? deadlines.prefill_predictor.knots : [];
+      if (knots.length > MAX_PREDICTOR_KNOTS)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prefill_predictor', 'knots'],
+          message: `at most ${MAX_PREDICTOR_KNOTS} knots (one per profiled length)`,
+        });
+      return;
+    }
+    for (const key of ['ttft_slack_s', 'prefill_predictor'] as const)
+      if (deadlines[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} needs deadlines.profile_id (the stored prefill profile it applies to)`,
+        });
+  });
 
 export const timeoutsSchema = z.strictObject({
   // At most 10 min: a shard's alarm slice has to drain its streams within the 15-minute alarm limit.
@@ -114,8 +158,18 @@ export function deadlineOptionsOf(config: RunConfig): DeadlineOptions {
     ttft_deadline_s: config.deadlines.ttft_s,
     tbt_deadline_s: config.deadlines.tbt_s,
     target_miss_rate: config.deadlines.target_miss_rate,
-    ttft_slack_s: DEFAULT_DEADLINES.ttft_slack_s,
+    ttft_slack_s: config.deadlines.ttft_slack_s ?? DEFAULT_DEADLINES.ttft_slack_s,
   };
+}
+
+/**
+ * The prefill predictor the run's TTFT deadlines come from (embedded from `deadlines.profile_id` when
+ * the run was created), or undefined for a fixed TTFT deadline. Every place that judges a run's
+ * requests (shards, the coordinator, the CLI's export) passes it to the Analyzer with
+ * `deadlineOptionsOf`.
+ */
+export function prefillPredictorOf(config: RunConfig): PredictorParams | undefined {
+  return config.deadlines.prefill_predictor;
 }
 
 /** When the coordinator cancels a run that is still going: a margin past everything it may do. */

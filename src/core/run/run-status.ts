@@ -27,6 +27,11 @@ export const shardProgressSchema = z.object({
   d1_write_failures: z.number().int(),
   /** Alarm invocations the shard has run (a new one per slice, budget or restart). */
   slices: z.number().int(),
+  /**
+   * Capacity-search probe runs only: the shard's running probe counts (measured requests, bad
+   * ones, errors, …; see src/core/shard/probe-counts.ts), plain integers that add across shards.
+   */
+  probe_counts: z.record(z.string(), z.number().int()).optional(),
 });
 export type ShardProgress = z.infer<typeof shardProgressSchema>;
 
@@ -109,6 +114,13 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   into.records_flushed += p.records_flushed;
   into.d1_write_failures += p.d1_write_failures;
   into.slices += p.slices;
+  if (p.probe_counts !== undefined) into.probe_counts = addCounters(into.probe_counts ?? {}, p.probe_counts);
+  return into;
+}
+
+/** Adds integer counters key by key (probe counts of several shards). */
+export function addCounters(into: Record<string, number>, more: Readonly<Record<string, number>>) {
+  for (const [key, n] of Object.entries(more)) into[key] = (into[key] ?? 0) + n;
   return into;
 }
 

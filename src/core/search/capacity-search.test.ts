@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createCapacitySearch, parseSearchSettings, replaySearch } from './capacity-search.ts';
+import { roundHalfEven2 } from './etalon-strategy.ts';
+import { emptyCounts } from './probe-verdict.ts';
 import {
   type CapacitySearch,
-  type CapacitySearchResult,
-  createCapacitySearch,
-  judgeProbe,
-  type ProbeOutcome,
-  roundHalfEven2,
-} from './capacity-search.ts';
-import { parseCapacitySearchConfig } from './capacity-search-config.ts';
-import type { SloEvaluation } from './slo.ts';
+  type ProbeOutcomeInput,
+  type ProbeSpec,
+  SEARCH_LIMITS,
+  type SearchResult,
+  type SearchSettingsInput,
+  searchArrivalsSchema,
+} from './search-protocol.ts';
 
 interface Trace {
   spec: {
@@ -42,47 +44,46 @@ function oracle(rule: Record<string, unknown>): (qps: number) => boolean {
   throw new Error(`unknown passing_qps_rule ${JSON.stringify(rule)}`);
 }
 
-function sloVerdict(passed: boolean): SloEvaluation {
+/** A complete probe of `spec.requests` requests whose TTFTs are all good (pass) or all bad (fail). */
+function outcome(
+  spec: ProbeSpec,
+  passed: boolean,
+  extra: Partial<ProbeOutcomeInput> = {},
+): ProbeOutcomeInput {
+  const n = spec.requests;
   return {
-    passed,
-    statistic: passed ? 0.05 : 0.2,
-    threshold: 0.1,
-    detail: passed ? 'ok' : 'too slow',
-    parts: [],
+    offered_load: spec.load,
+    achieved_load: spec.load,
+    counts: {
+      ...emptyCounts(),
+      requests: n,
+      ttft_values: n,
+      ttft_bad: passed ? 0 : n,
+      bad: passed ? 0 : n,
+      tpot_values: n,
+      output_tokens: 3 * n,
+    },
+    elapsed_s: 10,
+    aborted: null,
+    ...extra,
   };
 }
 
-/** Drives a search to the end: each probe takes `probe_s` seconds and `probeRequests` requests. */
-function drive(
-  search: CapacitySearch,
-  outcome: (qps: number) => Partial<ProbeOutcome> & { sloPassed: boolean },
-  probe_s = 1,
-  probeRequests = 100,
-): CapacitySearchResult {
+function drive(search: CapacitySearch, verdict: (spec: ProbeSpec) => ProbeOutcomeInput): SearchResult {
   for (let guard = 0; guard < 1000; guard++) {
     const step = search.next();
     if (step.kind === 'done') return step.result;
-    const { sloPassed, ...rest } = outcome(step.qps);
-    search.record({
-      slo: sloVerdict(sloPassed),
-      achievedQps: step.qps,
-      errorRate: 0,
-      elapsed_s: (search.probes.length + 1) * probe_s,
-      requestsUsed: (search.probes.length + 1) * probeRequests,
-      ...rest,
-    });
+    search.record(verdict(step.probe));
   }
   throw new Error('search did not finish');
 }
 
-function etalonSearch(spec: Trace['spec']): CapacitySearch {
-  return createCapacitySearch({
-    mode: 'etalon',
-    start_qps: spec.start_qps,
-    max_probes: spec.max_iterations,
-    min_search_granularity_pct: spec.min_search_granularity,
-  });
-}
+const base = { dimension: 'qps', slo: { type: 'ttft_tpot' }, probe: { requests: 10 } } as const;
+const etalon = (extra: Partial<SearchSettingsInput> = {}): SearchSettingsInput => ({
+  ...base,
+  mode: 'etalon',
+  ...extra,
+});
 
 describe('etalon mode reproduces vector 15', () => {
   it('holds traces of every rule kind', () => {
@@ -97,17 +98,26 @@ describe('etalon mode reproduces vector 15', () => {
     'converged',
     'repeated_probe',
     'converged',
-    'max_probes',
+    'budget_probes',
   ];
 
   traces.forEach((trace, i) => {
     it(`trace ${i}: ${JSON.stringify(trace.spec)}`, () => {
       const passes = oracle(trace.spec.passing_qps_rule);
-      const result = drive(etalonSearch(trace.spec), (qps) => ({ sloPassed: passes(qps) }));
-      expect(result.probes.map((p) => ({ qps: p.offeredQps, under_sla: p.passed }))).toEqual(trace.probes);
-      expect(result.maxQpsUnderSlo).toBe(trace.result.max_qps_under_sla ?? null);
-      expect(result.bestProbe?.offeredQps ?? null).toBe(result.maxQpsUnderSlo);
-      if (expectedStops[i]) expect(result.stopReason).toBe(expectedStops[i]);
+      const search = createCapacitySearch(
+        etalon({
+          load: { start: trace.spec.start_qps },
+          budgets: { max_probes: trace.spec.max_iterations },
+          etalon_granularity_pct: trace.spec.min_search_granularity,
+        }),
+      );
+      const result = drive(search, (spec) => outcome(spec, passes(spec.load)));
+      expect(result.probes.map((p) => ({ qps: p.offered_load, under_sla: p.verdict === 'pass' }))).toEqual(
+        trace.probes,
+      );
+      expect(result.bracket.lo).toBe(trace.result.max_qps_under_sla ?? null);
+      expect(result.root).toBeNull();
+      if (expectedStops[i]) expect(result.stop_reason).toBe(expectedStops[i]);
     });
   });
 });
@@ -132,196 +142,184 @@ describe('roundHalfEven2 (Python round(x, 2))', () => {
   });
 });
 
-describe('fluidbench probe gates', () => {
-  const gates = { achieved_rate_tolerance: 0.05, error_rate_bound: 0.01 };
-  const ok = { slo: sloVerdict(true), errorRate: 0 };
-
-  it('passes an achieved rate within 5% of the offered rate, boundaries included', () => {
-    for (const achievedQps of [2, 1.9, 2.1, 1.95]) {
-      expect(judgeProbe(2, { ...ok, achievedQps }, gates)).toEqual({
-        passed: true,
-        failReasons: [],
-        why: '',
-      });
-    }
-  });
-
-  it('fails an achieved rate more than 5% off, either way', () => {
-    for (const achievedQps of [1.89, 2.11, 0, Number.NaN]) {
-      const verdict = judgeProbe(2, { ...ok, achievedQps }, gates);
-      expect(verdict.passed).toBe(false);
-      expect(verdict.failReasons).toEqual(['achieved_rate']);
-      expect(verdict.why).toContain('offered 2 QPS');
-    }
-  });
-
-  it('needs the error rate strictly below the bound', () => {
-    expect(judgeProbe(2, { ...ok, achievedQps: 2, errorRate: 0.0099 }, gates).passed).toBe(true);
-    const atBound = judgeProbe(2, { ...ok, achievedQps: 2, errorRate: 0.01 }, gates);
-    expect(atBound.failReasons).toEqual(['error_rate']);
-    expect(
-      judgeProbe(2, { ...ok, achievedQps: 2, errorRate: 0.2 }, { ...gates, error_rate_bound: 0.5 }).passed,
-    ).toBe(true);
-  });
-
-  it('lists every reason a probe failed', () => {
-    const verdict = judgeProbe(4, { slo: sloVerdict(false), achievedQps: 3, errorRate: 0.5 }, gates);
-    expect(verdict.failReasons).toEqual(['slo', 'achieved_rate', 'error_rate']);
-    expect(verdict.why).toContain('too slow');
-    expect(verdict.why).toContain('error rate 0.5');
-  });
-
-  it('treats a gated probe as a failure in the search, even when the SLO held', () => {
-    // SLO always holds, but the target can only sustain 1.6 QPS.
-    const result = drive(createCapacitySearch({ mode: 'etalon' }), (qps) => ({
-      sloPassed: true,
-      achievedQps: Math.min(qps, 1.6),
-    }));
-    expect(result.probes.slice(0, 4).map((p) => [p.offeredQps, p.passed])).toEqual([
-      [1, true],
-      [1.5, true],
-      [1.75, false],
-      [1.62, true],
+describe('probe gates', () => {
+  it('fails a probe whose achieved load is more than the tolerance below the offered load', () => {
+    // the SLO always holds, but the target sustains only 1.6 QPS
+    const result = drive(createCapacitySearch(etalon()), (spec) =>
+      outcome(spec, true, { achieved_load: Math.min(spec.load, 1.6) }),
+    );
+    expect(result.probes.slice(0, 4).map((p) => [p.offered_load, p.verdict])).toEqual([
+      [1, 'pass'],
+      [1.5, 'pass'],
+      [1.75, 'fail'],
+      [1.62, 'pass'],
     ]);
-    expect(result.probes[2]?.failReasons).toEqual(['achieved_rate']);
-    expect(result.probes[2]?.achievedQps).toBe(1.6);
-    expect(result.maxQpsUnderSlo).not.toBeNull();
-    expect(result.maxQpsUnderSlo!).toBeLessThanOrEqual(1.6 / 0.95);
-    expect(result.maxQpsUnderSlo!).toBeGreaterThanOrEqual(1.6);
+    expect(result.probes[2]).toMatchObject({ reason: 'achieved_rate', resolved: true, achieved_load: 1.6 });
+    expect(result.bracket.lo!).toBeLessThanOrEqual(1.6 / 0.95);
   });
 
-  it('reports offered and achieved load, SLO statistic and budget usage for every probe', () => {
-    const result = drive(createCapacitySearch({ mode: 'etalon', max_probes: 3 }), (qps) => ({
-      sloPassed: qps < 1.2,
-      achievedQps: qps * 0.99,
-      errorRate: 0.001,
-    }));
-    expect(result.probes).toHaveLength(3);
-    const second = result.probes[1]!;
-    expect(second).toMatchObject({
-      index: 1,
-      offeredQps: 1.5,
-      achievedQps: 1.5 * 0.99,
-      errorRate: 0.001,
-      passed: false,
-      failReasons: ['slo'],
-      elapsed_s: 2,
-      requestsUsed: 200,
-    });
-    expect(second.slo.statistic).toBe(0.2);
-    expect(second.why).toContain('SLO not met');
+  it('fails a probe at the error bound, decided by the counts', () => {
+    const search = createCapacitySearch(etalon({ probe: { requests: 100 }, error_rate_bound: 0.05 }));
+    const step = search.next();
+    if (step.kind !== 'probe') throw new Error('expected a probe');
+    expect(step.probe.abort.fail_at_errors).toBe(5);
+    const counts = { ...emptyCounts(), requests: 30, errors: 5, bad: 5, ttft_values: 30, ttft_bad: 5 };
+    const report = search.record({ ...outcome(step.probe, true), counts, aborted: 'error_bound' });
+    expect(report).toMatchObject({ verdict: 'fail', reason: 'error_bound', requests: 30, errors: 5 });
   });
 });
 
-describe('stopping', () => {
-  const alwaysPass = () => ({ sloPassed: true });
-
-  it('stops after max_probes', () => {
-    const result = drive(createCapacitySearch({ mode: 'etalon', max_probes: 4 }), alwaysPass);
-    expect(result.stopReason).toBe('max_probes');
-    expect(result.probes.map((p) => p.offeredQps)).toEqual([1, 1.5, 1.75, 2.88]);
-    expect(result.maxQpsUnderSlo).toBe(2.88);
-  });
-
-  it('stops on the time budget once it is used up', () => {
-    const search = createCapacitySearch({ mode: 'etalon', time_budget_s: 10 });
-    const result = drive(search, alwaysPass, 4);
-    expect(result.stopReason).toBe('time_budget');
-    expect(result.probes).toHaveLength(3); // 4 s, 8 s (< 10: go on), 12 s (stop)
-    expect(result.maxQpsUnderSlo).toBe(1.75);
-  });
-
-  it('stops on the request budget once it is used up', () => {
-    const search = createCapacitySearch({ mode: 'etalon', request_budget: 500 });
-    const result = drive(search, alwaysPass, 1, 250);
-    expect(result.stopReason).toBe('request_budget');
-    expect(result.probes).toHaveLength(2);
-  });
-
-  it('reports convergence, not the budget, when the search ended anyway', () => {
-    const trace = traces[4]!; // converges after 7 probes
-    const rule = oracle(trace.spec.passing_qps_rule);
-    const search = createCapacitySearch({
-      mode: 'etalon',
-      start_qps: trace.spec.start_qps,
-      time_budget_s: trace.probes.length,
-      request_budget: trace.probes.length * 100,
-    });
-    const result = drive(search, (qps) => ({ sloPassed: rule(qps) }));
-    expect(result.probes).toHaveLength(trace.probes.length);
-    expect(result.stopReason).toBe('converged');
-  });
-
-  it('repeats the pending probe until it is recorded and keeps the result once done', () => {
-    const search = createCapacitySearch({ mode: 'etalon', start_qps: 3, max_probes: 1 });
-    expect(() =>
-      search.record({ slo: sloVerdict(true), achievedQps: 3, errorRate: 0, elapsed_s: 1, requestsUsed: 1 }),
-    ).toThrow(/without a pending probe/);
-    expect(search.next()).toEqual({ kind: 'probe', qps: 3 });
-    expect(search.next()).toEqual({ kind: 'probe', qps: 3 });
-    search.record({ slo: sloVerdict(true), achievedQps: 3, errorRate: 0, elapsed_s: 1, requestsUsed: 1 });
+describe('state machine', () => {
+  it('repeats the pending probe, checks the outcome and keeps the result once done', () => {
+    const search = createCapacitySearch(etalon({ load: { start: 3 }, budgets: { max_probes: 1 } }));
+    const step = search.next();
+    expect(search.next()).toEqual(step);
+    if (step.kind !== 'probe') throw new Error('expected a probe');
+    expect(step.probe).toMatchObject({ index: 0, load: 3, replicate_of: null, seed_probe: 0, requests: 10 });
+    expect(() => search.record(outcome({ ...step.probe, load: 4 }, true))).toThrow(/pending probe is 3/);
+    search.record(outcome(step.probe, true));
     const done = search.next();
     expect(done.kind).toBe('done');
     expect(search.next()).toEqual(done);
-    expect(() =>
-      search.record({ slo: sloVerdict(true), achievedQps: 3, errorRate: 0, elapsed_s: 1, requestsUsed: 1 }),
-    ).toThrow();
+    expect(() => search.record(outcome(step.probe, true))).toThrow(/without a pending probe/);
   });
 
-  it('finds nothing when every probe fails', () => {
-    const result = drive(createCapacitySearch({ mode: 'etalon' }), () => ({ sloPassed: true, errorRate: 1 }));
-    expect(result.maxQpsUnderSlo).toBeNull();
-    expect(result.bestProbe).toBeNull();
-    expect(result.probes.every((p) => p.failReasons.includes('error_rate'))).toBe(true);
+  it('cancel ends with what was learned', () => {
+    const search = createCapacitySearch(etalon());
+    const step = search.next();
+    if (step.kind !== 'probe') throw new Error('expected a probe');
+    search.record(outcome(step.probe, true));
+    search.next();
+    const result = search.cancel();
+    expect(result).toMatchObject({
+      stop_reason: 'cancelled',
+      bracket: { lo: 1, hi: null },
+      lower_bound_only: true,
+    });
+    expect(result.probes).toHaveLength(1);
+    expect(search.next()).toEqual({ kind: 'done', result });
+  });
+
+  it('stops on each budget before the probe that would exceed it', () => {
+    const pass = (spec: ProbeSpec) => outcome(spec, true);
+    expect(drive(createCapacitySearch(etalon({ budgets: { max_requests: 35 } })), pass)).toMatchObject({
+      stop_reason: 'budget_requests',
+      requests_used: 30,
+    });
+    const tokens = drive(createCapacitySearch(etalon({ budgets: { max_output_tokens: 50 } })), pass);
+    expect(tokens).toMatchObject({ stop_reason: 'budget_output_tokens', output_tokens_used: 60 });
+    const time = drive(
+      createCapacitySearch(etalon({ cooldown_s: 5, budgets: { max_duration_s: 40 } })),
+      pass,
+    );
+    expect(time.stop_reason).toBe('budget_duration');
+    expect(time.elapsed_s).toBe(10 + 15 + 15); // probes of 10 s, 5 s cooldown between
+  });
+
+  it('replays a history to the same state and next probe', () => {
+    const settings = { ...base, load: { min: 0.5, max: 64 } };
+    const verdict = (spec: ProbeSpec) => outcome(spec, spec.load <= 7);
+    const search = createCapacitySearch(settings);
+    const result = drive(search, verdict);
+    const replayed = replaySearch(settings, {}, search.history);
+    expect(replayed.next()).toEqual({ kind: 'done', result });
+    const partial = replaySearch(settings, {}, search.history.slice(0, 3));
+    const step = partial.next();
+    expect(step.kind === 'probe' && step.probe.load).toBe(result.probes[3]!.offered_load);
+    expect(() => replaySearch(settings, {}, [...search.history, search.history[0]!])).toThrow(/history/);
   });
 });
 
-describe('search config', () => {
-  it('fills etalon defaults', () => {
-    expect(parseCapacitySearchConfig({ mode: 'etalon' })).toEqual({
-      mode: 'etalon',
-      start_qps: 1,
-      max_probes: 20,
-      min_search_granularity_pct: 2.5,
+describe('regions', () => {
+  it('judges each region on its own counts and brackets it', () => {
+    const settings = { ...base, load: { min: 0.5, max: 64 } };
+    const half = (spec: ProbeSpec, passed: boolean) =>
+      outcome({ ...spec, requests: spec.requests / 2 }, passed).counts;
+    const result = drive(createCapacitySearch(settings), (spec) => {
+      const east = half(spec, spec.load <= 20);
+      const west = half(spec, spec.load <= 5);
+      const counts = Object.fromEntries(
+        Object.keys(east).map((k) => [k, east[k as keyof typeof east] + west[k as keyof typeof west]]),
+      ) as typeof east;
+      return {
+        ...outcome(spec, false),
+        counts,
+        regions: {
+          east: { counts: east, achieved_load: spec.load / 2 },
+          west: { counts: west, achieved_load: null },
+        },
+      };
+    });
+    const lowest = (name: 'east' | 'west') =>
+      Math.min(
+        ...result.probes.filter((p) => p.regions[name]!.verdict === 'fail').map((p) => p.offered_load),
+      );
+    expect(result.regions.west!.bracket.hi).toBe(lowest('west'));
+    expect(result.regions.west!.bracket.hi!).toBeGreaterThan(5);
+    expect(result.regions.west!.bracket.lo!).toBeLessThanOrEqual(5);
+    for (const p of result.probes) {
+      expect(p.regions.east).toMatchObject({ requests: 5, verdict: p.offered_load <= 20 ? 'pass' : 'fail' });
+      expect(p.verdict).toBe(p.offered_load <= 5 ? 'pass' : 'fail');
+    }
+    if (result.regions.east!.bracket.hi !== null)
+      expect(result.regions.east!.bracket.hi).toBe(lowest('east'));
+  });
+});
+
+describe('settings', () => {
+  it('fills defaults and bounds every field', () => {
+    const s = parseSearchSettings({ dimension: 'qps', slo: { type: 'deadline', profile_id: 'p1' } });
+    expect(s).toMatchObject({
+      mode: 'model',
+      arrivals: { type: 'poisson' },
+      tolerance: 0.05,
+      probe: { requests: 1000, min_duration_s: 0, warmup_requests: 0 },
+      warm_start: 'auto',
       achieved_rate_tolerance: 0.05,
       error_rate_bound: 0.01,
+      slo: { miss_rate_percentile: 0.99, miss_rate_slo: 0.1 },
     });
+    expect(s.budgets.max_probes).toBe(20);
   });
 
-  it('rejects a bad config and lists every issue', () => {
-    const bad = {
-      mode: 'etalon',
-      start_qps: -1,
-      max_probes: 2.5,
-      min_search_granularity_pct: -1,
-      achieved_rate_tolerance: 1,
-      error_rate_bound: 0,
-      time_budget_s: 0,
-      request_budget: 1.5,
-      start_qsp: 2,
-    };
-    let message = '';
+  const messageOf = (input: unknown) => {
     try {
-      createCapacitySearch(bad as never);
+      parseSearchSettings(input);
     } catch (e) {
-      message = (e as Error).message;
+      return (e as Error).message;
     }
-    for (const key of [
-      'start_qps',
-      'max_probes',
-      'min_search_granularity_pct',
-      'achieved_rate_tolerance',
-      'error_rate_bound',
-      'time_budget_s',
-      'request_budget',
-      'start_qsp',
-    ]) {
-      expect(message).toContain(key);
+    return '';
+  };
+
+  it('names every bad field', () => {
+    const message = messageOf({
+      dimension: 'qps',
+      slo: { type: 'deadline' },
+      tolerance: 0,
+      probe: { requests: 5 },
+      budgets: { max_probes: 0 },
+      load: { max: 1e9 },
+    });
+    for (const path of ['slo.profile_id', 'tolerance', 'probe.requests', 'budgets.max_probes', 'load.max']) {
+      expect(message).toContain(path);
     }
   });
 
-  it('requires a known mode', () => {
-    expect(() => parseCapacitySearchConfig({ start_qps: 1 })).toThrow(/invalid capacity search config/);
-    expect(() => parseCapacitySearchConfig({ mode: 'smart' })).toThrow(/mode/);
+  it('bounds loads and arrivals', () => {
+    const ok = { dimension: 'qps', slo: { type: 'ttft_tpot' } };
+    expect(messageOf({ ...ok, load: { min: 1, max: SEARCH_LIMITS.max_load } })).toBe('');
+    expect(messageOf({ ...ok, load: { min: 1, max: SEARCH_LIMITS.max_load * 2 } })).toContain('load.max');
+    expect(messageOf({ ...ok, load: { min: SEARCH_LIMITS.min_load / 2, max: 2 } })).toContain('load.min');
+    expect(searchArrivalsSchema.safeParse({ type: 'gamma', cv: 1000 }).success).toBe(false);
+    expect(messageOf({ ...ok, arrivals: { type: 'gamma', cv: 0 } })).toContain('arrivals.cv');
+  });
+
+  it('checks the load range against itself and the dimension', () => {
+    const ok = { dimension: 'concurrency', slo: { type: 'ttft_tpot' } };
+    expect(messageOf({ ...ok, load: { min: 8, max: 4 } })).toContain('load.max');
+    expect(messageOf({ ...ok, load: { min: 1, max: 64, start: 100 } })).toContain('load.start');
+    expect(messageOf({ ...ok, load: { min: 1.5, max: 64 } })).toContain('load.min');
+    expect(messageOf({ ...ok, mode: 'etalon' })).toContain('dimension');
+    expect(messageOf(ok)).toBe('');
   });
 });

@@ -224,3 +224,18 @@ describe('no data', () => {
     expect(result.detail).toMatch(/none of the 2/);
   });
 });
+
+describe('attainment', () => {
+  const slo = parseSlo({ type: 'attainment', target: 0.9 }); // TTFT ≤ 0.1 s and TPOT ≤ 0.1 s per request
+
+  it('passes when at least the target fraction meets every objective, boundary included', () => {
+    const good = () => req([50_000, 20_000]);
+    const slowTpot = () => req([50_000, 150_000]);
+    const atTarget = evaluateSlo(slo, [...times(9, good), slowTpot()]);
+    expect(atTarget.passed).toBe(true);
+    expect(atTarget.parts[0]).toMatchObject({ name: 'attainment_miss', statistic: 0.1, samples: 10 });
+    const below = evaluateSlo(slo, [...times(8, good), slowTpot(), req([150_000])]);
+    expect(below.passed).toBe(false);
+    expect(below.statistic).toBe(0.2);
+  });
+});

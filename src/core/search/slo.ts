@@ -10,20 +10,20 @@ import { sToUs, usToS } from '../metrics/units.ts';
 
 const quantile = z.number().min(0).max(1);
 // Every duration is compared in integer µs, so anything under 1 µs would round to 0.
-const positiveDuration_s = z.number().finite().min(0.000001);
+const positiveDuration_s = z.number().finite().min(0.000001).max(600);
 
-const deadlineSloSchema = z.strictObject({
+export const deadlineSloSchema = z.strictObject({
   type: z.literal('deadline'),
   /** Percentile over requests of the per-request deadline miss rate. */
   miss_rate_percentile: quantile.default(0.99),
   miss_rate_slo: z.number().min(0).max(1).default(0.1),
   /** TTFT deadline = predicted prefill(prompt tokens) + this slack. */
-  ttft_slack_s: z.number().finite().min(0).default(0.3),
+  ttft_slack_s: z.number().finite().min(0).max(600).default(0.3),
   /** TBT deadline D of the fluidity schedule (docs/metrics.md#fluidity-index). */
   tbt_slo_s: positiveDuration_s.default(0.03),
 });
 
-const tbtTtftSloSchema = z.strictObject({
+export const tbtTtftSloSchema = z.strictObject({
   type: z.literal('tbt_ttft'),
   /** Percentile over every TBT value of every request (service level, zeros included). */
   tbt_percentile: quantile.default(0.99),
@@ -32,7 +32,7 @@ const tbtTtftSloSchema = z.strictObject({
   ttft_slo_s: positiveDuration_s.default(0.1),
 });
 
-const ttftTpotSloSchema = z.strictObject({
+export const ttftTpotSloSchema = z.strictObject({
   type: z.literal('ttft_tpot'),
   ttft_percentile: quantile.default(0.9),
   ttft_slo_s: positiveDuration_s.default(0.1),
@@ -41,7 +41,24 @@ const ttftTpotSloSchema = z.strictObject({
   tpot_slo_s: positiveDuration_s.default(0.1),
 });
 
-const sloSchema = z.discriminatedUnion('type', [deadlineSloSchema, tbtTtftSloSchema, ttftTpotSloSchema]);
+/**
+ * Goodput-style SLO (not in etalon): the fraction of requests that meet every per-request objective
+ * (TTFT and, for requests with ≥ 2 tokens, TPOT) must be at least `target`.
+ */
+export const attainmentSloSchema = z.strictObject({
+  type: z.literal('attainment'),
+  /** Minimum fraction of requests meeting every objective, in [0.5, 1]. */
+  target: z.number().min(0.5).max(1).default(0.9),
+  ttft_slo_s: positiveDuration_s.default(0.1),
+  tpot_slo_s: positiveDuration_s.default(0.1),
+});
+
+export const sloSchema = z.discriminatedUnion('type', [
+  deadlineSloSchema,
+  tbtTtftSloSchema,
+  ttftTpotSloSchema,
+  attainmentSloSchema,
+]);
 export type Slo = z.infer<typeof sloSchema>;
 /** Validates an SLO config, filling etalon's defaults. Throws one Error listing every issue. */
 export function parseSlo(input: unknown): Slo {
@@ -60,7 +77,7 @@ export interface SloRequest {
 /** Predicted prefill time (µs) for a prompt length, from the prefill profile. */
 export type PrefillPredictorUs = (promptTokens: number) => number;
 
-export type SloPartName = 'deadline_miss_rate' | 'tbt' | 'ttft' | 'tpot';
+export type SloPartName = 'deadline_miss_rate' | 'tbt' | 'ttft' | 'tpot' | 'attainment_miss';
 
 /** One condition of an SLO: `statistic <= threshold`. Durations in seconds, miss rates as ratios. */
 export interface SloPart {
@@ -131,6 +148,25 @@ export function evaluateSlo(
         timePart('tpot', tpotsUs(streams), slo.tpot_percentile, slo.tpot_slo_s),
       ];
       break;
+    case 'attainment': {
+      const ttftUs = sToUs(slo.ttft_slo_s);
+      const tpotUs = sToUs(slo.tpot_slo_s);
+      let missed = 0;
+      for (const r of streams) if (missesObjectives(r.ittUs, ttftUs, tpotUs)) missed++;
+      const statistic = streams.length === 0 ? null : missed / streams.length;
+      parts = [
+        {
+          name: 'attainment_miss',
+          unit: 'ratio',
+          percentile: slo.target,
+          statistic,
+          threshold: 1 - slo.target,
+          passed: statistic !== null && attainmentMet(missed, streams.length, slo.target),
+          samples: streams.length,
+        },
+      ];
+      break;
+    }
   }
   const binding = bindingPart(parts);
   const passed = streams.length > 0 && parts.every((p) => p.passed);
@@ -141,6 +177,31 @@ export function evaluateSlo(
         ? `none of the ${requests.length} successful requests produced an output token`
         : parts.map(describe).join('; ');
   return { passed, statistic: binding.statistic, threshold: binding.threshold, detail, parts };
+}
+
+/**
+ * The attainment rule in one place: `n − missed` of `n` requests met every objective, and the
+ * fraction that did must be at least `target`. False for n = 0.
+ */
+export function attainmentMet(missed: number, n: number, target: number): boolean {
+  return n > 0 && (n - missed) / n >= target;
+}
+
+/**
+ * Whether one streamed request misses an attainment objective: TTFT above `ttftUs`, or (with at
+ * least 2 tokens) its TPOT, the mean of itt[1:], above `tpotUs`. A request without tokens misses.
+ */
+export function missesObjectives(ittUs: ArrayLike<number>, ttftUs: number, tpotUs: number): boolean {
+  const n = ittUs.length;
+  if (n === 0 || (ittUs[0] as number) > ttftUs) return true;
+  return n >= 2 && meanTpotUs(ittUs) > tpotUs;
+}
+
+/** Per-request TPOT in µs: the mean of itt[1:] (needs at least 2 tokens). */
+export function meanTpotUs(ittUs: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 1; i < ittUs.length; i++) sum += ittUs[i] as number;
+  return sum / (ittUs.length - 1);
 }
 
 function ratioPart(name: SloPartName, values: Float64Array, q: number, threshold: number): SloPart {
@@ -191,10 +252,7 @@ function tpotsUs(streams: readonly SloRequest[]): Float64Array {
   const out: number[] = [];
   for (const r of streams) {
     const n = r.ittUs.length;
-    if (n < 2) continue;
-    let sum = 0;
-    for (let i = 1; i < n; i++) sum += r.ittUs[i] as number;
-    out.push(sum / (n - 1));
+    if (n >= 2) out.push(meanTpotUs(r.ittUs));
   }
   return Float64Array.from(out);
 }

@@ -1,6 +1,7 @@
 import { Analyzer } from '../metrics/analysis.ts';
 import type { DeadlineOptions } from '../metrics/deadline-options.ts';
 import type { RunSummaryState } from '../metrics/run-summary.ts';
+import type { PredictorParams } from '../profile/prefill-profile.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 import { countOutcome, type ShardProgress } from '../run/run-status.ts';
 import { createRandom, type Random } from '../workload/seeded-random.ts';
@@ -92,8 +93,15 @@ export interface ShardSummary {
 }
 
 /** The shard's measured requests as the coordinator merges them; warm-up requests are left out. */
-export function summarizeRecords(records: Iterable<ShardRecord>, deadlines: DeadlineOptions): ShardSummary {
-  const analyzer = new Analyzer({ deadlines });
+export function summarizeRecords(
+  records: Iterable<ShardRecord>,
+  deadlines: DeadlineOptions,
+  prefillPredictor?: PredictorParams,
+): ShardSummary {
+  const analyzer = new Analyzer({
+    deadlines,
+    ...(prefillPredictor !== undefined ? { prefillPredictor } : {}),
+  });
   const sends: ShardSummary['sends'] = { count: 0, firstMs: null, lastMs: null };
   for (const record of records) {
     if (record.warmup) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCapacityModel, QueueFullError } from './capacity-model.ts';
+import { createCapacityModel, decodeStepMs, QueueFullError } from './capacity-model.ts';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
@@ -61,5 +61,18 @@ describe('capacity model', () => {
     await cap.acquire();
     await cap.acquire();
     expect(cap.stepMs(10)).toBe(20); // 10 × (1 + 0.5 × 2)
+  });
+});
+
+describe('decode step', () => {
+  it('grows linearly with active sequences and jumps past the knee', () => {
+    const options = {
+      max_sequences: 64,
+      queue_limit: 0,
+      batch_slowdown: 0.5,
+      knee: { sequences: 3, slowdown: 4 },
+    };
+    expect([1, 2, 3, 4, 5].map((a) => decodeStepMs(options, 10, a))).toEqual([10, 15, 20, 25 * 4, 30 * 4]);
+    expect(decodeStepMs({ ...options, knee: undefined }, 10, 5)).toBe(30);
   });
 });

@@ -1,11 +1,22 @@
 // The bounded batch of a continuous-batching server: at most `max_sequences` requests decode at
 // once, the rest wait in a FIFO queue of at most `queue_limit`, and each decode step slows down
-// linearly with the number of active sequences. No clock is needed: waiting is driven by release().
+// linearly with the number of active sequences (and, with a knee, jumps by a factor beyond a number
+// of active sequences). No clock is needed: waiting is driven by release().
 
 export interface CapacityOptions {
   max_sequences: number;
   queue_limit: number;
   batch_slowdown: number;
+  knee?: { sequences: number; slowdown: number } | undefined;
+}
+
+/**
+ * The decode step with `active` sequences in the batch: base × (1 + batch_slowdown × (active − 1)),
+ * times knee.slowdown when active > knee.sequences. The one place this formula lives.
+ */
+export function decodeStepMs(options: CapacityOptions, baseMs: number, active: number): number {
+  const linear = baseMs * (1 + options.batch_slowdown * Math.max(0, active - 1));
+  return options.knee && active > options.knee.sequences ? linear * options.knee.slowdown : linear;
 }
 
 /** acquire() was called while the batch and the queue were both full. */
@@ -94,7 +105,7 @@ export function createCapacityModel(options: CapacityOptions): CapacityModel {
       }
     },
     stepMs(baseMs) {
-      return baseMs * (1 + options.batch_slowdown * Math.max(0, active - 1));
+      return decodeStepMs(options, baseMs, active);
     },
   };
 }

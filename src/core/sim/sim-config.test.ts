@@ -67,3 +67,27 @@ describe('sim config', () => {
     expect(simOverrideSchema.safeParse({}).data).toEqual({});
   });
 });
+
+describe('sim config: time_scale and knee', () => {
+  it('defaults time_scale to 1 and leaves the knee off', () => {
+    const c = parseSimConfig({});
+    expect(c.time_scale).toBe(1);
+    expect(c.capacity.knee).toBeUndefined();
+  });
+
+  it('bounds time_scale and the knee, naming the field', () => {
+    for (const [input, field] of [
+      [{ time_scale: 0 }, 'time_scale'],
+      [{ time_scale: 1001 }, 'time_scale'],
+      [{ capacity: { knee: { sequences: 0, slowdown: 2 } } }, 'sequences'],
+      [{ capacity: { knee: { sequences: 4, slowdown: 0.5 } } }, 'slowdown'],
+      [{ capacity: { knee: { sequences: 4 } } }, 'slowdown'],
+    ] as const) {
+      expect(() => parseSimConfig(input)).toThrow(field);
+    }
+    expect(parseSimConfig({ capacity: { knee: { sequences: 4, slowdown: 3 } } }).capacity.knee).toEqual({
+      sequences: 4,
+      slowdown: 3,
+    });
+  });
+});

@@ -12,6 +12,11 @@ function optional<T extends z.ZodType>(field: T) {
   return field.optional().describe(field.description ?? '');
 }
 
+/** Bounds of the knobs added for capacity tests (src/core/sim/sim-capacity.ts). */
+export const TIME_SCALE = { min: 0.0001, max: 1000 } as const;
+export const KNEE_SEQUENCES = { min: 1, max: 100_000 } as const;
+export const KNEE_SLOWDOWN = { min: 1, max: 1000 } as const;
+
 const rate = (what: string) => z.number().min(0).max(1).describe(what);
 
 const knobFields = {
@@ -31,6 +36,13 @@ const knobFields = {
     .int()
     .min(1)
     .describe('Output tokens per streamed chunk (the last chunk may hold fewer).'),
+  time_scale: z
+    .number()
+    .min(TIME_SCALE.min)
+    .max(TIME_SCALE.max)
+    .describe(
+      'Every simulated duration (prefill, decode step, stall) is multiplied by this: 0.01 runs 100× faster. QPS capacities scale by 1/time_scale, concurrency capacities do not; scale SLO durations by time_scale.',
+    ),
 };
 
 const stallFields = {
@@ -68,6 +80,23 @@ const errorsSchema = z
   })
   .describe('Per-request fault injection, checked in the order HTTP error, in-stream error, disconnect.');
 
+const kneeSchema = z
+  .strictObject({
+    sequences: z
+      .int()
+      .min(KNEE_SEQUENCES.min)
+      .max(KNEE_SEQUENCES.max)
+      .describe('Largest number of active sequences decoded at the normal step.'),
+    slowdown: z
+      .number()
+      .min(KNEE_SLOWDOWN.min)
+      .max(KNEE_SLOWDOWN.max)
+      .describe('Factor on the decode step while more than `sequences` sequences are active.'),
+  })
+  .describe(
+    'A sharp knee: beyond `sequences` active sequences every decode step is `slowdown` times longer, so the capacity under a TBT-like SLO is exact (src/core/sim/sim-capacity.ts).',
+  );
+
 const capacitySchema = z
   .strictObject({
     max_sequences: z.int().min(1).default(64).describe('Sequences decoded at once (the batch size).'),
@@ -81,6 +110,7 @@ const capacitySchema = z
       .min(0)
       .default(0.01)
       .describe('Decode step = decode_ms_per_token × (1 + batch_slowdown × (active − 1)).'),
+    knee: kneeSchema.optional().describe(kneeSchema.description ?? ''),
   })
   .describe('The bounded batch of a continuous-batching server.');
 
@@ -91,6 +121,7 @@ export const simConfigSchema = z
     decode_ms_per_token: withDefault(knobFields.decode_ms_per_token, 20),
     jitter: withDefault(knobFields.jitter, 0.1),
     tokens_per_chunk: withDefault(knobFields.tokens_per_chunk, 1),
+    time_scale: withDefault(knobFields.time_scale, 1),
     stall: stallSchema.prefault({}).describe(stallSchema.description ?? ''),
     errors: errorsSchema.prefault({}).describe(errorsSchema.description ?? ''),
     capacity: capacitySchema.prefault({}).describe(capacitySchema.description ?? ''),
@@ -132,7 +163,7 @@ export const simOverrideSchema = z
 
 export type SimOverride = z.infer<typeof simOverrideSchema>;
 
-/** The knobs one request runs with: the instance config with the request's override merged in. */
+/** The knobs one request runs with: the instance config with the request's override merged in (time_scale is instance-only). */
 export type SimKnobs = Omit<SimConfig, 'capacity' | 'api_key' | 'seed'>;
 
 /** Validates an instance config, filling defaults. Throws one Error listing every issue. */

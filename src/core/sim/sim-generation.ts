@@ -2,9 +2,9 @@ import type { CapacityModel } from './capacity-model.ts';
 import type { SimKnobs } from './sim-config.ts';
 
 // The timeline of one simulated request: wait for a sequence slot (FIFO), prefill, then one chunk
-// per `tokens_per_chunk` decode steps. The first token comes out of prefill, so a request of N
-// tokens spends N − 1 decode steps whatever the chunking. Chunk send times are absolute targets,
-// so timer overshoot does not accumulate over a long stream.
+// per `tokens_per_chunk` decode steps; every duration is multiplied by `time_scale`. The first
+// token comes out of prefill, so a request of N tokens spends N − 1 decode steps whatever the
+// chunking. Chunk send times are absolute targets, so timer overshoot does not accumulate.
 
 export type Fault = 'none' | 'in_stream' | 'disconnect';
 export type GenerationEnd = 'done' | 'in_stream' | 'disconnect' | 'aborted';
@@ -33,8 +33,12 @@ export function chunkCount(maxTokens: number, tokensPerChunk: number): number {
   return Math.ceil(maxTokens / tokensPerChunk);
 }
 
-function prefillMs(knobs: SimKnobs, promptTokens: number): number {
-  return knobs.prefill_base_ms + (knobs.prefill_us_per_token * promptTokens) / 1000;
+/** Prefill time before jitter, time_scale applied. */
+export function prefillMs(
+  knobs: Pick<SimKnobs, 'prefill_base_ms' | 'prefill_us_per_token' | 'time_scale'>,
+  promptTokens: number,
+): number {
+  return (knobs.prefill_base_ms + (knobs.prefill_us_per_token * promptTokens) / 1000) * knobs.time_scale;
 }
 
 /**
@@ -77,8 +81,10 @@ export async function runGeneration(
       const tokens = Math.min(knobs.tokens_per_chunk, plan.maxTokens - sent);
       const decodeSteps = i === 0 ? tokens - 1 : tokens;
       // The step time is read now, so it reflects the batch size while this chunk decodes.
-      if (decodeSteps > 0) target += decodeSteps * jittered(capacity.stepMs(knobs.decode_ms_per_token));
-      if (knobs.stall.probability > 0 && random() < knobs.stall.probability) target += knobs.stall.ms;
+      if (decodeSteps > 0)
+        target += decodeSteps * jittered(capacity.stepMs(knobs.decode_ms_per_token * knobs.time_scale));
+      if (knobs.stall.probability > 0 && random() < knobs.stall.probability)
+        target += knobs.stall.ms * knobs.time_scale;
       if (!(await sleepUntil(target))) return 'aborted';
       if (plan.fault !== 'none' && i === plan.faultAtChunk) return plan.fault;
       sent += tokens;

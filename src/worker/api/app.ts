@@ -6,7 +6,9 @@ import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.t
 import { bearerAuth } from './auth.ts';
 import { bodyGuard } from './body-guard.ts';
 import { OPENAPI_INFO } from './openapi.ts';
+import { registerProfileRoutes } from './profiles-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
+import { registerSearchRoutes } from './searches-routes.ts';
 
 export type AppEnv = { Bindings: Env };
 
@@ -27,6 +29,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('/v1/*', bearerAuth());
   app.use('/v1/*', bodyGuard);
   registerRunRoutes(app);
+  registerSearchRoutes(app);
+  registerProfileRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

@@ -1,5 +1,6 @@
 import type { RunState } from '../../core/run/run-state.ts';
 import type { ShardStatus } from '../../core/run/run-status.ts';
+import type { ProbeStop } from '../../core/shard/probe-counts.ts';
 import type { ShardFinal, StartRunInput } from './run-protocol.ts';
 
 // What the coordinator keeps in its storage about the run and each shard.
@@ -12,6 +13,8 @@ export interface RunRecord extends StartRunInput {
   /** Why the run fails although shards may still be running (a shard gave up); absent in old rows. */
   failReason?: string | null;
   finishedAtMs: number | null;
+  /** Probe runs: the early decision, with the summed counts when it was taken (absent until then). */
+  probeStop?: ProbeStop | null;
 }
 
 export interface ShardEntry extends ShardStatus {

@@ -2,9 +2,10 @@ import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
 import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
-import { deadlineOptionsOf, runTimeoutS } from '../../core/run/run-config.ts';
+import { deadlineOptionsOf, prefillPredictorOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
+  addCounters,
   addProgress,
   allFailedReason,
   emptyProgress,
@@ -12,10 +13,12 @@ import {
   type RunStatus,
   type ShardProgress,
 } from '../../core/run/run-status.ts';
+import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.ts';
+import { isClosedLoop } from '../../core/workload/arrivals.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
 import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
-import { type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
+import { type ProbeRunStatus, type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 
 const MAX_POKES = 3;
@@ -79,6 +82,7 @@ export class Coordinator extends DurableObject<Env> {
             weights,
             config: input.config,
             startAtMs,
+            ...(input.probe !== undefined ? { probe: input.probe } : {}),
           }),
         ),
       );
@@ -118,8 +122,10 @@ export class Coordinator extends DurableObject<Env> {
       entry.pokes = 0;
       await this.putShard(entry);
     }
+    const probeStop = await this.judgeProbe();
     return {
       stop:
+        probeStop !== null ||
         run.cancelReason !== null ||
         (run.failReason ?? null) !== null ||
         isTerminal(run.state) ||
@@ -142,6 +148,7 @@ export class Coordinator extends DurableObject<Env> {
     } satisfies Partial<ShardEntry>);
     await this.putShard(entry);
     if (final.failure !== undefined) await this.failRun(final.failure);
+    await this.judgeProbe();
     // Finalise from the alarm: a retried alarm repeats it safely.
     await this.ctx.storage.setAlarm(Date.now());
   }
@@ -158,6 +165,53 @@ export class Coordinator extends DurableObject<Env> {
       await this.ctx.storage.put('run', run);
     }
     await this.stopShards(run);
+  }
+
+  /**
+   * Probe runs: sums the shards' probe counts and asks the probe rule whether the verdict is decided.
+   * The first decision is kept (with the counts at that moment) and the shards are stopped as on a
+   * cancel; the run then ends `done` with the decision as its reason. Returns the decision, if any.
+   */
+  private async judgeProbe(): Promise<ProbeStop | null> {
+    const run = await this.run();
+    if (!run?.probe) return null;
+    if (run.probeStop) return run.probeStop;
+    if (isTerminal(run.state) || run.state === 'finalizing' || run.cancelReason !== null) return null;
+    const shards = await this.shards();
+    const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    // The counts are as of each shard's last heartbeat: time the rate from the oldest of them, so a
+    // stale heartbeat can only make the achieved rate look higher, never fail a probe wrongly.
+    const asOfMs = Math.min(...shards.map((s) => s.last_heartbeat_ms ?? run.startAtMs));
+    const stop = judgeProbeCounts(run.probe, total.probe_counts ?? {}, {
+      elapsed_s: Math.max(0, asOfMs - run.startAtMs) / 1000,
+      dispatched: total.dispatched,
+      closedLoop: isClosedLoop(run.config.workload.arrivals),
+      regions: probeCountsByRegion(shards),
+    });
+    if (stop === null) return null;
+    // Re-read: a concurrent heartbeat may have decided first while this one awaited.
+    const latest = (await this.run()) ?? run;
+    if (latest.probeStop) return latest.probeStop;
+    latest.probeStop = stop;
+    await this.ctx.storage.put('run', latest);
+    await this.stopShards(latest);
+    await this.ctx.storage.setAlarm(Date.now() + 100);
+    return stop;
+  }
+
+  /** Probe runs: the rule, the summed live counts and the early decision (null before any). */
+  async probeStatus(): Promise<ProbeRunStatus | null> {
+    const run = await this.run();
+    if (!run?.probe) return null;
+    const shards = await this.shards();
+    const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+    return {
+      state: run.state,
+      startAtMs: run.startAtMs,
+      counts: total.probe_counts ?? {},
+      regions: probeCountsByRegion(shards),
+      stop: run.probeStop ?? null,
+    };
   }
 
   private async stopShards(run: RunRecord): Promise<void> {
@@ -275,7 +329,11 @@ export class Coordinator extends DurableObject<Env> {
       await this.ctx.storage.put('run', run);
       await transitionRun(this.env.DB, run.runId, ['queued', 'running'], { state: 'finalizing' });
     }
-    const analyzer = new Analyzer({ deadlines: deadlineOptionsOf(run.config) });
+    const prefillPredictor = prefillPredictorOf(run.config);
+    const analyzer = new Analyzer({
+      deadlines: deadlineOptionsOf(run.config),
+      ...(prefillPredictor !== undefined ? { prefillPredictor } : {}),
+    });
     for (const s of shards) {
       if (!s.hasSummary) continue;
       const json = await loadPieces(this.ctx.storage, `summary:${s.index}:`);
@@ -319,6 +377,8 @@ function endOf(
   total: ShardProgress,
 ): { state: RunState; reason: string } {
   if (run.cancelReason !== null) return { state: 'cancelled', reason: run.cancelReason };
+  // A probe stopped by its own rule ended as planned, whatever its requests did.
+  if (run.probeStop) return { state: 'done', reason: run.probeStop.reason };
   if ((run.failReason ?? null) !== null) return { state: 'failed', reason: run.failReason as string };
   const dead = shards.filter((s) => s.state === 'dead');
   if (dead.length > 0)
@@ -329,6 +389,14 @@ function endOf(
   const allFailed = allFailedReason(total);
   if (allFailed !== null) return { state: 'failed', reason: allFailed };
   return { state: 'done', reason: summarizeStops(shards) };
+}
+
+/** The shards' probe counts summed per region. */
+function probeCountsByRegion(shards: ShardEntry[]): Record<string, Record<string, number>> {
+  const regions: Record<string, Record<string, number>> = {};
+  for (const s of shards)
+    regions[s.region] = addCounters(regions[s.region] ?? {}, s.progress.probe_counts ?? {});
+  return regions;
 }
 
 function summarizeStops(shards: ShardEntry[]): string {

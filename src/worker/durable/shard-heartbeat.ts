@@ -27,11 +27,14 @@ export async function heartbeatLoop(
     abort: AbortController;
     budget: InvocationBudget;
     stopped: () => boolean;
+    /** Probe runs: set when the shard's counts decide the probe; the next heartbeat goes at once. */
+    wake?: { now: boolean };
   },
 ): Promise<void> {
   const settings = settingsOf(env);
   const coordinator = coordinatorStub(env, s.a.runId);
   while (!s.stopped()) {
+    if (s.wake) s.wake.now = false;
     try {
       store.set('progress', s.progress);
       s.budget.subrequests++;
@@ -43,7 +46,7 @@ export async function heartbeatLoop(
     } catch (error) {
       console.warn(`shard ${s.a.runId}/${s.a.index}: heartbeat failed: ${String(error)}`);
     }
-    await abortableSleep(settings.HEARTBEAT_MS, undefined, s.stopped);
+    await abortableSleep(settings.HEARTBEAT_MS, undefined, () => s.stopped() || s.wake?.now === true);
   }
 }
 

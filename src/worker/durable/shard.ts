@@ -1,8 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
-import { deadlineOptionsOf } from '../../core/run/run-config.ts';
+import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
+import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
   describeStop,
   runShardLoop,
@@ -124,7 +125,11 @@ export class Shard extends DurableObject<Env> {
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
     let summary: ShardSummary = { regions: {}, sends: { count: 0, firstMs: null, lastMs: null } };
     try {
-      summary = summarizeRecords(this.store.records(), deadlineOptionsOf(a.config));
+      summary = summarizeRecords(
+        this.store.records(),
+        deadlineOptionsOf(a.config),
+        prefillPredictorOf(a.config),
+      );
     } catch {}
     const colo = this.store.get('colo') ?? null;
     const final: ShardFinal = { progress, colo, stopReason: reason, failure: reason, ...summary };
@@ -205,10 +210,12 @@ export class Shard extends DurableObject<Env> {
     );
 
     let stopped = false;
+    // Set when this shard's own probe counts decide the probe: heartbeat at once, not in 2 s.
+    const wake = { now: false };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
-      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped }),
+      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped, wake }),
     ];
     try {
       const result = await runShardLoop({
@@ -269,6 +276,7 @@ export class Shard extends DurableObject<Env> {
               headerWaitSaturated,
               maxAwaitingHeaders: gauge.maxWaiting,
             });
+            if (a.probe && countProbeRequest(progress, a.probe, record, planned.warmup)) wake.now = true;
             const stored: ShardRecord = {
               ...record,
               region: a.region,
@@ -293,7 +301,9 @@ export class Shard extends DurableObject<Env> {
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
     for (const row of this.store.inFlight()) {
       countOutcome(progress, 'network_error', 0, row.warmup);
-      this.store.complete(row.pos, lostRecord(row, a, Date.now()), progress);
+      const lost = lostRecord(row, a, Date.now());
+      if (a.probe) countProbeRequest(progress, a.probe, lost, row.warmup);
+      this.store.complete(row.pos, lost, progress);
     }
   }
 
@@ -302,7 +312,7 @@ export class Shard extends DurableObject<Env> {
       progress,
       colo,
       stopReason: this.store.get('stop') ?? 'completed',
-      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config)),
+      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config), prefillPredictorOf(a.config)),
     };
   }
 

@@ -1,8 +1,10 @@
 import type { RunConfig } from '../../core/run/run-config.ts';
 import { limitIssues, planRun, type RunPlan } from '../../core/run/run-plan.ts';
+import type { ProbeRunRule } from '../../core/shard/probe-counts.ts';
 import { ApiError, describeIssues, type ErrorIssue } from '../api/api-error.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
+import { resolveProfileDeadlines } from '../profiles/settle-profile.ts';
 import { createRun, getRun, transitionRun } from '../storage/runs-store.ts';
 
 // Starting a run, for the API (a fresh id) and for campaigns (a deterministic id, so a retried
@@ -34,10 +36,18 @@ export function checkRunConfig(env: Env, config: RunConfig): RunPlan {
 }
 
 /**
- * Checks, stores (one statement) and starts a run. With `id` given and a run of that id already
+ * Checks, stores (one statement) and starts a run. A capacity-search probe passes its abort rule
+ * (`probe`): the run then ends early once the probe's verdict is decided. With `id` given and a run of that id already
  * stored, returns it without starting anything: starting is idempotent per id.
  */
-export async function startRun(env: Env, config: RunConfig, id: string = newRunId()): Promise<StartedRun> {
+export async function startRun(
+  env: Env,
+  given: RunConfig,
+  id: string = newRunId(),
+  probe?: ProbeRunRule,
+): Promise<StartedRun> {
+  // A named prefill profile becomes its predictor inside the stored config (400 when unknown or unfinished).
+  const config = await resolveProfileDeadlines(env, given);
   const plan = checkRunConfig(env, config);
   const createdAtMs = Date.now();
   const created = await createRun(env.DB, {
@@ -58,7 +68,14 @@ export async function startRun(env: Env, config: RunConfig, id: string = newRunI
       };
   }
   try {
-    await coordinatorStub(env, id).start({ runId: id, name: config.name ?? null, config, plan, createdAtMs });
+    await coordinatorStub(env, id).start({
+      runId: id,
+      name: config.name ?? null,
+      config,
+      plan,
+      createdAtMs,
+      ...(probe !== undefined ? { probe } : {}),
+    });
   } catch (error) {
     // Only a run still queued or running: the coordinator may have failed it itself already.
     await transitionRun(env.DB, id, ['queued', 'running'], {

@@ -113,8 +113,9 @@ function checkedPatch(patch: RunPatch): RunPatch {
   return patch;
 }
 
-// The cursor is base64url JSON of [created_at_ms, id]: opaque to clients, exact for any id.
-function encodeCursor(run: RunRow): string {
+// The cursor is base64url JSON of [created_at_ms, id]: opaque to clients, exact for any id. Shared
+// by every newest-first listing (runs, profiles).
+export function encodeCursor(run: { createdAtMs: number; id: string }): string {
   const json = new TextEncoder().encode(JSON.stringify([run.createdAtMs, run.id]));
   return btoa(String.fromCharCode(...json))
     .replaceAll('+', '-')
@@ -122,7 +123,7 @@ function encodeCursor(run: RunRow): string {
     .replace(/=+$/, '');
 }
 
-function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
+export function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
   try {
     const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
     const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
@@ -139,5 +140,5 @@ function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
   } catch {
     // fall through: any decoding failure means the same thing to the caller
   }
-  throw new InvalidCursorError('invalid runs cursor');
+  throw new InvalidCursorError('invalid cursor');
 }

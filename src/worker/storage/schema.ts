@@ -1,6 +1,8 @@
 // D1 tables (drizzle sqlite-core). `migrations/` is generated from this file with
 // `npx drizzle-kit generate`; never edit a generated migration by hand.
 import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { PROFILE_STATES } from '../../core/api/profile-api-schemas.ts';
+import { SEARCH_STATES } from '../../core/api/search-api-schemas.ts';
 import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/record/request-record.ts';
 import { RUN_STATES } from '../../core/run/run-state.ts';
 
@@ -68,5 +70,73 @@ export const requests = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.id] })],
 );
 
+/**
+ * A prefill profile (docs/metrics.md#prefill-profiles): the request, the run that measures it (its id
+ * derived from the profile's), and once that run has ended, the fitted profile file.
+ */
+export const profiles = sqliteTable(
+  'profiles',
+  {
+    id: text('id').primaryKey(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    name: text('name'),
+    state: text('state', { enum: PROFILE_STATES }).notNull(),
+    /** The validated profile request (never contains secrets). */
+    requestJson: text('request_json').notNull(),
+    runId: text('run_id').notNull(),
+    /** The fitted profile in the `fluidbench analyze --prefill-profile` file format, once done. */
+    profileJson: text('profile_json'),
+    reason: text('reason'),
+    finishedAtMs: integer('finished_at_ms'),
+  },
+  (t) => [index('profiles_created_at_ms_idx').on(t.createdAtMs, t.id)],
+);
+
 export type RunRow = typeof runs.$inferSelect;
+export type ProfileRow = typeof profiles.$inferSelect;
 export type RequestDbRow = typeof requests.$inferSelect;
+
+/** One row per capacity search; its campaign object writes the live result as it learns. */
+export const searches = sqliteTable(
+  'searches',
+  {
+    id: text('id').primaryKey(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    name: text('name'),
+    state: text('state', { enum: SEARCH_STATES }).notNull(),
+    /** The validated request: the probe template and the search settings (never secrets). */
+    requestJson: text('request_json').notNull(),
+    /** The bracket and result so far (the final result once ended). */
+    resultJson: text('result_json'),
+    /** Warm-start key: api, base_url host and model, lengths and SLO (see searches-store.ts). */
+    warmKey: text('warm_key').notNull(),
+    reason: text('reason'),
+    finishedAtMs: integer('finished_at_ms'),
+  },
+  (t) => [
+    index('searches_created_at_ms_idx').on(t.createdAtMs, t.id),
+    index('searches_warm_key_idx').on(t.warmKey, t.state, t.finishedAtMs),
+  ],
+);
+
+/** One row per probe of a search: its deterministic run id, load, and outcome once it ended. */
+export const probes = sqliteTable(
+  'probes',
+  {
+    searchId: text('search_id').notNull(),
+    index: integer('probe_index').notNull(),
+    /** `<search id>-p<index>`: a retried step finds the run it already started. */
+    runId: text('run_id').notNull(),
+    load: real('load').notNull(),
+    replicateOf: integer('replicate_of'),
+    state: text('state', { enum: RUN_STATES }).notNull(),
+    /** The probe's outcome and report (counts, interval, verdict, why it stopped), once ended. */
+    outcomeJson: text('outcome_json'),
+    startedAtMs: integer('started_at_ms').notNull(),
+    finishedAtMs: integer('finished_at_ms'),
+  },
+  (t) => [primaryKey({ columns: [t.searchId, t.index] })],
+);
+
+export type SearchRow = typeof searches.$inferSelect;
+export type ProbeRow = typeof probes.$inferSelect;

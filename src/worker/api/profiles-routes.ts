@@ -1,0 +1,169 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { RUN_LIST_LIMIT } from '../../core/api/control-api-schemas.ts';
+import {
+  type ProfileDetail,
+  type ProfileEntry,
+  type ProfileState,
+  profileDetailSchema,
+  profileListSchema,
+} from '../../core/api/profile-api-schemas.ts';
+import { minTtftPerLength, prefillProfileFileSchema } from '../../core/profile/prefill-profile.ts';
+import {
+  type ProfileRequest,
+  profiledLengths,
+  profileRequestSchema,
+  profileRunConfig,
+} from '../../core/profile/profile-request.ts';
+import { settleProfile } from '../profiles/settle-profile.ts';
+import { startRun } from '../runs/start-run.ts';
+import { createProfile, getProfile, listProfiles } from '../storage/profiles-store.ts';
+import { getRun, InvalidCursorError } from '../storage/runs-store.ts';
+import type { ProfileRow } from '../storage/schema.ts';
+import { ApiError } from './api-error.ts';
+import { errorResponses } from './openapi.ts';
+
+// Prefill profiles (docs/metrics.md#prefill-profiles): a profile is an ordinary run (concurrency 1,
+// the lengths cycling) plus a row naming it; once the run has ended, the first read fits and stores
+// the profile (see ../profiles/settle-profile.ts for why it is done lazily).
+
+type App = OpenAPIHono<{ Bindings: Env }>;
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
+/** The profile's run id: derived, so the profile and its run are found from each other. */
+function profileRunId(profileId: string): string {
+  return `${profileId}-run`;
+}
+
+export function registerProfileRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/profiles',
+      summary: 'Measure a prefill profile: minimum TTFT per prompt length at concurrency 1',
+      request: {
+        body: { content: { 'application/json': { schema: profileRequestSchema } }, required: true },
+      },
+      responses: {
+        201: json(profileDetailSchema, 'The profile run was created and is starting'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const request = c.req.valid('json');
+      const id = newProfileId();
+      // The run first (its checks refuse a bad target with a 400 before anything is stored), then the
+      // row in one statement: a stored profile always names a run that exists. A crash between the
+      // two leaves only an ordinary run, visible in /v1/runs; the client saw no 201 and retries.
+      await startRun(c.env, profileRunConfig(request), profileRunId(id));
+      const created = {
+        id,
+        createdAtMs: Date.now(),
+        name: request.name ?? null,
+        state: 'running' as const,
+        requestJson: JSON.stringify(request),
+        runId: profileRunId(id),
+      };
+      await createProfile(c.env.DB, created);
+      const row: ProfileRow = { ...created, profileJson: null, reason: null, finishedAtMs: null };
+      return c.json(profileDetail(row, 'running'), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/profiles',
+      summary: 'List prefill profiles, newest first',
+      request: {
+        query: z.object({
+          limit: z.coerce
+            .number()
+            .int()
+            .min(RUN_LIST_LIMIT.min)
+            .max(RUN_LIST_LIMIT.max)
+            .default(RUN_LIST_LIMIT.default),
+          cursor: z.string().max(500).optional(),
+        }),
+      },
+      responses: { 200: json(profileListSchema, 'A page of profiles'), ...errorResponses },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      try {
+        const page = await listProfiles(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+        return c.json(
+          { profiles: page.profiles.map((row) => profileEntry(row, row.state)), next: page.next },
+          200,
+        );
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
+            { path: ['cursor'], message: error.message },
+          ]);
+        throw error;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/profiles/{id}',
+      summary: 'A profile: its state and run, and once done the fitted profile and its fit error',
+      request: { params: idParams },
+      responses: { 200: json(profileDetailSchema, 'The profile'), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const stored = await getProfile(c.env.DB, id);
+      if (!stored) throw new ApiError('not_found', `no profile with id ${id}`);
+      const row = await settleProfile(c.env, stored);
+      // While it runs, its run's state says whether it has started sending.
+      const run =
+        row.state === 'running' || row.state === 'queued' ? await getRun(c.env.DB, row.runId) : null;
+      const state: ProfileState = run?.state === 'queued' ? 'queued' : row.state;
+      return c.json(profileDetail(row, state), 200);
+    },
+  );
+}
+
+function profileEntry(row: ProfileRow, state: ProfileState): ProfileEntry {
+  return {
+    id: row.id,
+    name: row.name,
+    state,
+    reason: row.reason,
+    run_id: row.runId,
+    created_at_ms: row.createdAtMs,
+    finished_at_ms: row.finishedAtMs,
+  };
+}
+
+function profileDetail(row: ProfileRow, state: ProfileState): ProfileDetail {
+  const request: ProfileRequest = profileRequestSchema.parse(JSON.parse(row.requestJson));
+  const lengths = profiledLengths(request);
+  const profile =
+    row.profileJson === null ? null : prefillProfileFileSchema.parse(JSON.parse(row.profileJson));
+  return {
+    ...profileEntry(row, state),
+    request,
+    lengths,
+    expected_requests: lengths.length * request.samples_per_length,
+    profile,
+    min_ttft_per_length: profile ? minTtftPerLength(profile.samples) : null,
+    fit: profile?.predictor?.fit ?? null,
+    links: { self: `/v1/profiles/${row.id}`, run: `/v1/runs/${row.runId}` },
+  };
+}
+
+/** Sortable by creation time, unique by its random tail (like run ids). */
+function newProfileId(): string {
+  const random = crypto.getRandomValues(new Uint8Array(5));
+  return `prof-${Date.now().toString(36)}-${[...random].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
+}
