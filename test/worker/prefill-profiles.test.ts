@@ -71,7 +71,9 @@ describe('prefill profiles of the simulator', () => {
     const predictor = done.profile!.predictor!;
     for (const l of [256, 1024, 4096, 8192]) {
       const error = predictPrefillS(predictor, l) - truePrefillS(l);
-      expect(Math.abs(error), `at ${l} tokens: ${error}`).toBeLessThan(l > 4096 ? 0.016 : 0.008);
+      // 8192 is extrapolated (twice the longest profiled length): the slope's noise counts double
+      // there and more; 24 ms still tells 40 µs/token from 30 or 50 (±82 ms at 8192).
+      expect(Math.abs(error), `at ${l} tokens: ${error}`).toBeLessThan(l > 4096 ? 0.024 : 0.008);
     }
     expect(done.fit!.max_abs_error_s).toBeLessThan(0.008);
     // Finishing is idempotent: a second read stores and answers the same profile.
