@@ -5,9 +5,7 @@ import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
 import { deadlineOptionsOf, prefillPredictorOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
-  addCounters,
   addProgress,
-  allFailedReason,
   emptyProgress,
   isShardOver,
   type RunStatus,
@@ -17,7 +15,14 @@ import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.
 import { isClosedLoop } from '../../core/workload/arrivals.ts';
 import { settingsOf } from '../env.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
-import { publicShardStatus, type RunRecord, type ShardEntry } from './coordinator-state.ts';
+import {
+  endOf,
+  etaSeconds,
+  probeCountsByRegion,
+  publicShardStatus,
+  type RunRecord,
+  type ShardEntry,
+} from './coordinator-state.ts';
 import { type ProbeRunStatus, type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
 import { loadPieces, storePieces } from './storage-pieces.ts';
 
@@ -262,7 +267,7 @@ export class Coordinator extends DurableObject<Env> {
       created_at_ms: run.createdAtMs,
       started_at_ms: startedAtMs(run),
       finished_at_ms: run.finishedAtMs,
-      eta_s: etaSeconds(run, total),
+      eta_s: etaSeconds(run, total, Date.now()),
       regions,
       shards: shards.map(publicShardStatus),
     };
@@ -365,55 +370,4 @@ export class Coordinator extends DurableObject<Env> {
       ),
     );
   }
-}
-
-/**
- * How a run whose shards are all over ends, in order: cancelled (by the user or the run timeout),
- * failed because a shard failed, or stopped answering, or every measured request failed; else done.
- */
-function endOf(
-  run: RunRecord,
-  shards: ShardEntry[],
-  total: ShardProgress,
-): { state: RunState; reason: string } {
-  if (run.cancelReason !== null) return { state: 'cancelled', reason: run.cancelReason };
-  // A probe stopped by its own rule ended as planned, whatever its requests did.
-  if (run.probeStop) return { state: 'done', reason: run.probeStop.reason };
-  if ((run.failReason ?? null) !== null) return { state: 'failed', reason: run.failReason as string };
-  const dead = shards.filter((s) => s.state === 'dead');
-  if (dead.length > 0)
-    return {
-      state: 'failed',
-      reason: `${dead.length} of ${shards.length} shards stopped responding; results cover the others`,
-    };
-  const allFailed = allFailedReason(total);
-  if (allFailed !== null) return { state: 'failed', reason: allFailed };
-  return { state: 'done', reason: summarizeStops(shards) };
-}
-
-/** The shards' probe counts summed per region. */
-function probeCountsByRegion(shards: ShardEntry[]): Record<string, Record<string, number>> {
-  const regions: Record<string, Record<string, number>> = {};
-  for (const s of shards)
-    regions[s.region] = addCounters(regions[s.region] ?? {}, s.progress.probe_counts ?? {});
-  return regions;
-}
-
-function summarizeStops(shards: ShardEntry[]): string {
-  const reasons = [...new Set(shards.map((s) => s.stop_reason ?? 'completed'))];
-  return reasons.length === 1 ? (reasons[0] ?? 'completed') : reasons.join('; ');
-}
-
-function etaSeconds(run: RunRecord, total: ShardProgress): number | null {
-  if (isTerminal(run.state)) return null;
-  const now = Date.now();
-  const elapsedS = Math.max(0, (now - run.startAtMs) / 1000);
-  const byDuration =
-    run.plan.expectedDurationS !== null ? Math.max(0, run.plan.expectedDurationS - elapsedS) : null;
-  if (total.scheduled !== null && total.scheduled > 0 && total.done > 0 && elapsedS > 0) {
-    const rate = total.done / elapsedS;
-    const byRequests = (total.scheduled - total.done) / rate;
-    return Math.round(byDuration === null ? byRequests : Math.max(byDuration, byRequests));
-  }
-  return byDuration === null ? null : Math.round(byDuration);
 }
