@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
 import { type CliRun, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
 import { loadPrefillProfile } from '../../src/core/profile/prefill-profile-file.ts';
+import { expectClose } from './expect-close.ts';
 
 let stack: LocalStack;
 let dir: string;
@@ -92,8 +93,9 @@ describe('fluidbench profile against the local stack', () => {
     );
     expect(analyzed.code, analyzed.stderr).toBe(0);
     const report = JSON.parse(analyzed.stdout);
-    expect(report.service_level).toEqual(results.service_level);
-    expect(report.throughput).toEqual(results.throughput);
+    // Equal but for the last bits of means summed in another order (shards merged vs one pass).
+    expectClose(report.service_level, results.service_level);
+    expectClose(report.throughput, results.throughput);
     expect(
       new Set(report.requests.map((r: { ttft_deadline_s: number }) => r.ttft_deadline_s)).size,
     ).toBeGreaterThan(1);

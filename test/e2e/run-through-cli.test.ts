@@ -9,31 +9,12 @@ import { compareChunkTiming } from '../../scripts/sim/chunk-timing.ts';
 import { type SimServer, startSimServer } from '../../scripts/sim/sim-server.ts';
 import { type CliRun, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
 import type { RequestRecord } from '../../src/core/record/request-record.ts';
+import { expectClose } from './expect-close.ts';
 
 const REQUESTS = 60;
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return spawnCli(args, { env, timeoutMs: 120_000 });
-}
-
-/** Deep equality with a relative tolerance for floats (means can differ in the last bits by merge order). */
-function expectClose(actual: unknown, expected: unknown, at = '$'): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    const tolerance = Math.max(1e-12, Math.abs(expected) * 1e-9);
-    expect(Math.abs(actual - expected), `${at}: ${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
-  } else if (Array.isArray(expected)) {
-    expect(Array.isArray(actual), at).toBe(true);
-    expect((actual as unknown[]).length, at).toBe(expected.length);
-    expected.forEach((e, i) => {
-      expectClose((actual as unknown[])[i], e, `${at}[${i}]`);
-    });
-  } else if (expected !== null && typeof expected === 'object') {
-    expect(Object.keys(actual as object).sort(), at).toEqual(Object.keys(expected).sort());
-    for (const [k, v] of Object.entries(expected))
-      expectClose((actual as Record<string, unknown>)[k], v, `${at}.${k}`);
-  } else {
-    expect(actual, at).toEqual(expected);
-  }
 }
 
 describe('a benchmark through the CLI against the local stack', () => {
