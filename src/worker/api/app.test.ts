@@ -159,7 +159,13 @@ describe('control API', () => {
       runs: { id: string }[];
     };
     expect(second.runs[0]?.id).toBe('run-list-1');
-    const forged = await call('/v1/runs?cursor=garbage', { headers: auth });
-    expect(forged.status).toBe(400);
+    // A forged cursor is a 400 naming `cursor` on every list (one mapping, in app.ts).
+    for (const list of ['runs', 'profiles', 'searches']) {
+      const forged = await call(`/v1/${list}?cursor=garbage`, { headers: auth });
+      expect(forged.status, list).toBe(400);
+      const body = (await forged.json()) as { error: { code: string; issues: { path: string[] }[] } };
+      expect(body.error.code).toBe('invalid_request');
+      expect(body.error.issues[0]?.path).toEqual(['cursor']);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { MisconfiguredError } from '../env.ts';
+import { InvalidCursorError } from '../storage/runs-store.ts';
 import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.ts';
 import { bearerAuth } from './auth.ts';
 import { bodyGuard } from './body-guard.ts';
@@ -42,6 +43,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof InvalidCursorError)
+      return errorResponse(
+        c,
+        new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
+          { path: ['cursor'], message: error.message },
+        ]),
+      );
     if (error instanceof MisconfiguredError)
       return errorResponse(c, new ApiError('misconfigured', error.message));
     if (error instanceof HTTPException) {

@@ -22,6 +22,15 @@ export const errorResponses = {
   503: errorResponse('unavailable: a Durable Object could not be reached'),
 } as const;
 
+/** The `{id}` path parameter of every resource route. */
+export const idParams = z.object({ id: z.string().min(1).max(100) });
+
+/** A JSON response of `schema` for createRoute's `responses`. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
 export const OPENAPI_INFO = {
   openapi: '3.1.0',
   info: {

@@ -17,23 +17,16 @@ import {
 import { settleProfile } from '../profiles/settle-profile.ts';
 import { startRun } from '../runs/start-run.ts';
 import { createProfile, getProfile, listProfiles } from '../storage/profiles-store.ts';
-import { getRun, InvalidCursorError } from '../storage/runs-store.ts';
+import { getRun } from '../storage/runs-store.ts';
 import type { ProfileRow } from '../storage/schema.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses } from './openapi.ts';
+import { errorResponses, idParams, json } from './openapi.ts';
 
 // Prefill profiles (docs/metrics.md#prefill-profiles): a profile is an ordinary run (concurrency 1,
 // the lengths cycling) plus a row naming it; once the run has ended, the first read fits and stores
 // the profile (see ../profiles/settle-profile.ts for why it is done lazily).
 
 type App = OpenAPIHono<{ Bindings: Env }>;
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 
 /** The profile's run id: derived, so the profile and its run are found from each other. */
 function profileRunId(profileId: string): string {
@@ -95,19 +88,11 @@ export function registerProfileRoutes(app: App): void {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      try {
-        const page = await listProfiles(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
-        return c.json(
-          { profiles: page.profiles.map((row) => profileEntry(row, row.state)), next: page.next },
-          200,
-        );
-      } catch (error) {
-        if (error instanceof InvalidCursorError)
-          throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
-            { path: ['cursor'], message: error.message },
-          ]);
-        throw error;
-      }
+      const page = await listProfiles(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+      return c.json(
+        { profiles: page.profiles.map((row) => profileEntry(row, row.state)), next: page.next },
+        200,
+      );
     },
   );
 

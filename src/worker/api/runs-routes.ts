@@ -13,19 +13,12 @@ import { type RunListEntry, type RunStatus, runStatusSchema } from '../../core/r
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { startRun } from '../runs/start-run.ts';
 import { readRequests } from '../storage/records-store.ts';
-import { getRun, InvalidCursorError, listRuns } from '../storage/runs-store.ts';
+import { getRun, listRuns } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses } from './openapi.ts';
+import { errorResponses, idParams, json } from './openapi.ts';
 
 type App = OpenAPIHono<{ Bindings: Env }>;
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 
 export function registerRunRoutes(app: App): void {
   app.openapi(
@@ -82,16 +75,8 @@ export function registerRunRoutes(app: App): void {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      try {
-        const page = await listRuns(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
-        return c.json({ runs: page.runs.map(runListEntry), next: page.next }, 200);
-      } catch (error) {
-        if (error instanceof InvalidCursorError)
-          throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
-            { path: ['cursor'], message: error.message },
-          ]);
-        throw error;
-      }
+      const page = await listRuns(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+      return c.json({ runs: page.runs.map(runListEntry), next: page.next }, 200);
     },
   );
 

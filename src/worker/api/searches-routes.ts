@@ -15,20 +15,13 @@ import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import type { SearchResult } from '../../core/search/search-protocol.ts';
 import { campaignStub, coordinatorStub } from '../durable/run-protocol.ts';
 import { startSearch } from '../searches/start-search.ts';
-import { getRun, InvalidCursorError } from '../storage/runs-store.ts';
+import { getRun } from '../storage/runs-store.ts';
 import type { ProbeRow, SearchRow } from '../storage/schema.ts';
 import { getSearch, listProbes, listSearches } from '../storage/searches-store.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses } from './openapi.ts';
+import { errorResponses, idParams, json } from './openapi.ts';
 
 type App = OpenAPIHono<{ Bindings: Env }>;
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 
 export function registerSearchRoutes(app: App): void {
   app.openapi(
@@ -76,16 +69,8 @@ export function registerSearchRoutes(app: App): void {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      try {
-        const page = await listSearches(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
-        return c.json({ searches: page.searches.map(listEntry), next: page.next }, 200);
-      } catch (error) {
-        if (error instanceof InvalidCursorError)
-          throw new ApiError('invalid_request', 'cursor: not a cursor this API returned', [
-            { path: ['cursor'], message: error.message },
-          ]);
-        throw error;
-      }
+      const page = await listSearches(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+      return c.json({ searches: page.searches.map(listEntry), next: page.next }, 200);
     },
   );
 
