@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { RUN_LIST_LIMIT } from '../core/api/control-api-schemas.ts';
 import { DEFAULT_URL } from './api-client.ts';
 
 // Options and argument parsers shared by the commands (src/cli/main.ts). A parser that throws
@@ -32,3 +33,11 @@ export const urlOption = () =>
 
 /** `--json`: every API command prints the API's answer as JSON instead of text. */
 export const jsonOption = () => new Option('--json', "print the API's answer as JSON");
+
+/** `--limit` and `--cursor` of every list command (runs, profiles, …), bounded as the API is. */
+export const listLimitOption = () =>
+  new Option('--limit <n>', 'how many')
+    .argParser(wholeNumber(RUN_LIST_LIMIT.min, RUN_LIST_LIMIT.max))
+    .default(20);
+export const cursorOption = () =>
+  new Option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)');

@@ -1,12 +1,12 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import packageJson from '../../package.json' with { type: 'json' };
-import { REQUESTS_PAGE_LIMIT, RUN_LIST_LIMIT } from '../core/api/control-api-schemas.ts';
+import { REQUESTS_PAGE_LIMIT } from '../core/api/control-api-schemas.ts';
 import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
 import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
 import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
-import { jsonOption, urlOption, wholeNumber } from './cli-options.ts';
+import { cursorOption, jsonOption, listLimitOption, urlOption, wholeNumber } from './cli-options.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { profileCommand, profilesCommand } from './profile-command.ts';
 import { resultsCommand } from './results-command.ts';
@@ -158,12 +158,8 @@ function registerApiCommands(program: Command): void {
     .description('list runs, newest first')
     .addOption(urlOption())
     .addOption(jsonOption())
-    .addOption(
-      new Option('--limit <n>', 'how many')
-        .argParser(wholeNumber(RUN_LIST_LIMIT.min, RUN_LIST_LIMIT.max))
-        .default(20),
-    )
-    .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
+    .addOption(listLimitOption())
+    .addOption(cursorOption())
     .action((flags) => runsCommand(flags));
 
   program
@@ -184,11 +180,7 @@ function registerApiCommands(program: Command): void {
     .argument('[id]', 'profile id')
     .addOption(urlOption())
     .addOption(jsonOption())
-    .addOption(
-      new Option('--limit <n>', 'how many')
-        .argParser(wholeNumber(RUN_LIST_LIMIT.min, RUN_LIST_LIMIT.max))
-        .default(20),
-    )
-    .option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)')
+    .addOption(listLimitOption())
+    .addOption(cursorOption())
     .action((id, flags) => profilesCommand(id, flags));
 }
