@@ -37,3 +37,7 @@ export interface HeadlinePoint {
   lo?: number;
   hi?: number;
 }
+
+/** What a history point comes from. */
+export const HISTORY_KINDS = ['run', 'profile', 'search'] as const;
+export type HistoryKind = (typeof HISTORY_KINDS)[number];
