@@ -105,3 +105,35 @@ describe('bad filters', () => {
     expect(await badPaths(`?model=${'m'.repeat(201)}`)).toEqual([['model']]);
   });
 });
+
+describe('storage cost', () => {
+  it('measures bytes per history row (table and series index) from D1’s database size', async () => {
+    const size = async () => (await env.DB.prepare('SELECT 1').run()).meta.size_after;
+    const before = await size();
+    const metrics = ['ttft_p50_s', 'ttft_p99_s', 'tbt_p99_s', 'tpot_mean_s', 'output_speed_tok_s'] as const;
+    const rows: HistoryRow[] = [];
+    // A year of nightly runs from 3 regions (+ all) of 5 metrics: 7,300 realistic rows.
+    for (let night = 0; night < 365; night++)
+      for (const region of ['wnam', 'weur', 'apac', 'all'])
+        for (const metric of metrics)
+          rows.push({
+            runId: `sched:nightly-compare:${1_800_000_000_000 + night * 86_400_000}`,
+            kind: 'run',
+            scheduleId: 'nightly-compare',
+            api: 'openai-chat',
+            host: 'api.provider-a.example.com',
+            model: 'llama-3.1-70b-instruct',
+            region,
+            metric,
+            value: 0.123456789 * (1 + night / 1000),
+            lo: null,
+            hi: null,
+            atMs: 1_800_000_000_000 + night * 86_400_000,
+          });
+    for (let i = 0; i < rows.length; i += 400) await insertHistory(env.DB, rows.slice(i, i + 400));
+    const perRow = ((await size()) - before) / rows.length;
+    console.log(`history: ${perRow.toFixed(0)} bytes per row (${rows.length} rows)`);
+    expect(perRow).toBeGreaterThan(50);
+    expect(perRow).toBeLessThan(1000);
+  });
+});
