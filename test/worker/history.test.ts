@@ -95,6 +95,20 @@ describe('regression flags over a stored series', () => {
 });
 
 describe('bad filters', () => {
+  it('are documented in /openapi.json with the response schema', async () => {
+    const doc = (await (await call('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        { get?: { parameters?: { name: string }[]; responses: Record<string, unknown> } }
+      >;
+    };
+    const route = doc.paths['/v1/history']?.get;
+    expect(route?.parameters?.map((p) => p.name).sort()).toEqual(
+      ['api', 'from_ms', 'host', 'limit', 'metric', 'model', 'region', 'schedule', 'to_ms'].sort(),
+    );
+    expect(JSON.stringify(route?.responses['200'])).toContain('worse_when');
+  });
+
   it('answer 400 naming the field', async () => {
     expect(await badPaths('?limit=0')).toEqual([['limit']]);
     expect(await badPaths('?limit=100000')).toEqual([['limit']]);
