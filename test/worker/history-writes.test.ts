@@ -36,7 +36,7 @@ describe('history of a capacity search', () => {
     if (result.root)
       expect(overall).toMatchObject({ value: result.root.load, lo: result.root.lo, hi: result.root.hi });
     else expect(overall?.value).toBe(result.bracket.lo);
-    const wnam = result.regions.wnam?.bracket.lo ?? null;
+    const wnam = result.regions?.wnam?.bracket.lo ?? null;
     expect(points.find((p) => p.region === 'wnam')?.value ?? null).toBe(wnam);
   });
 });
