@@ -22,7 +22,7 @@ describe('toSeries', () => {
     const drop = [0.99, 0.99, 0.98, 0.99, 0.8, 0.8];
     const points = [
       ...drop.map((v, i) => point({}, i, v)),
-      ...drop.map((v, i) => point({ host: 'b.example.com' }, i, 0.99)),
+      ...drop.map((_, i) => point({ host: 'b.example.com' }, i, 0.99)),
       ...drop.map((v, i) => point({ schedule_id: null }, i, v)),
       point({ metric: 'ttft_p99_s' }, 9, 1),
     ];
