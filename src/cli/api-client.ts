@@ -11,6 +11,7 @@ import {
   type RunList,
   runListSchema,
 } from '../core/api/control-api-schemas.ts';
+import { type HistoryResponse, historyResponseSchema } from '../core/api/history-api-schemas.ts';
 import {
   type ProfileDetail,
   type ProfileList,
@@ -245,6 +246,14 @@ export class ApiClient {
 
   cancelSearch(id: string): Promise<CancelledSearch> {
     return this.json(cancelledSearchSchema, 'POST', `/v1/searches/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** `GET /v1/history` with the given filters (names as the API's query parameters). */
+  getHistory(filters: Record<string, string | number | undefined>): Promise<HistoryResponse> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters))
+      if (value !== undefined) query.set(key, String(value));
+    return this.json(historyResponseSchema, 'GET', `/v1/history${query.size > 0 ? `?${query}` : ''}`);
   }
 
   /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import packageJson from '../../package.json' with { type: 'json' };
 import { REQUESTS_PAGE_LIMIT } from '../core/api/control-api-schemas.ts';
+import { HISTORY_LIMIT } from '../core/api/history-api-schemas.ts';
+import { HEADLINE_METRIC_NAMES } from '../core/history/headline-metrics.ts';
 import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
 import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
 import { DEFAULT_PAGE_SIZE } from './api-client.ts';
@@ -8,6 +10,7 @@ import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 import { cursorOption, jsonOption, listLimitOption, urlOption, wholeNumber } from './cli-options.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
+import { historyCommand } from './history-command.ts';
 import { profileCommand, profilesCommand } from './profile-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
@@ -183,4 +186,23 @@ function registerApiCommands(program: Command): void {
     .addOption(listLimitOption())
     .addOption(cursorOption())
     .action((id, flags) => profilesCommand(id, flags));
+
+  program
+    .command('history')
+    .description(
+      'headline metrics of finished runs and searches over time, per region, with regression flags',
+    )
+    .option('--model <model>', 'only this model')
+    .option('--region <region>', 'only this region (`all`: whole runs)')
+    .addOption(new Option('--metric <metric>', 'only this metric').choices(HEADLINE_METRIC_NAMES))
+    .option('--schedule <id>', 'only runs of this schedule')
+    .addOption(
+      new Option('--limit <n>', 'newest points fetched over every series')
+        .argParser(wholeNumber(HISTORY_LIMIT.min, HISTORY_LIMIT.max))
+        .default(HISTORY_LIMIT.default),
+    )
+    .addOption(new Option('--last <n>', 'values per sparkline').argParser(wholeNumber(1, 200)).default(30))
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((flags) => historyCommand(flags));
 }

@@ -6,6 +6,7 @@ import { InvalidCursorError } from '../storage/runs-store.ts';
 import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.ts';
 import { bearerAuth } from './auth.ts';
 import { bodyGuard } from './body-guard.ts';
+import { registerHistoryRoutes } from './history-routes.ts';
 import { OPENAPI_INFO } from './openapi.ts';
 import { registerProfileRoutes } from './profiles-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
@@ -32,6 +33,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerRunRoutes(app);
   registerSearchRoutes(app);
   registerProfileRoutes(app);
+  registerHistoryRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

@@ -17,6 +17,7 @@ import type {
 } from '../../core/search/search-protocol.ts';
 import { ApiError } from '../api/api-error.ts';
 import { settingsOf } from '../env.ts';
+import { recordSearchHistory } from '../history/record-history.ts';
 import { startProbeRun } from '../searches/probe-run.ts';
 import { probeSloOf } from '../searches/probe-slo.ts';
 import { getRun } from '../storage/runs-store.ts';
@@ -297,12 +298,14 @@ export class Campaign extends DurableObject<Env> {
     // A cancelled search's row already says so (the cancel wrote it); the result follows here.
     const from: SearchState[] =
       state === 'cancelled' ? ['queued', 'running', 'cancelled'] : ['queued', 'running'];
+    const finishedAtMs = Date.now();
     await transitionSearch(this.env.DB, search.searchId, from, {
       state,
       resultJson: JSON.stringify(result),
       reason,
-      finishedAtMs: Date.now(),
+      finishedAtMs,
     });
+    if (state === 'done') await recordSearchHistory(this.env.DB, search, result, finishedAtMs);
     search.state = state;
     await this.ctx.storage.put('search', search);
   }

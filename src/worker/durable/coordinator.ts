@@ -14,6 +14,7 @@ import {
 import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.ts';
 import { isClosedLoop } from '../../core/workload/arrivals.ts';
 import { settingsOf } from '../env.ts';
+import { recordRunHistory } from '../history/record-history.ts';
 import { transitionRun, updateRun } from '../storage/runs-store.ts';
 import {
   endOf,
@@ -359,6 +360,9 @@ export class Coordinator extends DurableObject<Env> {
       finishedAtMs,
       resultsJson: JSON.stringify(results),
     });
+    // Before the run is marked ended here, so a retried finalize writes them again (idempotent).
+    // A probe's figures belong to its search (stored as its capacity), not to the history.
+    if (!run.probe) await recordRunHistory(this.env.DB, results);
     Object.assign(run, { state, reason, finishedAtMs });
     await this.ctx.storage.put('run', run);
     // The shards keep their raw records until now; they can let them go.

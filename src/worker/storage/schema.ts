@@ -3,6 +3,7 @@
 import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { PROFILE_STATES } from '../../core/api/profile-api-schemas.ts';
 import { SEARCH_STATES } from '../../core/api/search-api-schemas.ts';
+import { HEADLINE_METRIC_NAMES, HISTORY_KINDS } from '../../core/history/headline-metrics.ts';
 import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/record/request-record.ts';
 import { RUN_STATES } from '../../core/run/run-state.ts';
 
@@ -140,3 +141,35 @@ export const probes = sqliteTable(
 
 export type SearchRow = typeof searches.$inferSelect;
 export type ProbeRow = typeof probes.$inferSelect;
+
+/**
+ * One headline figure of a finished run, profile or search, per region (`all` for the whole run):
+ * the time series behind `GET /v1/history` (docs/history.md). `run_id` is the search's id for a
+ * capacity point. Written once per run; a retried write changes nothing.
+ */
+export const history = sqliteTable(
+  'history',
+  {
+    runId: text('run_id').notNull(),
+    kind: text('kind', { enum: HISTORY_KINDS }).notNull(),
+    scheduleId: text('schedule_id'),
+    api: text('api').notNull(),
+    /** The host of the target's base_url (no path, no credentials). */
+    host: text('host').notNull(),
+    model: text('model').notNull(),
+    region: text('region').notNull(),
+    metric: text('metric', { enum: HEADLINE_METRIC_NAMES }).notNull(),
+    value: real('value').notNull(),
+    /** The figure's own interval, when its measurement gives one (a capacity estimate's). */
+    lo: real('lo'),
+    hi: real('hi'),
+    /** When the run or search finished. */
+    atMs: integer('at_ms').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.region, t.metric] }),
+    index('history_series_idx').on(t.api, t.host, t.model, t.region, t.metric, t.atMs),
+  ],
+);
+
+export type HistoryRow = typeof history.$inferSelect;

@@ -1,0 +1,91 @@
+// Writing a finished run's or search's headline points to the history table (docs/history.md).
+// Best effort: a failure is logged and never changes how the run or search ended.
+import type { RunResults } from '../../core/api/run-results-schema.ts';
+import type { HeadlinePoint, HistoryKind } from '../../core/history/headline-metrics.ts';
+import { capacityPoints, headlinePoints } from '../../core/history/headline-points.ts';
+import type { SearchResult } from '../../core/search/search-protocol.ts';
+import type { SearchSettings } from '../../core/search/search-settings.ts';
+import { insertHistory } from '../storage/history-store.ts';
+import type { HistoryRow } from '../storage/schema.ts';
+
+interface Origin {
+  id: string;
+  kind: HistoryKind;
+  target: { api: string; base_url: string; model: string };
+  atMs: number;
+}
+
+/**
+ * The schedule that started a run or search, from its deterministic id `sched:<schedule>:<due>`;
+ * null for anything started by hand.
+ */
+export function scheduleIdOf(id: string): string | null {
+  const match = /^sched:([^:]+):/.exec(id);
+  return match?.[1] ?? null;
+}
+
+/** The host of a base URL: the series key, without path, query or any credentials. */
+function hostOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).host;
+  } catch {
+    return baseUrl.slice(0, 200);
+  }
+}
+
+function rowsOf(origin: Origin, points: readonly HeadlinePoint[]): HistoryRow[] {
+  const common = {
+    runId: origin.id,
+    kind: origin.kind,
+    scheduleId: scheduleIdOf(origin.id),
+    api: origin.target.api,
+    host: hostOf(origin.target.base_url),
+    model: origin.target.model,
+    atMs: origin.atMs,
+  };
+  return points.flatMap((p) =>
+    p.value === null
+      ? []
+      : [
+          {
+            ...common,
+            region: p.region,
+            metric: p.metric,
+            value: p.value,
+            lo: p.lo ?? null,
+            hi: p.hi ?? null,
+          },
+        ],
+  );
+}
+
+async function write(d1: D1Database, what: string, rows: HistoryRow[]): Promise<void> {
+  try {
+    await insertHistory(d1, rows);
+  } catch (error) {
+    console.error(`history: could not store the points of ${what}`, error);
+  }
+}
+
+/** Stores a `done` run's headline points (a prefill profile's run as kind `profile`). */
+export async function recordRunHistory(d1: D1Database, results: RunResults): Promise<void> {
+  if (results.state !== 'done') return;
+  const origin: Origin = {
+    id: results.id,
+    kind: results.id.startsWith('prof-') ? 'profile' : 'run',
+    target: results.target,
+    atMs: results.finished_at_ms ?? Date.now(),
+  };
+  await write(d1, results.id, rowsOf(origin, headlinePoints(results)));
+}
+
+/** Stores a `done` search's capacity points. */
+export async function recordSearchHistory(
+  d1: D1Database,
+  search: { searchId: string; template: { target: Origin['target'] }; settings: SearchSettings },
+  result: SearchResult,
+  atMs: number,
+): Promise<void> {
+  const origin: Origin = { id: search.searchId, kind: 'search', target: search.template.target, atMs };
+  await write(d1, search.searchId, rowsOf(origin, capacityPoints(result, search.settings.dimension)));
+}
