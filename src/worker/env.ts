@@ -27,6 +27,11 @@ const settingsSchema = z.object({
    * a failing shard fails the run. Unset in production.
    */
   TEST_SHARD_THROW: z.string().optional(),
+  /**
+   * Raw request records of runs that finished more than this many days ago are pruned by the cron
+   * (summaries, results and history stay). 1 … 3,650 days.
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   /** JSON of the built-in simulator's instance knobs (see src/core/sim/sim-config.ts). */
   SIM_CONFIG: z.string().optional(),
 });
