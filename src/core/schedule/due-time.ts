@@ -44,3 +44,9 @@ export function dueNow(input: DueInput): Due | null {
   const coalescedCapped = cursor !== null && cursor.getTime() < dueMs;
   return { dueMs, coalesced, coalescedCapped };
 }
+
+/** The first due time strictly after `afterMs`, or null when the expression never fires again. */
+export function nextDueMs(cron: string, timezone: string, afterMs: number): number | null {
+  const next = new Cron(cron, { timezone, paused: true }).nextRun(new Date(afterMs));
+  return next === null ? null : next.getTime();
+}

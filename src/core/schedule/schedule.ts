@@ -53,7 +53,6 @@ export const timezoneSchema = z
 export const scheduleStartSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('run'), config: runConfigSchema }),
 ]);
-export type ScheduleStart = z.infer<typeof scheduleStartSchema>;
 
 /** `POST /v1/schedules`. */
 export const scheduleRequestSchema = z.strictObject({
@@ -74,7 +73,6 @@ export const scheduleUpdateSchema = z
     enabled: z.boolean().optional(),
   })
   .refine((update) => Object.keys(update).length > 0, { message: 'nothing to update' });
-export type ScheduleUpdate = z.infer<typeof scheduleUpdateSchema>;
 
 /** The id of what a schedule starts at one due time: the same for every tick that sees that due time. */
 export function scheduledStartId(scheduleId: string, dueMs: number): string {

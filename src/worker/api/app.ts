@@ -9,6 +9,7 @@ import { bodyGuard } from './body-guard.ts';
 import { OPENAPI_INFO } from './openapi.ts';
 import { registerProfileRoutes } from './profiles-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
+import { registerScheduleRoutes } from './schedules-routes.ts';
 import { registerSearchRoutes } from './searches-routes.ts';
 
 export type AppEnv = { Bindings: Env };
@@ -32,6 +33,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerRunRoutes(app);
   registerSearchRoutes(app);
   registerProfileRoutes(app);
+  registerScheduleRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
