@@ -186,7 +186,10 @@ function scheduleEntry(row: ScheduleRow): ScheduleEntry {
     enabled: row.enabled,
     created_at_ms: row.createdAtMs,
     last_due_ms: row.lastDueMs,
-    next_due_ms: row.enabled ? nextDueMs(row.cron, row.timezone, Date.now()) : null,
+    // After the last handled due time too: a tick's scheduledTime may run ahead of this clock.
+    next_due_ms: row.enabled
+      ? nextDueMs(row.cron, row.timezone, Math.max(Date.now(), row.lastDueMs ?? 0))
+      : null,
   };
 }
 
