@@ -113,12 +113,12 @@ describe('the scheduled handler', () => {
   });
 
   it('skips (and records) a due time while the previous run of the schedule is still running', async () => {
-    // 30 requests at 2 per second: about 15 s, far longer than the next tick below.
+    // 12 requests at 2 per second: about 6 s, far longer than the next tick below.
     const slow = tinyRun({
       workload: {
         arrivals: { type: 'constant', qps: 2 },
         lengths: { type: 'fixed', prompt_tokens: 16, output_tokens: 6 },
-        requests: 30,
+        requests: 12,
         seed: 3,
       },
     });
