@@ -38,7 +38,18 @@ export async function runDueSchedules(env: Env, scheduledTimeMs: number): Promis
       nowMs: scheduledTimeMs,
     });
     if (due === null) continue;
-    const record = await startAt(env, row, due.dueMs, 'cron', due.coalesced);
+    let record: ScheduleStartRecord | null;
+    try {
+      record = await startAt(env, row, due.dueMs, 'cron', due.coalesced);
+    } catch (error) {
+      // A storage failure on one schedule does not stop the others; its due time is retried by the
+      // next tick unless its start row was already claimed.
+      console.error(
+        `schedule ${row.id} at ${due.dueMs}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      summary.failed += 1;
+      continue;
+    }
     if (record === null) continue; // another tick handled this due time
     if (record.outcome === 'started') summary.started += 1;
     else if (record.outcome === 'skipped_running') summary.skipped += 1;
