@@ -2,7 +2,7 @@ CREATE TABLE `schedule_starts` (
 	`schedule_id` text NOT NULL,
 	`due_ms` integer NOT NULL,
 	`trigger` text NOT NULL,
-	`run_id` text,
+	`run_ids_json` text,
 	`outcome` text NOT NULL,
 	`coalesced` integer NOT NULL,
 	`reason` text,

@@ -198,11 +198,11 @@ function registerScheduleCommands(program: Command): void {
   const schedule = program.command('schedule').description('schedules: runs started by a cron expression');
   schedule
     .command('add')
-    .description('create a schedule that starts the run of a .json/.jsonc config; prints its id')
+    .description('create a schedule that starts the run of a .json/.jsonc config (or a suite); prints its id')
     .requiredOption('--name <name>', 'schedule name')
     .requiredOption('--cron <expression>', 'five fields: minute hour day-of-month month day-of-week')
     .option('--timezone <zone>', 'IANA time zone the expression is read in', 'UTC')
-    .requiredOption('--config <file>', 'run configuration (.json or .jsonc)')
+    .requiredOption('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
     .option('--paused', 'create it paused')
     .addOption(urlOption())
     .addOption(jsonOption())

@@ -29,7 +29,7 @@ describe('fluidbench schedule add', () => {
   const flags = { name: 'n', cron: '0 3 * * *', timezone: 'UTC', url: 'http://127.0.0.1:1' };
 
   async function refusal(overrides: Record<string, string>): Promise<CliError> {
-    const error = await scheduleAddCommand({ ...flags, config, ...overrides }, () => {}).catch(
+    const error = await scheduleAddCommand({ ...flags, config: [config], ...overrides }, () => {}).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(CliError);

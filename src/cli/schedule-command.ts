@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ScheduleDetail, ScheduleEntry } from '../core/api/schedule-api-schemas.ts';
-import { scheduleRequestSchema } from '../core/schedule/schedule.ts';
+import { scheduleRequestSchema, startConfigs } from '../core/schedule/schedule.ts';
 import { ApiClient } from './api-client.ts';
 import { CliError, EXIT_BAD_INPUT, formatPath } from './cli-error.ts';
 import { readRunConfig } from './read-run-config.ts';
@@ -17,19 +17,21 @@ export interface ScheduleAddFlags extends ApiFlags {
   name: string;
   cron: string;
   timezone: string;
-  config: string;
+  config: string[];
   paused?: boolean;
 }
 
 /** Checks the schedule as the API will (every issue at once, exit 2), then creates it. */
 export async function scheduleAddCommand(flags: ScheduleAddFlags, out: Output = writeStdout): Promise<void> {
-  const loaded = await readRunConfig(flags.config);
+  const bodies = [];
+  for (const file of flags.config) bodies.push((await readRunConfig(file)).body);
   const body = {
     name: flags.name,
     cron: flags.cron,
     timezone: flags.timezone,
     enabled: !flags.paused,
-    start: { kind: 'run', config: loaded.body },
+    // One config: a run; several: a suite started together at each due time.
+    start: bodies.length === 1 ? { kind: 'run', config: bodies[0] } : { kind: 'suite', runs: bodies },
   };
   const checked = scheduleRequestSchema.safeParse(body);
   if (!checked.success) {
@@ -106,7 +108,7 @@ export async function scheduleTriggerCommand(
   out(
     flags.json
       ? `${JSON.stringify(record, null, 2)}\n`
-      : `${record.outcome}: ${record.run_id ?? record.reason ?? ''}\n`,
+      : `${record.outcome}: ${record.run_ids.join(' ') || (record.reason ?? '')}\n`,
   );
 }
 
@@ -135,7 +137,7 @@ function printDetail(schedule: ScheduleDetail, flags: ApiFlags, out: Output): vo
   const lines = [
     `${id}  ${name}`,
     `  ${cron} (${timezone}), ${state}; last due ${last}, next due ${next}`,
-    `  starts: ${schedule.start.config.target.model} at ${schedule.start.config.target.base_url}`,
+    ...startConfigs(schedule.start).map((c) => `  starts: ${c.target.model} at ${c.target.base_url}`),
   ];
   if (schedule.starts.length === 0) lines.push('  no starts yet');
   else {
@@ -144,7 +146,14 @@ function printDetail(schedule: ScheduleDetail, flags: ApiFlags, out: Output): vo
       style: { head: [], border: [], compact: true },
     });
     for (const s of schedule.starts)
-      table.push([iso(s.due_ms), s.trigger, s.outcome, s.run_id ?? '', String(s.coalesced), s.reason ?? '']);
+      table.push([
+        iso(s.due_ms),
+        s.trigger,
+        s.outcome,
+        s.run_ids.join(' '),
+        String(s.coalesced),
+        s.reason ?? '',
+      ]);
     lines.push(table.toString());
   }
   out(`${lines.join('\n')}\n`);

@@ -66,9 +66,9 @@ describe('the scheduled handler', () => {
     const after = await show(schedule.id);
     expect(after.starts).toHaveLength(1);
     expect(after.starts[0]).toMatchObject({ due_ms: due, outcome: 'started', coalesced: 0, trigger: 'cron' });
-    expect(after.starts[0]?.run_id).toBe(`sched-${schedule.id}-${due}`);
+    expect(after.starts[0]?.run_ids).toEqual([`sched-${schedule.id}-${due}`]);
     expect(after.last_due_ms).toBe(due);
-    const end = await waitForEnd(after.starts[0]?.run_id as string);
+    const end = await waitForEnd(after.starts[0]?.run_ids[0] as string);
     expect(end.state).toBe('done');
   });
 
@@ -79,7 +79,7 @@ describe('the scheduled handler', () => {
     await tick(due);
     const after = await show(schedule.id);
     expect(after.starts.map((s) => [s.due_ms, s.outcome])).toEqual([[due, 'started']]);
-    await waitForEnd(after.starts[0]?.run_id as string);
+    await waitForEnd(after.starts[0]?.run_ids[0] as string);
   });
 
   it('a late tick after downtime starts once and records how many due times it coalesced', async () => {
@@ -93,7 +93,7 @@ describe('the scheduled handler', () => {
       outcome: 'started',
       coalesced: 5,
     });
-    await waitForEnd(after.starts[0]?.run_id as string);
+    await waitForEnd(after.starts[0]?.run_ids[0] as string);
   });
 
   it('a paused schedule does not fire; resumed, it owes nothing from the paused time', async () => {
@@ -129,9 +129,9 @@ describe('the scheduled handler', () => {
     await waitForStatus(runId, (s) => s.state === 'running');
     await tick(due + MINUTE_MS);
     const after = await show(schedule.id);
-    expect(after.starts.map((s) => [s.due_ms, s.outcome, s.run_id])).toEqual([
-      [due + MINUTE_MS, 'skipped_running', null],
-      [due, 'started', runId],
+    expect(after.starts.map((s) => [s.due_ms, s.outcome, s.run_ids])).toEqual([
+      [due + MINUTE_MS, 'skipped_running', []],
+      [due, 'started', [runId]],
     ]);
     expect(after.starts[0]?.reason).toContain(runId);
     expect(after.last_due_ms).toBe(due + MINUTE_MS);
@@ -141,17 +141,37 @@ describe('the scheduled handler', () => {
     await tick(due + 2 * MINUTE_MS);
     const next = (await show(schedule.id)).starts[0];
     expect(next).toMatchObject({ due_ms: due + 2 * MINUTE_MS, outcome: 'started' });
-    await waitForEnd(next?.run_id as string);
+    await waitForEnd(next?.run_ids[0] as string);
   });
 
   it('trigger starts now, even when paused', async () => {
     const schedule = await createSchedule({ enabled: false });
     const res = await call(`/v1/schedules/${schedule.id}/trigger`, { method: 'POST' });
-    const record = (await res.json()) as { run_id: string; outcome: string; trigger: string };
+    const record = (await res.json()) as { run_ids: string[]; outcome: string; trigger: string };
     expect(res.status, JSON.stringify(record)).toBe(201);
     expect(record).toMatchObject({ outcome: 'started', trigger: 'manual' });
-    expect((await status(record.run_id)).id).toBe(record.run_id);
-    await waitForEnd(record.run_id);
+    const [runId] = record.run_ids as [string];
+    expect((await status(runId)).id).toBe(runId);
+    await waitForEnd(runId);
+  });
+
+  it('a suite starts all its runs at one due time, each under its own deterministic id', async () => {
+    const schedule = await createSchedule({
+      start: { kind: 'suite', runs: [tinyRun({ name: 'a' }), tinyRun({ name: 'b' })] },
+    });
+    const due = schedule.next_due_ms as number;
+    await Promise.all([tick(due), tick(due)]);
+    const after = await show(schedule.id);
+    expect(after.starts).toHaveLength(1);
+    expect(after.starts[0]?.run_ids).toEqual([
+      `sched-${schedule.id}-${due}-0`,
+      `sched-${schedule.id}-${due}-1`,
+    ]);
+    const ends = await Promise.all((after.starts[0]?.run_ids ?? []).map((id) => waitForEnd(id)));
+    expect(ends.map((e) => [e.name, e.state])).toEqual([
+      ['a', 'done'],
+      ['b', 'done'],
+    ]);
   });
 });
 
@@ -183,6 +203,11 @@ describe('bad schedules are refused before anything is stored', () => {
     expect(await refused({ start: { kind: 'run', config: noSecret } })).toEqual([
       'start.config.target.api_key_secret',
     ]);
+    expect(await refused({ start: { kind: 'suite', runs: [tinyRun(), noSecret] } })).toEqual([
+      'start.runs.1.target.api_key_secret',
+    ]);
+    const tooMany = Array.from({ length: 11 }, () => tinyRun());
+    expect(await refused({ start: { kind: 'suite', runs: tooMany } })).toEqual(['start.runs']);
   });
 
   it('a bad update names the field and changes nothing', async () => {

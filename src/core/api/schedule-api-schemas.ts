@@ -16,8 +16,8 @@ export const scheduleStartRecordSchema = z.object({
   due_ms: z.number().int(),
   trigger: z.enum(START_TRIGGERS),
   outcome: z.enum(START_OUTCOMES),
-  /** The run started (deterministic: `sched-<schedule id>-<due ms>`); null when skipped. */
-  run_id: z.string().nullable(),
+  /** The runs started (deterministic: `sched-<schedule id>-<due ms>`, a suite's with `-<index>`); empty when skipped. */
+  run_ids: z.array(z.string()),
   /** Earlier due times (missed during downtime) this start stands for; they did not start. */
   coalesced: z.number().int(),
   reason: z.string().nullable(),

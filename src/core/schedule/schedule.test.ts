@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { scheduledStartId, scheduleRequestSchema, scheduleUpdateSchema } from './schedule.ts';
+import { runConfigSchema } from '../run/run-config.ts';
+import {
+  SUITE_MAX_RUNS,
+  scheduledRunIds,
+  scheduleRequestSchema,
+  scheduleUpdateSchema,
+  startConfigs,
+} from './schedule.ts';
 
 const config = {
   target: { api: 'openai-chat', base_url: 'https://api.example.com/v1', model: 'm' },
@@ -43,7 +50,7 @@ describe('scheduleRequestSchema', () => {
   it('bounds the name and refuses unknown keys and unknown start kinds', () => {
     expect(issuePaths({ ...valid, name: 'x'.repeat(201) })).toEqual(['name']);
     expect(issuePaths({ ...valid, extra: 1 })).toEqual(['']);
-    expect(issuePaths({ ...valid, start: { kind: 'suite', items: [] } })).toEqual(['start.kind']);
+    expect(issuePaths({ ...valid, start: { kind: 'search', request: {} } })).toEqual(['start.kind']);
   });
 
   it('an update needs at least one field and validates the ones given', () => {
@@ -54,8 +61,23 @@ describe('scheduleRequestSchema', () => {
   });
 });
 
-it('start ids are deterministic per schedule and due time', () => {
-  expect(scheduledStartId('s1', 1_000)).toBe(scheduledStartId('s1', 1_000));
-  expect(scheduledStartId('s1', 1_000)).not.toBe(scheduledStartId('s1', 2_000));
-  expect(scheduledStartId('s1', 1_000)).not.toBe(scheduledStartId('s2', 1_000));
+it('run ids are deterministic per schedule and due time, one per run of a suite', () => {
+  const run = { kind: 'run' as const, config: runConfigSchema.parse(config) };
+  expect(scheduledRunIds('s1', 1_000, run)).toEqual(scheduledRunIds('s1', 1_000, run));
+  expect(scheduledRunIds('s1', 1_000, run)).not.toEqual(scheduledRunIds('s1', 2_000, run));
+  expect(scheduledRunIds('s1', 1_000, run)).not.toEqual(scheduledRunIds('s2', 1_000, run));
+  const suite = { kind: 'suite' as const, runs: [run.config, run.config, run.config] };
+  const ids = scheduledRunIds('s1', 1_000, suite);
+  expect(new Set(ids).size).toBe(3);
+  expect(startConfigs(suite)).toHaveLength(3);
+});
+
+it('a suite holds 1 to SUITE_MAX_RUNS runs', () => {
+  const base = { name: 'n', cron: '0 3 * * *' };
+  const suite = (n: number) => ({
+    ...base,
+    start: { kind: 'suite', runs: Array.from({ length: n }, () => config) },
+  });
+  expect(scheduleRequestSchema.safeParse(suite(SUITE_MAX_RUNS)).success).toBe(true);
+  for (const n of [0, SUITE_MAX_RUNS + 1]) expect(issuePaths(suite(n)), String(n)).toEqual(['start.runs']);
 });

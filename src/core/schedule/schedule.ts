@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { runConfigSchema } from '../run/run-config.ts';
+import { type RunConfig, runConfigSchema } from '../run/run-config.ts';
 
 // A schedule (docs/schedules.md): a name, a 5-field cron expression read in an IANA time zone, what
 // to start at each due time, and whether it is enabled. Validated here, before anything is stored.
@@ -49,10 +49,23 @@ export const timezoneSchema = z
   .max(TIMEZONE_MAX_CHARS)
   .refine(isTimeZone, { message: 'not an IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC)' });
 
-/** What a schedule starts at each due time. Profiles, searches and suites are not schedulable yet. */
+/** Runs in one suite: each due time starts them all at once. */
+export const SUITE_MAX_RUNS = 10;
+
+/**
+ * What a schedule starts at each due time: one run, or a suite of runs started together (e.g. the
+ * same workload against several providers). Profiles and capacity searches are not schedulable yet.
+ */
 export const scheduleStartSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('run'), config: runConfigSchema }),
+  z.strictObject({ kind: z.literal('suite'), runs: z.array(runConfigSchema).min(1).max(SUITE_MAX_RUNS) }),
 ]);
+type ScheduleStart = z.infer<typeof scheduleStartSchema>;
+
+/** The run configs a start holds, in order. */
+export function startConfigs(start: ScheduleStart): RunConfig[] {
+  return start.kind === 'run' ? [start.config] : start.runs;
+}
 
 /** `POST /v1/schedules`. */
 export const scheduleRequestSchema = z.strictObject({
@@ -74,7 +87,11 @@ export const scheduleUpdateSchema = z
   })
   .refine((update) => Object.keys(update).length > 0, { message: 'nothing to update' });
 
-/** The id of what a schedule starts at one due time: the same for every tick that sees that due time. */
-export function scheduledStartId(scheduleId: string, dueMs: number): string {
-  return `sched-${scheduleId}-${dueMs}`;
+/**
+ * The ids of the runs a schedule starts at one due time: the same for every tick that sees that due
+ * time. One run: `sched-<schedule id>-<due ms>`; a suite's: `…-<due ms>-<index>`.
+ */
+export function scheduledRunIds(scheduleId: string, dueMs: number, start: ScheduleStart): string[] {
+  const base = `sched-${scheduleId}-${dueMs}`;
+  return start.kind === 'run' ? [base] : start.runs.map((_, i) => `${base}-${i}`);
 }

@@ -14,6 +14,7 @@ import {
   scheduleRequestSchema,
   scheduleStartSchema,
   scheduleUpdateSchema,
+  startConfigs,
 } from '../../core/schedule/schedule.ts';
 import { checkRunConfig } from '../runs/start-run.ts';
 import { startAt, startRecord } from '../schedules/run-due-schedules.ts';
@@ -39,7 +40,7 @@ export function registerScheduleRoutes(app: App): void {
     createRoute({
       method: 'post',
       path: '/v1/schedules',
-      summary: 'Create a schedule: a cron expression in a time zone and the run it starts',
+      summary: 'Create a schedule: a cron expression in a time zone and the run (or suite of runs) it starts',
       request: {
         body: { content: { 'application/json': { schema: scheduleRequestSchema } }, required: true },
       },
@@ -160,14 +161,18 @@ export function registerScheduleRoutes(app: App): void {
   );
 }
 
-/** A schedule may only hold a start the runs API would accept now; issues are named under `start.config`. */
+/** A schedule may only hold runs the runs API would accept now; issues are named under `start`. */
 function checkStart(env: Env, start: ScheduleRequest['start']): void {
-  try {
-    checkRunConfig(env, start.config);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    const issues = error.issues?.map((issue) => ({ ...issue, path: ['start', 'config', ...issue.path] }));
-    throw new ApiError(error.code, error.message, issues);
+  const configs = startConfigs(start);
+  for (const [i, config] of configs.entries()) {
+    try {
+      checkRunConfig(env, config);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const at = start.kind === 'run' ? ['start', 'config'] : ['start', 'runs', i];
+      const issues = error.issues?.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+      throw new ApiError(error.code, error.message, issues);
+    }
   }
 }
 

@@ -1,13 +1,13 @@
 import type { ScheduleStartRecord } from '../../core/api/schedule-api-schemas.ts';
 import { isTerminal } from '../../core/run/run-state.ts';
 import { dueNow } from '../../core/schedule/due-time.ts';
-import { scheduledStartId, scheduleStartSchema } from '../../core/schedule/schedule.ts';
+import { scheduledRunIds, scheduleStartSchema, startConfigs } from '../../core/schedule/schedule.ts';
 import { startRun } from '../runs/start-run.ts';
 import { getRun } from '../storage/runs-store.ts';
 import {
   advanceLastDue,
   claimStart,
-  lastStartedRunId,
+  lastStartedRunIds,
   listEnabledSchedules,
   setStartOutcome,
 } from '../storage/schedules-store.ts';
@@ -15,7 +15,7 @@ import type { ScheduleRow, ScheduleStartRow } from '../storage/schema.ts';
 
 // The cron's work (docs/schedules.md): one trigger every minute; each tick starts what is due.
 
-/** Schedules looked at per tick: bounds one invocation's D1 queries (about 4 per due schedule). */
+/** Schedules looked at per tick: bounds one invocation's D1 queries (about 4 per due schedule, plus one per run of a suite). */
 export const SCHEDULES_PER_TICK = 50;
 
 export interface TickSummary {
@@ -70,39 +70,54 @@ export async function startAt(
   trigger: 'cron' | 'manual',
   coalesced: number,
 ): Promise<ScheduleStartRecord | null> {
-  const runId = scheduledStartId(row.id, dueMs);
+  const start = scheduleStartSchema.parse(JSON.parse(row.startJson));
+  const runIds = scheduledRunIds(row.id, dueMs, start);
   const previous = trigger === 'cron' ? await runningRunId(env, row.id) : null;
-  const start: ScheduleStartRow = {
+  const record: ScheduleStartRow = {
     scheduleId: row.id,
     dueMs,
     trigger,
-    runId: previous === null ? runId : null,
+    runIdsJson: previous === null ? JSON.stringify(runIds) : null,
     outcome: previous === null ? 'started' : 'skipped_running',
     coalesced,
     reason: previous === null ? null : `run ${previous} of this schedule is still running`,
     atMs: Date.now(),
   };
-  if (!(await claimStart(env.DB, start))) return null;
+  if (!(await claimStart(env.DB, record))) return null;
   if (trigger === 'cron') await advanceLastDue(env.DB, row.id, dueMs);
-  if (start.outcome === 'started') {
-    try {
-      const { config } = scheduleStartSchema.parse(JSON.parse(row.startJson));
-      await startRun(env, config, runId);
-    } catch (error) {
-      // Data, not an exception: the record says why (e.g. a secret removed since the schedule was made).
-      start.outcome = 'failed';
-      start.reason = error instanceof Error ? error.message : String(error);
-      await setStartOutcome(env.DB, row.id, dueMs, start.outcome, start.reason);
+  if (record.outcome === 'started') {
+    const configs = startConfigs(start);
+    const failures: string[] = [];
+    // A suite's runs start together; one refused (e.g. a secret deleted since) does not stop the others.
+    for (const [i, config] of configs.entries()) {
+      const runId = runIds[i] as string;
+      try {
+        await startRun(env, config, runId);
+      } catch (error) {
+        failures.push(`${runId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (failures.length > 0) {
+      // Data, not an exception: the record says why.
+      record.outcome = 'failed';
+      record.reason =
+        `${failures.length} of ${configs.length} run(s) could not start: ${failures.join('; ')}`.slice(
+          0,
+          2_000,
+        );
+      await setStartOutcome(env.DB, row.id, dueMs, record.outcome, record.reason);
     }
   }
-  return startRecord(start);
+  return startRecord(record);
 }
 
+/** A run of the schedule's latest start that is still queued or running, or null. */
 async function runningRunId(env: Env, scheduleId: string): Promise<string | null> {
-  const id = await lastStartedRunId(env.DB, scheduleId);
-  if (id === null) return null;
-  const run = await getRun(env.DB, id);
-  return run !== null && !isTerminal(run.state) ? id : null;
+  for (const id of await lastStartedRunIds(env.DB, scheduleId)) {
+    const run = await getRun(env.DB, id);
+    if (run !== null && !isTerminal(run.state)) return id;
+  }
+  return null;
 }
 
 export function startRecord(row: ScheduleStartRow): ScheduleStartRecord {
@@ -110,7 +125,7 @@ export function startRecord(row: ScheduleStartRow): ScheduleStartRecord {
     due_ms: row.dueMs,
     trigger: row.trigger,
     outcome: row.outcome,
-    run_id: row.runId,
+    run_ids: row.runIdsJson === null ? [] : (JSON.parse(row.runIdsJson) as string[]),
     coalesced: row.coalesced,
     reason: row.reason,
     at_ms: row.atMs,

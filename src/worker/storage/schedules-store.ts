@@ -117,13 +117,13 @@ export async function recentStarts(
     .limit(limit);
 }
 
-/** The run id of the schedule's latest start that has one, or null. */
-export async function lastStartedRunId(d1: D1Database, scheduleId: string): Promise<string | null> {
+/** The run ids of the schedule's latest start that started any (empty when none did). */
+export async function lastStartedRunIds(d1: D1Database, scheduleId: string): Promise<string[]> {
   const row = await openDatabase(d1)
-    .select({ runId: scheduleStarts.runId })
+    .select({ runIdsJson: scheduleStarts.runIdsJson })
     .from(scheduleStarts)
-    .where(and(eq(scheduleStarts.scheduleId, scheduleId), isNotNull(scheduleStarts.runId)))
+    .where(and(eq(scheduleStarts.scheduleId, scheduleId), isNotNull(scheduleStarts.runIdsJson)))
     .orderBy(desc(scheduleStarts.dueMs))
     .get();
-  return row?.runId ?? null;
+  return row?.runIdsJson ? (JSON.parse(row.runIdsJson) as string[]) : [];
 }

@@ -172,7 +172,8 @@ export const scheduleStarts = sqliteTable(
     scheduleId: text('schedule_id').notNull(),
     dueMs: integer('due_ms').notNull(),
     trigger: text('trigger', { enum: START_TRIGGERS }).notNull(),
-    runId: text('run_id'),
+    /** JSON array of the run ids started (one, or a suite's); null when skipped. */
+    runIdsJson: text('run_ids_json'),
     outcome: text('outcome', { enum: START_OUTCOMES }).notNull(),
     coalesced: integer('coalesced').notNull(),
     reason: text('reason'),
