@@ -20,6 +20,13 @@ import {
 } from '../core/api/profile-api-schemas.ts';
 import { type RunResults, runResultsSchema } from '../core/api/run-results-schema.ts';
 import {
+  type ScheduleDetail,
+  type ScheduleStartRecord,
+  scheduleDetailSchema,
+  scheduleListSchema,
+  scheduleStartRecordSchema,
+} from '../core/api/schedule-api-schemas.ts';
+import {
   type CancelledSearch,
   type CreatedSearch,
   cancelledSearchSchema,
@@ -254,6 +261,35 @@ export class ApiClient {
     for (const [key, value] of Object.entries(filters))
       if (value !== undefined) query.set(key, String(value));
     return this.json(historyResponseSchema, 'GET', `/v1/history${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  createSchedule(request: Record<string, unknown>): Promise<ScheduleDetail> {
+    return this.json(scheduleDetailSchema, 'POST', '/v1/schedules', request);
+  }
+
+  listSchedules(
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<z.infer<typeof scheduleListSchema>> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    return this.json(scheduleListSchema, 'GET', `/v1/schedules${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  getSchedule(id: string): Promise<ScheduleDetail> {
+    return this.json(scheduleDetailSchema, 'GET', `/v1/schedules/${encodeURIComponent(id)}`);
+  }
+
+  updateSchedule(id: string, update: Record<string, unknown>): Promise<ScheduleDetail> {
+    return this.json(scheduleDetailSchema, 'PATCH', `/v1/schedules/${encodeURIComponent(id)}`, update);
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    await this.send('DELETE', `/v1/schedules/${encodeURIComponent(id)}`);
+  }
+
+  triggerSchedule(id: string): Promise<ScheduleStartRecord> {
+    return this.json(scheduleStartRecordSchema, 'POST', `/v1/schedules/${encodeURIComponent(id)}/trigger`);
   }
 
   /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */

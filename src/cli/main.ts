@@ -15,6 +15,14 @@ import { profileCommand, profilesCommand } from './profile-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
 import { runsCommand } from './runs-command.ts';
+import {
+  scheduleAddCommand,
+  scheduleEnableCommand,
+  scheduleListCommand,
+  scheduleRemoveCommand,
+  scheduleShowCommand,
+  scheduleTriggerCommand,
+} from './schedule-command.ts';
 import { searchCommand } from './search-command.ts';
 import { statusCommand } from './status-command.ts';
 
@@ -77,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerApiCommands(program);
+  registerScheduleCommands(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -205,4 +214,45 @@ function registerApiCommands(program: Command): void {
     .addOption(urlOption())
     .addOption(jsonOption())
     .action((flags) => historyCommand(flags));
+}
+
+function registerScheduleCommands(program: Command): void {
+  const schedule = program.command('schedule').description('schedules: runs started by a cron expression');
+  schedule
+    .command('add')
+    .description('create a schedule that starts the run of a .json/.jsonc config (or a suite); prints its id')
+    .requiredOption('--name <name>', 'schedule name')
+    .requiredOption('--cron <expression>', 'five fields: minute hour day-of-month month day-of-week')
+    .option('--timezone <zone>', 'IANA time zone the expression is read in', 'UTC')
+    .requiredOption('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
+    .option('--paused', 'create it paused')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((flags) => scheduleAddCommand(flags));
+  schedule
+    .command('list')
+    .description('list schedules, newest first')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .addOption(listLimitOption())
+    .addOption(cursorOption())
+    .action((flags) => scheduleListCommand(flags));
+  for (const [name, description, action] of [
+    ['show', 'a schedule and its recent starts', scheduleShowCommand],
+    ['pause', 'pause a schedule', (id: string, flags: object) => scheduleEnableCommand(id, false, flags)],
+    [
+      'resume',
+      'resume a schedule (due times while paused are not owed)',
+      (id: string, flags: object) => scheduleEnableCommand(id, true, flags),
+    ],
+    ['rm', 'delete a schedule and its start records (its runs stay)', scheduleRemoveCommand],
+    ['trigger', 'start a schedule now', scheduleTriggerCommand],
+  ] as const)
+    schedule
+      .command(name)
+      .description(description)
+      .argument('<id>', 'schedule id')
+      .addOption(urlOption())
+      .addOption(jsonOption())
+      .action((id, flags) => action(id, flags));
 }

@@ -10,6 +10,7 @@ import { registerHistoryRoutes } from './history-routes.ts';
 import { OPENAPI_INFO } from './openapi.ts';
 import { registerProfileRoutes } from './profiles-routes.ts';
 import { registerRunRoutes } from './runs-routes.ts';
+import { registerScheduleRoutes } from './schedules-routes.ts';
 import { registerSearchRoutes } from './searches-routes.ts';
 
 export type AppEnv = { Bindings: Env };
@@ -34,6 +35,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerSearchRoutes(app);
   registerProfileRoutes(app);
   registerHistoryRoutes(app);
+  registerScheduleRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

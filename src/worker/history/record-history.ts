@@ -3,6 +3,7 @@
 import type { RunResults } from '../../core/api/run-results-schema.ts';
 import type { HeadlinePoint, HistoryKind } from '../../core/history/headline-metrics.ts';
 import { capacityPoints, headlinePoints } from '../../core/history/headline-points.ts';
+import { scheduleIdOfRun } from '../../core/schedule/schedule.ts';
 import type { SearchResult } from '../../core/search/search-protocol.ts';
 import type { SearchSettings } from '../../core/search/search-settings.ts';
 import { insertHistory } from '../storage/history-store.ts';
@@ -13,15 +14,6 @@ interface Origin {
   kind: HistoryKind;
   target: { api: string; base_url: string; model: string };
   atMs: number;
-}
-
-/**
- * The schedule that started a run or search, from its deterministic id `sched:<schedule>:<due>`;
- * null for anything started by hand.
- */
-export function scheduleIdOf(id: string): string | null {
-  const match = /^sched:([^:]+):/.exec(id);
-  return match?.[1] ?? null;
 }
 
 /** The host of a base URL: the series key, without path, query or any credentials. */
@@ -37,7 +29,7 @@ function rowsOf(origin: Origin, points: readonly HeadlinePoint[]): HistoryRow[] 
   const common = {
     runId: origin.id,
     kind: origin.kind,
-    scheduleId: scheduleIdOf(origin.id),
+    scheduleId: scheduleIdOfRun(origin.id),
     api: origin.target.api,
     host: hostOf(origin.target.base_url),
     model: origin.target.model,

@@ -2,6 +2,7 @@
 // in bounded batches, and the runs' results stay. Also measures what one stored record costs.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { cronTick } from '../cron/cron-tick.ts';
 import { pruneRecords } from './prune-records.ts';
 import { countRequests, insertRequests, type StoredRequest } from './records-store.ts';
 import { createRun, getRun, updateRun } from './runs-store.ts';
@@ -71,6 +72,15 @@ describe('pruneRecords', () => {
     expect((await countRequests(env.DB, 'run-recent')).total).toBe(7);
     expect((await countRequests(env.DB, 'run-going')).total).toBe(3);
     expect((await getRun(env.DB, 'run-old-a'))?.resultsJson).toBe('{"kept":true}');
+  });
+
+  it('runs on every cron tick with RETENTION_DAYS (default 30)', async () => {
+    const now = 1_000 * DAY_MS;
+    await finishedRun('run-cron-old', now - 31 * DAY_MS, 4);
+    await finishedRun('run-cron-new', now - 29 * DAY_MS, 4);
+    await cronTick(env, now);
+    expect((await countRequests(env.DB, 'run-cron-old')).total).toBe(0);
+    expect((await countRequests(env.DB, 'run-cron-new')).total).toBe(4);
   });
 
   it('measures the bytes a stored record takes in D1', async () => {

@@ -2,6 +2,7 @@
 // `npx drizzle-kit generate`; never edit a generated migration by hand.
 import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { PROFILE_STATES } from '../../core/api/profile-api-schemas.ts';
+import { START_OUTCOMES, START_TRIGGERS } from '../../core/api/schedule-api-schemas.ts';
 import { SEARCH_STATES } from '../../core/api/search-api-schemas.ts';
 import { HEADLINE_METRIC_NAMES, HISTORY_KINDS } from '../../core/history/headline-metrics.ts';
 import { OUTCOMES, TOKEN_COUNT_SOURCES } from '../../core/record/request-record.ts';
@@ -173,3 +174,46 @@ export const history = sqliteTable(
 );
 
 export type HistoryRow = typeof history.$inferSelect;
+
+/** A schedule (docs/schedules.md): what to start, when (cron in a time zone), and where it is up to. */
+export const schedules = sqliteTable(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    name: text('name').notNull(),
+    cron: text('cron').notNull(),
+    timezone: text('timezone').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    /** The validated `start` (a run config; never secrets, only secret names). */
+    startJson: text('start_json').notNull(),
+    /** Due times at or before this are not owed: creation, or the last re-timing or resume. */
+    sinceMs: integer('since_ms').notNull(),
+    /** The last due time handled (started, skipped or failed); null before the first. */
+    lastDueMs: integer('last_due_ms'),
+  },
+  (t) => [index('schedules_created_at_ms_idx').on(t.createdAtMs, t.id)],
+);
+
+/**
+ * One row per due time handled (and per manual trigger). The primary key is what makes a double
+ * tick harmless: only the tick whose INSERT added the row starts the run.
+ */
+export const scheduleStarts = sqliteTable(
+  'schedule_starts',
+  {
+    scheduleId: text('schedule_id').notNull(),
+    dueMs: integer('due_ms').notNull(),
+    trigger: text('trigger', { enum: START_TRIGGERS }).notNull(),
+    /** JSON array of the run ids started (one, or a suite's); null when skipped. */
+    runIdsJson: text('run_ids_json'),
+    outcome: text('outcome', { enum: START_OUTCOMES }).notNull(),
+    coalesced: integer('coalesced').notNull(),
+    reason: text('reason'),
+    atMs: integer('at_ms').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.dueMs] })],
+);
+
+export type ScheduleRow = typeof schedules.$inferSelect;
+export type ScheduleStartRow = typeof scheduleStarts.$inferSelect;

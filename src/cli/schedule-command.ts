@@ -1,0 +1,160 @@
+import Table from 'cli-table3';
+import type { ScheduleDetail, ScheduleEntry } from '../core/api/schedule-api-schemas.ts';
+import { scheduleRequestSchema, startConfigs } from '../core/schedule/schedule.ts';
+import { ApiClient } from './api-client.ts';
+import { CliError, EXIT_BAD_INPUT, formatPath } from './cli-error.ts';
+import { readRunConfig } from './read-run-config.ts';
+import { type Output, writeStdout } from './run-command.ts';
+
+// `fluidbench schedule add|list|show|pause|resume|rm|trigger` over /v1/schedules (docs/schedules.md).
+
+interface ApiFlags {
+  url?: string;
+  json?: boolean;
+}
+
+export interface ScheduleAddFlags extends ApiFlags {
+  name: string;
+  cron: string;
+  timezone: string;
+  config: string[];
+  paused?: boolean;
+}
+
+/** Checks the schedule as the API will (every issue at once, exit 2), then creates it. */
+export async function scheduleAddCommand(flags: ScheduleAddFlags, out: Output = writeStdout): Promise<void> {
+  const bodies = [];
+  for (const file of flags.config) bodies.push((await readRunConfig(file)).body);
+  const body = {
+    name: flags.name,
+    cron: flags.cron,
+    timezone: flags.timezone,
+    enabled: !flags.paused,
+    // One config: a run; several: a suite started together at each due time.
+    start: bodies.length === 1 ? { kind: 'run', config: bodies[0] } : { kind: 'suite', runs: bodies },
+  };
+  const checked = scheduleRequestSchema.safeParse(body);
+  if (!checked.success) {
+    const lines = checked.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`);
+    throw new CliError([`invalid schedule (${lines.length} issue(s)):`, ...lines].join('\n'), EXIT_BAD_INPUT);
+  }
+  const client = await ApiClient.fromEnvironment(flags.url);
+  const created = await client.createSchedule(body);
+  out(flags.json ? `${JSON.stringify(created, null, 2)}\n` : `${created.id}\n`);
+}
+
+export async function scheduleListCommand(
+  flags: ApiFlags & { limit: number; cursor?: string | undefined },
+  out: Output = writeStdout,
+): Promise<void> {
+  const client = await ApiClient.fromEnvironment(flags.url);
+  const page = await client.listSchedules({
+    limit: flags.limit,
+    ...(flags.cursor !== undefined ? { cursor: flags.cursor } : {}),
+  });
+  if (flags.json) {
+    out(`${JSON.stringify(page, null, 2)}\n`);
+    return;
+  }
+  if (page.schedules.length === 0) {
+    out('no schedules yet\n');
+    return;
+  }
+  const table = new Table({
+    head: ['id', 'name', 'cron', 'time zone', 'state', 'last due', 'next due'],
+    style: { head: [], border: [], compact: true },
+  });
+  for (const s of page.schedules) table.push(entryCells(s));
+  out(`${table.toString()}\n${page.next ? `more: fluidbench schedule list --cursor ${page.next}\n` : ''}`);
+}
+
+export async function scheduleShowCommand(
+  id: string,
+  flags: ApiFlags,
+  out: Output = writeStdout,
+): Promise<void> {
+  const client = await ApiClient.fromEnvironment(flags.url);
+  printDetail(await client.getSchedule(id), flags, out);
+}
+
+/** pause (enabled false) / resume (enabled true). */
+export async function scheduleEnableCommand(
+  id: string,
+  enabled: boolean,
+  flags: ApiFlags,
+  out: Output = writeStdout,
+): Promise<void> {
+  const client = await ApiClient.fromEnvironment(flags.url);
+  printDetail(await client.updateSchedule(id, { enabled }), flags, out);
+}
+
+export async function scheduleRemoveCommand(
+  id: string,
+  flags: ApiFlags,
+  out: Output = writeStdout,
+): Promise<void> {
+  const client = await ApiClient.fromEnvironment(flags.url);
+  await client.deleteSchedule(id);
+  out(flags.json ? `${JSON.stringify({ id, deleted: true })}\n` : `deleted ${id}\n`);
+}
+
+export async function scheduleTriggerCommand(
+  id: string,
+  flags: ApiFlags,
+  out: Output = writeStdout,
+): Promise<void> {
+  const client = await ApiClient.fromEnvironment(flags.url);
+  const record = await client.triggerSchedule(id);
+  out(
+    flags.json
+      ? `${JSON.stringify(record, null, 2)}\n`
+      : `${record.outcome}: ${record.run_ids.join(' ') || (record.reason ?? '')}\n`,
+  );
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? '—' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function entryCells(s: ScheduleEntry): string[] {
+  return [
+    s.id,
+    s.name,
+    s.cron,
+    s.timezone,
+    s.enabled ? 'enabled' : 'paused',
+    iso(s.last_due_ms),
+    iso(s.next_due_ms),
+  ];
+}
+
+function printDetail(schedule: ScheduleDetail, flags: ApiFlags, out: Output): void {
+  if (flags.json) {
+    out(`${JSON.stringify(schedule, null, 2)}\n`);
+    return;
+  }
+  const [id, name, cron, timezone, state, last, next] = entryCells(schedule);
+  const lines = [
+    `${id}  ${name}`,
+    `  ${cron} (${timezone}), ${state}; last due ${last}, next due ${next}`,
+    ...startConfigs(schedule.start).map((c) => `  starts: ${c.target.model} at ${c.target.base_url}`),
+  ];
+  if (schedule.starts.length === 0) lines.push('  no starts yet');
+  else {
+    const table = new Table({
+      head: ['due', 'trigger', 'outcome', 'run', 'coalesced', 'reason'],
+      style: { head: [], border: [], compact: true },
+    });
+    for (const s of schedule.starts)
+      table.push([
+        iso(s.due_ms),
+        s.trigger,
+        s.outcome,
+        s.run_ids.join(' '),
+        String(s.coalesced),
+        s.reason ?? '',
+      ]);
+    lines.push(table.toString());
+  }
+  out(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,214 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { RUN_LIST_LIMIT } from '../../core/api/control-api-schemas.ts';
+import {
+  RECENT_STARTS,
+  type ScheduleDetail,
+  type ScheduleEntry,
+  scheduleDetailSchema,
+  scheduleListSchema,
+  scheduleStartRecordSchema,
+} from '../../core/api/schedule-api-schemas.ts';
+import { nextDueMs } from '../../core/schedule/due-time.ts';
+import {
+  type ScheduleRequest,
+  scheduleRequestSchema,
+  scheduleStartSchema,
+  scheduleUpdateSchema,
+  startConfigs,
+} from '../../core/schedule/schedule.ts';
+import { checkRunConfig } from '../runs/start-run.ts';
+import { startAt, startRecord } from '../schedules/run-due-schedules.ts';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  recentStarts,
+  type SchedulePatch,
+  updateSchedule,
+} from '../storage/schedules-store.ts';
+import type { ScheduleRow } from '../storage/schema.ts';
+import { ApiError } from './api-error.ts';
+import { errorResponses, idParams, json } from './openapi.ts';
+
+// Schedules (docs/schedules.md): stored here, started by the cron (../schedules/run-due-schedules.ts).
+
+type App = OpenAPIHono<{ Bindings: Env }>;
+
+export function registerScheduleRoutes(app: App): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/schedules',
+      summary: 'Create a schedule: a cron expression in a time zone and the run (or suite of runs) it starts',
+      request: {
+        body: { content: { 'application/json': { schema: scheduleRequestSchema } }, required: true },
+      },
+      responses: { 201: json(scheduleDetailSchema, 'The schedule was stored'), ...errorResponses },
+    }),
+    async (c) => {
+      const request = c.req.valid('json');
+      checkStart(c.env, request.start);
+      const now = Date.now();
+      const row: ScheduleRow = {
+        id: newScheduleId(),
+        createdAtMs: now,
+        name: request.name,
+        cron: request.cron,
+        timezone: request.timezone,
+        enabled: request.enabled,
+        startJson: JSON.stringify(request.start),
+        sinceMs: now,
+        lastDueMs: null,
+      };
+      await createSchedule(c.env.DB, row);
+      return c.json(await scheduleDetail(c.env, row), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/schedules',
+      summary: 'List schedules, newest first',
+      request: {
+        query: z.object({
+          limit: z.coerce
+            .number()
+            .int()
+            .min(RUN_LIST_LIMIT.min)
+            .max(RUN_LIST_LIMIT.max)
+            .default(RUN_LIST_LIMIT.default),
+          cursor: z.string().max(500).optional(),
+        }),
+      },
+      responses: { 200: json(scheduleListSchema, 'A page of schedules'), ...errorResponses },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const page = await listSchedules(c.env.DB, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+      return c.json({ schedules: page.schedules.map(scheduleEntry), next: page.next }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/schedules/{id}',
+      summary: 'A schedule with its most recent starts (started, skipped while running, failed)',
+      request: { params: idParams },
+      responses: { 200: json(scheduleDetailSchema, 'The schedule'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findSchedule(c.env, c.req.valid('param').id);
+      return c.json(await scheduleDetail(c.env, row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/schedules/{id}',
+      summary: 'Rename, re-time, pause (enabled: false) or resume a schedule',
+      request: {
+        params: idParams,
+        body: { content: { 'application/json': { schema: scheduleUpdateSchema } }, required: true },
+      },
+      responses: { 200: json(scheduleDetailSchema, 'The updated schedule'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findSchedule(c.env, c.req.valid('param').id);
+      const update = c.req.valid('json');
+      const patch: SchedulePatch = { ...update };
+      // Re-timing or resuming owes nothing from before: no burst of starts for the paused time.
+      const retimed = update.cron !== undefined || update.timezone !== undefined;
+      const resumed = update.enabled === true && !row.enabled;
+      if (retimed || resumed) patch.sinceMs = Date.now();
+      await updateSchedule(c.env.DB, row.id, patch);
+      return c.json(await scheduleDetail(c.env, { ...row, ...patch }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/schedules/{id}',
+      summary: 'Delete a schedule and its start records (the runs it started stay)',
+      request: { params: idParams },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await deleteSchedule(c.env.DB, id))) throw new ApiError('not_found', `no schedule with id ${id}`);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/schedules/{id}/trigger',
+      summary: 'Start the schedule now (also when paused or while a previous run is going)',
+      request: { params: idParams },
+      responses: { 201: json(scheduleStartRecordSchema, 'What was started'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findSchedule(c.env, c.req.valid('param').id);
+      const record = await startAt(c.env, row, Date.now(), 'manual', 0);
+      if (record === null) throw new ApiError('conflict', 'a start at this very millisecond exists; retry');
+      return c.json(record, 201);
+    },
+  );
+}
+
+/** A schedule may only hold runs the runs API would accept now; issues are named under `start`. */
+function checkStart(env: Env, start: ScheduleRequest['start']): void {
+  const configs = startConfigs(start);
+  for (const [i, config] of configs.entries()) {
+    try {
+      checkRunConfig(env, config);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const at = start.kind === 'run' ? ['start', 'config'] : ['start', 'runs', i];
+      const issues = error.issues?.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+      throw new ApiError(error.code, error.message, issues);
+    }
+  }
+}
+
+async function findSchedule(env: Env, id: string): Promise<ScheduleRow> {
+  const row = await getSchedule(env.DB, id);
+  if (!row) throw new ApiError('not_found', `no schedule with id ${id}`);
+  return row;
+}
+
+function scheduleEntry(row: ScheduleRow): ScheduleEntry {
+  return {
+    id: row.id,
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    enabled: row.enabled,
+    created_at_ms: row.createdAtMs,
+    last_due_ms: row.lastDueMs,
+    // After the last handled due time too: a tick's scheduledTime may run ahead of this clock.
+    next_due_ms: row.enabled
+      ? nextDueMs(row.cron, row.timezone, Math.max(Date.now(), row.lastDueMs ?? 0))
+      : null,
+  };
+}
+
+async function scheduleDetail(env: Env, row: ScheduleRow): Promise<ScheduleDetail> {
+  const starts = await recentStarts(env.DB, row.id, RECENT_STARTS);
+  return {
+    ...scheduleEntry(row),
+    start: scheduleStartSchema.parse(JSON.parse(row.startJson)),
+    starts: starts.map(startRecord),
+  };
+}
+
+/** Sortable by creation time, unique by its random tail (like run ids). */
+function newScheduleId(): string {
+  const random = crypto.getRandomValues(new Uint8Array(5));
+  return `sch-${Date.now().toString(36)}-${[...random].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
+}

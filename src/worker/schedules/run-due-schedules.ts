@@ -1,0 +1,133 @@
+import type { ScheduleStartRecord } from '../../core/api/schedule-api-schemas.ts';
+import { isTerminal } from '../../core/run/run-state.ts';
+import { dueNow } from '../../core/schedule/due-time.ts';
+import { scheduledRunIds, scheduleStartSchema, startConfigs } from '../../core/schedule/schedule.ts';
+import { startRun } from '../runs/start-run.ts';
+import { getRun } from '../storage/runs-store.ts';
+import {
+  advanceLastDue,
+  claimStart,
+  lastStartedRunIds,
+  listEnabledSchedules,
+  setStartOutcome,
+} from '../storage/schedules-store.ts';
+import type { ScheduleRow, ScheduleStartRow } from '../storage/schema.ts';
+
+// The cron's work (docs/schedules.md): one trigger every minute; each tick starts what is due.
+
+/** Schedules looked at per tick: bounds one invocation's D1 queries (about 4 per due schedule, plus one per run of a suite). */
+export const SCHEDULES_PER_TICK = 50;
+
+export interface TickSummary {
+  examined: number;
+  started: number;
+  skipped: number;
+  failed: number;
+}
+
+/** Starts every enabled schedule due at `scheduledTimeMs` (the tick's controller.scheduledTime). */
+export async function runDueSchedules(env: Env, scheduledTimeMs: number): Promise<TickSummary> {
+  const rows = await listEnabledSchedules(env.DB, SCHEDULES_PER_TICK);
+  const summary: TickSummary = { examined: rows.length, started: 0, skipped: 0, failed: 0 };
+  for (const row of rows) {
+    const due = dueNow({
+      cron: row.cron,
+      timezone: row.timezone,
+      lastDueMs: row.lastDueMs,
+      sinceMs: row.sinceMs,
+      nowMs: scheduledTimeMs,
+    });
+    if (due === null) continue;
+    let record: ScheduleStartRecord | null;
+    try {
+      record = await startAt(env, row, due.dueMs, 'cron', due.coalesced);
+    } catch (error) {
+      // A storage failure on one schedule does not stop the others; its due time is retried by the
+      // next tick unless its start row was already claimed.
+      console.error(
+        `schedule ${row.id} at ${due.dueMs}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      summary.failed += 1;
+      continue;
+    }
+    if (record === null) continue; // another tick handled this due time
+    if (record.outcome === 'started') summary.started += 1;
+    else if (record.outcome === 'skipped_running') summary.skipped += 1;
+    else summary.failed += 1;
+  }
+  return summary;
+}
+
+/**
+ * Handles one due time of one schedule: claims its row (null when another tick already had), then
+ * skips when the schedule's previous run is still queued or running, else starts the run under the
+ * deterministic id. A manual trigger starts even while a previous run is going.
+ */
+export async function startAt(
+  env: Env,
+  row: ScheduleRow,
+  dueMs: number,
+  trigger: 'cron' | 'manual',
+  coalesced: number,
+): Promise<ScheduleStartRecord | null> {
+  const start = scheduleStartSchema.parse(JSON.parse(row.startJson));
+  const runIds = scheduledRunIds(row.id, dueMs, start);
+  const previous = trigger === 'cron' ? await runningRunId(env, row.id) : null;
+  const record: ScheduleStartRow = {
+    scheduleId: row.id,
+    dueMs,
+    trigger,
+    runIdsJson: previous === null ? JSON.stringify(runIds) : null,
+    outcome: previous === null ? 'started' : 'skipped_running',
+    coalesced,
+    reason: previous === null ? null : `run ${previous} of this schedule is still running`,
+    atMs: Date.now(),
+  };
+  if (!(await claimStart(env.DB, record))) return null;
+  if (trigger === 'cron') await advanceLastDue(env.DB, row.id, dueMs);
+  if (record.outcome === 'started') {
+    const configs = startConfigs(start);
+    const failures: string[] = [];
+    // A suite's runs start together; one refused (e.g. a secret deleted since) does not stop the others.
+    for (const [i, config] of configs.entries()) {
+      const runId = runIds[i] as string;
+      try {
+        await startRun(env, config, runId);
+      } catch (error) {
+        failures.push(`${runId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (failures.length > 0) {
+      // Data, not an exception: the record says why.
+      record.outcome = 'failed';
+      record.reason =
+        `${failures.length} of ${configs.length} run(s) could not start: ${failures.join('; ')}`.slice(
+          0,
+          2_000,
+        );
+      await setStartOutcome(env.DB, row.id, dueMs, record.outcome, record.reason);
+    }
+  }
+  return startRecord(record);
+}
+
+/** A run of the schedule's latest start that is still queued or running, or null. */
+async function runningRunId(env: Env, scheduleId: string): Promise<string | null> {
+  for (const id of await lastStartedRunIds(env.DB, scheduleId)) {
+    const run = await getRun(env.DB, id);
+    if (run !== null && !isTerminal(run.state)) return id;
+  }
+  return null;
+}
+
+export function startRecord(row: ScheduleStartRow): ScheduleStartRecord {
+  return {
+    due_ms: row.dueMs,
+    trigger: row.trigger,
+    outcome: row.outcome,
+    run_ids: row.runIdsJson === null ? [] : (JSON.parse(row.runIdsJson) as string[]),
+    coalesced: row.coalesced,
+    reason: row.reason,
+    at_ms: row.atMs,
+  };
+}

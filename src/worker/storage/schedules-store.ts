@@ -1,0 +1,129 @@
+// Schedule rows in D1 and the record of each due time handled (docs/schedules.md).
+import { and, asc, desc, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { StartOutcome } from '../../core/api/schedule-api-schemas.ts';
+import { openDatabase } from './database.ts';
+import { decodeCursor, encodeCursor } from './runs-store.ts';
+import { type ScheduleRow, type ScheduleStartRow, scheduleStarts, schedules } from './schema.ts';
+
+export type NewSchedule = Omit<ScheduleRow, 'lastDueMs'>;
+
+export async function createSchedule(d1: D1Database, schedule: NewSchedule): Promise<boolean> {
+  const result = await openDatabase(d1)
+    .insert(schedules)
+    .values({ ...schedule, lastDueMs: null })
+    .onConflictDoNothing();
+  return result.meta.changes > 0;
+}
+
+export async function getSchedule(d1: D1Database, id: string): Promise<ScheduleRow | null> {
+  return (await openDatabase(d1).select().from(schedules).where(eq(schedules.id, id)).get()) ?? null;
+}
+
+/** Schedules newest first (ties broken by id), a page at a time; `next` is null on the last page. */
+export async function listSchedules(
+  d1: D1Database,
+  options: { limit: number; cursor?: string },
+): Promise<{ schedules: ScheduleRow[]; next: string | null }> {
+  const { limit, cursor } = options;
+  let where: SQL | undefined;
+  if (cursor !== undefined) {
+    const c = decodeCursor(cursor);
+    where = or(
+      lt(schedules.createdAtMs, c.createdAtMs),
+      and(eq(schedules.createdAtMs, c.createdAtMs), lt(schedules.id, c.id)),
+    );
+  }
+  const rows = await openDatabase(d1)
+    .select()
+    .from(schedules)
+    .where(where)
+    .orderBy(desc(schedules.createdAtMs), desc(schedules.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { schedules: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+/** Enabled schedules, oldest first, at most `limit` (the cron's bounded work per tick). */
+export async function listEnabledSchedules(d1: D1Database, limit: number): Promise<ScheduleRow[]> {
+  return openDatabase(d1)
+    .select()
+    .from(schedules)
+    .where(eq(schedules.enabled, true))
+    .orderBy(asc(schedules.createdAtMs), asc(schedules.id))
+    .limit(limit);
+}
+
+export type SchedulePatch = Partial<Pick<ScheduleRow, 'name' | 'cron' | 'timezone' | 'enabled' | 'sinceMs'>>;
+
+export async function updateSchedule(d1: D1Database, id: string, patch: SchedulePatch): Promise<boolean> {
+  const result = await openDatabase(d1).update(schedules).set(patch).where(eq(schedules.id, id));
+  return result.meta.changes > 0;
+}
+
+/** Deletes a schedule and its start records in one batch; false when there was none. */
+export async function deleteSchedule(d1: D1Database, id: string): Promise<boolean> {
+  const db = openDatabase(d1);
+  const [deleted] = await db.batch([
+    db.delete(schedules).where(eq(schedules.id, id)),
+    db.delete(scheduleStarts).where(eq(scheduleStarts.scheduleId, id)),
+  ]);
+  return deleted.meta.changes > 0;
+}
+
+/** Moves last_due_ms forward only (a slower tick never moves it back). */
+export async function advanceLastDue(d1: D1Database, id: string, dueMs: number): Promise<void> {
+  await openDatabase(d1)
+    .update(schedules)
+    .set({ lastDueMs: dueMs })
+    .where(
+      and(eq(schedules.id, id), or(sql`${schedules.lastDueMs} IS NULL`, lt(schedules.lastDueMs, dueMs))),
+    );
+}
+
+/**
+ * Records one due time, in one `INSERT … ON CONFLICT DO NOTHING`: true only for the call that added
+ * the row — that caller, and no other, starts the run.
+ */
+export async function claimStart(d1: D1Database, start: ScheduleStartRow): Promise<boolean> {
+  const result = await openDatabase(d1).insert(scheduleStarts).values(start).onConflictDoNothing();
+  return result.meta.changes > 0;
+}
+
+export async function setStartOutcome(
+  d1: D1Database,
+  scheduleId: string,
+  dueMs: number,
+  outcome: StartOutcome,
+  reason: string | null,
+): Promise<void> {
+  await openDatabase(d1)
+    .update(scheduleStarts)
+    .set({ outcome, reason })
+    .where(and(eq(scheduleStarts.scheduleId, scheduleId), eq(scheduleStarts.dueMs, dueMs)));
+}
+
+/** The schedule's most recent starts, newest first. */
+export async function recentStarts(
+  d1: D1Database,
+  scheduleId: string,
+  limit: number,
+): Promise<ScheduleStartRow[]> {
+  return openDatabase(d1)
+    .select()
+    .from(scheduleStarts)
+    .where(eq(scheduleStarts.scheduleId, scheduleId))
+    .orderBy(desc(scheduleStarts.dueMs))
+    .limit(limit);
+}
+
+/** The run ids of the schedule's latest start that started any (empty when none did). */
+export async function lastStartedRunIds(d1: D1Database, scheduleId: string): Promise<string[]> {
+  const row = await openDatabase(d1)
+    .select({ runIdsJson: scheduleStarts.runIdsJson })
+    .from(scheduleStarts)
+    .where(and(eq(scheduleStarts.scheduleId, scheduleId), isNotNull(scheduleStarts.runIdsJson)))
+    .orderBy(desc(scheduleStarts.dueMs))
+    .get();
+  return row?.runIdsJson ? (JSON.parse(row.runIdsJson) as string[]) : [];
+}
