@@ -1,6 +1,6 @@
 // The history time series in D1 (docs/history.md): idempotent inserts of a run's headline points,
 // and a filtered, bounded read of the newest ones.
-import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { HeadlineMetric } from '../../core/history/headline-metrics.ts';
 import { openDatabase } from './database.ts';
 import { type HistoryRow, history } from './schema.ts';
@@ -26,7 +26,8 @@ export async function insertHistory(d1: D1Database, rows: readonly HistoryRow[])
 }
 
 export interface HistoryFilter {
-  scheduleId?: string | undefined;
+  /** null: only points of runs no schedule started. */
+  scheduleId?: string | null | undefined;
   api?: string | undefined;
   host?: string | undefined;
   model?: string | undefined;
@@ -41,7 +42,8 @@ export interface HistoryFilter {
 /** The newest `limit` points matching every given filter, oldest first. */
 export async function queryHistory(d1: D1Database, filter: HistoryFilter): Promise<HistoryRow[]> {
   const where: SQL[] = [];
-  if (filter.scheduleId !== undefined) where.push(eq(history.scheduleId, filter.scheduleId));
+  if (filter.scheduleId === null) where.push(isNull(history.scheduleId));
+  else if (filter.scheduleId !== undefined) where.push(eq(history.scheduleId, filter.scheduleId));
   if (filter.api !== undefined) where.push(eq(history.api, filter.api));
   if (filter.host !== undefined) where.push(eq(history.host, filter.host));
   if (filter.model !== undefined) where.push(eq(history.model, filter.model));
