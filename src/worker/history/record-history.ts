@@ -62,7 +62,8 @@ function rowsOf(origin: Origin, points: readonly HeadlinePoint[]): HistoryRow[] 
   );
 }
 
-async function write(env: Env, what: string, rows: HistoryRow[]): Promise<void> {
+/** Stores history points, then judges their series and stores any alerts; never throws. */
+export async function recordHistoryRows(env: Env, what: string, rows: HistoryRow[]): Promise<void> {
   try {
     await insertHistory(env.DB, rows);
   } catch (error) {
@@ -86,7 +87,7 @@ export async function recordRunHistory(env: Env, results: RunResults): Promise<v
     target: results.target,
     atMs: results.finished_at_ms ?? Date.now(),
   };
-  await write(env, results.id, rowsOf(origin, headlinePoints(results)));
+  await recordHistoryRows(env, results.id, rowsOf(origin, headlinePoints(results)));
 }
 
 /** Stores a `done` search's capacity points. */
@@ -97,5 +98,9 @@ export async function recordSearchHistory(
   atMs: number,
 ): Promise<void> {
   const origin: Origin = { id: search.searchId, kind: 'search', target: search.template.target, atMs };
-  await write(env, search.searchId, rowsOf(origin, capacityPoints(result, search.settings.dimension)));
+  await recordHistoryRows(
+    env,
+    search.searchId,
+    rowsOf(origin, capacityPoints(result, search.settings.dimension)),
+  );
 }
