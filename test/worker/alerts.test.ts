@@ -7,7 +7,7 @@ import { evaluateAlerts } from '../../src/worker/alerts/evaluate-alerts.ts';
 import { recordHistoryRows } from '../../src/worker/history/record-history.ts';
 import { insertHistory } from '../../src/worker/storage/history-store.ts';
 import type { HistoryRow } from '../../src/worker/storage/schema.ts';
-import { call } from './run-kit.ts';
+import { call, createRun, simRunConfig, waitForEnd } from './run-kit.ts';
 
 // Regression alerts: judged when history points are written, listed at /v1/alerts, and delivered
 // to the loopback webhook receiver of global-setup.ts (fails its first two POSTs, then accepts).
@@ -161,5 +161,33 @@ describe('regression alerts', () => {
     const [stored] = await evaluateAlerts(env.DB, [next], false, Date.now());
     expect(stored).toMatchObject({ webhookState: 'none', runId: 'unsent-model-run-9' });
     expect((await alerts('?model=unsent-model')).alerts.map((a) => a.webhook_state)).toEqual(['none']);
+  });
+
+  it('come from a real run through the coordinator, found by its id', async () => {
+    // The simulator's series (no schedule, whole run) with a baseline far below its ~5 ms TTFT and
+    // one night already outside: the run's own point makes the second in a row.
+    const host = new URL(env.TEST_TARGET_URL).host;
+    const before = Date.now() - 10 * DAY_MS;
+    const past = [0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 1].map((value, i) => ({
+      ...point('fluidbench-sim', i, value),
+      runId: `past-${i}`,
+      scheduleId: null,
+      host,
+      region: 'all',
+      atMs: before + i * DAY_MS,
+    }));
+    await insertHistory(env.DB, past);
+    const id = await createRun(simRunConfig({ name: 'alerting run' }));
+    expect((await waitForEnd(id)).state).toBe('done');
+    const found = (await alerts(`?run_id=${id}`)).alerts;
+    expect(found.map((a) => [a.region, a.metric, a.reason])).toEqual([
+      ['all', 'ttft_p50_s', 'outside_band_twice'],
+    ]);
+    expect(found[0]).toMatchObject({
+      host,
+      model: 'fluidbench-sim',
+      schedule_id: null,
+      webhook_state: 'pending',
+    });
   });
 });
