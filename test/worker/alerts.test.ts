@@ -90,7 +90,9 @@ describe('regression alerts', () => {
     expect((await alerts('?model=rising-model&metric=tbt_p99_s')).alerts).toEqual([]);
     expect((await alerts('?model=rising-model&region=wnam')).alerts).toEqual([]);
     expect((await alerts(`?model=rising-model&from_ms=${Date.now() + 60_000}`)).alerts).toEqual([]);
-    expect((await alerts('?run_id=rising-model-run-9')).alerts).toHaveLength(1);
+    const byRun = await alerts('?run_id=rising-model-run-9');
+    expect(byRun.alerts).toHaveLength(1);
+    expect(byRun.webhook).toBe('configured');
     for (const [query, field] of [
       ['limit=0', 'limit'],
       ['limit=501', 'limit'],

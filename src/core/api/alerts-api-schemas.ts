@@ -44,6 +44,11 @@ export const alertsResponseSchema = z.object({
   alerts: z.array(alertSchema),
   /** true when `limit` cut older alerts off. */
   truncated: z.boolean(),
+  /**
+   * Whether alerts are sent: `none` (ALERT_WEBHOOK_SECRET unset), `configured`, or `misconfigured`
+   * (the secret it names is missing or not an http(s) URL; pending alerts fail until fixed).
+   */
+  webhook: z.enum(['none', 'configured', 'misconfigured']),
 });
 
 export type Alert = z.infer<typeof alertSchema>;

@@ -1,5 +1,11 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { type Alert, alertsQuerySchema, alertsResponseSchema } from '../../core/api/alerts-api-schemas.ts';
+import {
+  type Alert,
+  type AlertsResponse,
+  alertsQuerySchema,
+  alertsResponseSchema,
+} from '../../core/api/alerts-api-schemas.ts';
+import { alertWebhookUrl } from '../env.ts';
 import { queryAlerts } from '../storage/alerts-store.ts';
 import type { AlertRow } from '../storage/schema.ts';
 import { errorResponses, json } from './openapi.ts';
@@ -50,7 +56,10 @@ export function registerAlertRoutes(app: App): void {
         fromMs: q.from_ms,
         limit: q.limit,
       });
-      return c.json({ alerts: rows.map(alertView), truncated: rows.length === q.limit }, 200);
+      const url = alertWebhookUrl(c.env);
+      const webhook: AlertsResponse['webhook'] =
+        url === 'none' ? 'none' : url === 'invalid' ? 'misconfigured' : 'configured';
+      return c.json({ alerts: rows.map(alertView), truncated: rows.length === q.limit, webhook }, 200);
     },
   );
 }
