@@ -3,7 +3,7 @@
 import { HEADLINE_METRICS } from '../../core/history/headline-metrics.ts';
 import { BASELINE_POINTS, regressionFlags } from '../../core/history/regression-rule.ts';
 import { insertAlerts } from '../storage/alerts-store.ts';
-import { queryHistory } from '../storage/history-store.ts';
+import { queryHistoryBatch } from '../storage/history-store.ts';
 import type { AlertRow, HistoryRow } from '../storage/schema.ts';
 
 /**
@@ -16,7 +16,7 @@ const MAX_SERIES = 64;
 
 /**
  * Judges the series of the points just written (same schedule, api, host, model, region, metric,
- * up to each point's time) and stores an alert for each point the rule flags. `webhook`: whether
+ * up to each point's time; one D1 batch) and stores an alert for each point the rule flags. `webhook`: whether
  * a webhook is configured (alerts start `pending`), else they are stored as `none`.
  */
 export async function evaluateAlerts(
@@ -25,9 +25,10 @@ export async function evaluateAlerts(
   webhook: boolean,
   nowMs: number,
 ): Promise<AlertRow[]> {
-  const found: AlertRow[] = [];
-  for (const point of written.slice(0, MAX_SERIES)) {
-    const series = await queryHistory(d1, {
+  const points = written.slice(0, MAX_SERIES);
+  const answers = await queryHistoryBatch(
+    d1,
+    points.map((point) => ({
       scheduleId: point.scheduleId,
       api: point.api,
       host: point.host,
@@ -36,7 +37,11 @@ export async function evaluateAlerts(
       metric: point.metric,
       toMs: point.atMs,
       limit: SERIES_POINTS,
-    });
+    })),
+  );
+  const found: AlertRow[] = [];
+  for (const [i, point] of points.entries()) {
+    const series = answers[i] ?? [];
     const last = series.length - 1;
     if (series[last]?.runId !== point.runId) continue;
     const flag = regressionFlags(series, HEADLINE_METRICS[point.metric]).find((f) => f.index === last);
