@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { FIRST_RETRY_MS } from '../../src/core/alerts/alert-delivery.ts';
+import { FIRST_RETRY_MS, MAX_ATTEMPTS } from '../../src/core/alerts/alert-delivery.ts';
 import { type AlertsResponse, alertsResponseSchema } from '../../src/core/api/alerts-api-schemas.ts';
 import { deliverAlerts } from '../../src/worker/alerts/deliver-alerts.ts';
 import { evaluateAlerts } from '../../src/worker/alerts/evaluate-alerts.ts';
@@ -153,6 +153,21 @@ describe('regression alerts', () => {
     const ticks = await Promise.all([deliverAlerts(env, t), deliverAlerts(env, t)]);
     expect(ticks.reduce((n, tick) => n + tick.failed + tick.sent, 0)).toBe(1);
     expect(await received()).toHaveLength(1);
+  });
+
+  it('gives up after six failed attempts when the named secret is not a URL', async () => {
+    await nights('doomed-model', [...baseline, 1.3, 1.3]);
+    const broken = { ...env, TEST_WEBHOOK_URL: 'not a url' } as Env;
+    const before = (await received()).length;
+    let t = Date.now() + 1_000;
+    for (let i = 0; i < MAX_ATTEMPTS + 1; i++) {
+      await deliverAlerts(broken, t);
+      t += 20 * FIRST_RETRY_MS;
+    }
+    const [doomed] = (await alerts('?model=doomed-model')).alerts;
+    expect(doomed).toMatchObject({ webhook_state: 'failed', attempts: MAX_ATTEMPTS });
+    // Nothing was POSTed anywhere.
+    expect((await received()).length).toBe(before);
   });
 
   it('stores alerts as `none` when no webhook is configured', async () => {
