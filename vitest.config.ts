@@ -37,6 +37,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             TEST_KNEE_TARGET_URL: `http://127.0.0.1:${inject('kneeSimPort')}`,
             TEST_RESET_PORT: String(inject('resetPort')),
             TEST_CLOSED_PORT: String(inject('closedPort')),
+            // Regression alerts go to a loopback receiver that fails twice, then accepts (global-setup.ts).
+            TEST_WEBHOOK_URL: `http://127.0.0.1:${inject('webhookPort')}/hook`,
+            ALERT_WEBHOOK_SECRET: 'TEST_WEBHOOK_URL',
           },
         },
       })),

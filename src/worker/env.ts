@@ -32,6 +32,14 @@ const settingsSchema = z.object({
    * (summaries, results and history stay). 1 … 3,650 days.
    */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  /**
+   * The NAME of the secret (`wrangler secret put <NAME>`, or a `.dev.vars` line) holding the URL
+   * regression alerts are POSTed to. Unset: alerts are stored but not sent (webhook_state `none`).
+   */
+  ALERT_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'ALERT_WEBHOOK_SECRET must be a secret name (letters, digits, _)')
+    .optional(),
   /** JSON of the built-in simulator's instance knobs (see src/core/sim/sim-config.ts). */
   SIM_CONFIG: z.string().optional(),
 });
@@ -66,4 +74,17 @@ export function secretValue(env: Env, name: string): string | undefined {
   if (RESERVED_SECRET_NAMES.has(name)) return undefined;
   const value: unknown = (env as unknown as Record<string, unknown>)[name];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * The URL alerts are POSTed to, from the secret ALERT_WEBHOOK_SECRET names: `none` when no
+ * webhook is configured, `invalid` when the named secret is missing or not an http(s) URL.
+ */
+export function alertWebhookUrl(env: Env): { url: string } | 'none' | 'invalid' {
+  const name = settingsOf(env).ALERT_WEBHOOK_SECRET;
+  if (name === undefined) return 'none';
+  const value = secretValue(env, name);
+  if (value === undefined) return 'invalid';
+  const parsed = z.url({ protocol: /^https?$/ }).safeParse(value);
+  return parsed.success ? { url: parsed.data } : 'invalid';
 }

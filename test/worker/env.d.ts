@@ -10,6 +10,9 @@ declare global {
       /** 127.0.0.1 ports: one resets every connection once accepted, nothing listens on the other. */
       TEST_RESET_PORT: string;
       TEST_CLOSED_PORT: string;
+      /** The loopback webhook receiver that fails twice, then accepts (global-setup.ts). */
+      TEST_WEBHOOK_URL: string;
+      ALERT_WEBHOOK_SECRET: string;
     }
   }
 }
@@ -20,5 +23,6 @@ declare module 'vitest' {
     kneeSimPort: number;
     resetPort: number;
     closedPort: number;
+    webhookPort: number;
   }
 }

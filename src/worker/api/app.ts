@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { MisconfiguredError } from '../env.ts';
 import { InvalidCursorError } from '../storage/runs-store.ts';
+import { registerAlertRoutes } from './alerts-routes.ts';
 import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.ts';
 import { bearerAuth } from './auth.ts';
 import { bodyGuard } from './body-guard.ts';
@@ -36,6 +37,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerProfileRoutes(app);
   registerHistoryRoutes(app);
   registerScheduleRoutes(app);
+  registerAlertRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

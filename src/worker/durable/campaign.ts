@@ -305,7 +305,7 @@ export class Campaign extends DurableObject<Env> {
       reason,
       finishedAtMs,
     });
-    if (state === 'done') await recordSearchHistory(this.env.DB, search, result, finishedAtMs);
+    if (state === 'done') await recordSearchHistory(this.env, search, result, finishedAtMs);
     search.state = state;
     await this.ctx.storage.put('search', search);
   }

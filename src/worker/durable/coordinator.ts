@@ -362,7 +362,7 @@ export class Coordinator extends DurableObject<Env> {
     });
     // Before the run is marked ended here, so a retried finalize writes them again (idempotent).
     // A probe's figures belong to its search (stored as its capacity), not to the history.
-    if (!run.probe) await recordRunHistory(this.env.DB, results);
+    if (!run.probe) await recordRunHistory(this.env, results);
     Object.assign(run, { state, reason, finishedAtMs });
     await this.ctx.storage.put('run', run);
     // The shards keep their raw records until now; they can let them go.

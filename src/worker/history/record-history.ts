@@ -1,4 +1,5 @@
 // Writing a finished run's or search's headline points to the history table (docs/history.md).
+// Then the regression rule over the affected series, storing alerts (src/worker/alerts/).
 // Best effort: a failure is logged and never changes how the run or search ended.
 import type { RunResults } from '../../core/api/run-results-schema.ts';
 import type { HeadlinePoint, HistoryKind } from '../../core/history/headline-metrics.ts';
@@ -6,6 +7,8 @@ import { capacityPoints, headlinePoints } from '../../core/history/headline-poin
 import { scheduleIdOfRun } from '../../core/schedule/schedule.ts';
 import type { SearchResult } from '../../core/search/search-protocol.ts';
 import type { SearchSettings } from '../../core/search/search-settings.ts';
+import { evaluateAlerts } from '../alerts/evaluate-alerts.ts';
+import { settingsOf } from '../env.ts';
 import { insertHistory } from '../storage/history-store.ts';
 import type { HistoryRow } from '../storage/schema.ts';
 
@@ -51,16 +54,24 @@ function rowsOf(origin: Origin, points: readonly HeadlinePoint[]): HistoryRow[] 
   );
 }
 
-async function write(d1: D1Database, what: string, rows: HistoryRow[]): Promise<void> {
+/** Stores history points, then judges their series and stores any alerts; never throws. */
+export async function recordHistoryRows(env: Env, what: string, rows: HistoryRow[]): Promise<void> {
   try {
-    await insertHistory(d1, rows);
+    await insertHistory(env.DB, rows);
   } catch (error) {
     console.error(`history: could not store the points of ${what}`, error);
+    return;
+  }
+  try {
+    const webhook = settingsOf(env).ALERT_WEBHOOK_SECRET !== undefined;
+    await evaluateAlerts(env.DB, rows, webhook, Date.now());
+  } catch (error) {
+    console.error(`alerts: could not judge the points of ${what}`, error);
   }
 }
 
 /** Stores a `done` run's headline points (a prefill profile's run as kind `profile`). */
-export async function recordRunHistory(d1: D1Database, results: RunResults): Promise<void> {
+export async function recordRunHistory(env: Env, results: RunResults): Promise<void> {
   if (results.state !== 'done') return;
   const origin: Origin = {
     id: results.id,
@@ -68,16 +79,20 @@ export async function recordRunHistory(d1: D1Database, results: RunResults): Pro
     target: results.target,
     atMs: results.finished_at_ms ?? Date.now(),
   };
-  await write(d1, results.id, rowsOf(origin, headlinePoints(results)));
+  await recordHistoryRows(env, results.id, rowsOf(origin, headlinePoints(results)));
 }
 
 /** Stores a `done` search's capacity points. */
 export async function recordSearchHistory(
-  d1: D1Database,
+  env: Env,
   search: { searchId: string; template: { target: Origin['target'] }; settings: SearchSettings },
   result: SearchResult,
   atMs: number,
 ): Promise<void> {
   const origin: Origin = { id: search.searchId, kind: 'search', target: search.template.target, atMs };
-  await write(d1, search.searchId, rowsOf(origin, capacityPoints(result, search.settings.dimension)));
+  await recordHistoryRows(
+    env,
+    search.searchId,
+    rowsOf(origin, capacityPoints(result, search.settings.dimension)),
+  );
 }

@@ -1,8 +1,8 @@
 // The history time series in D1 (docs/history.md): idempotent inserts of a run's headline points,
 // and a filtered, bounded read of the newest ones.
-import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { HeadlineMetric } from '../../core/history/headline-metrics.ts';
-import { openDatabase } from './database.ts';
+import { type Database, openDatabase } from './database.ts';
 import { type HistoryRow, history } from './schema.ts';
 
 /** 12 columns: ⌊100 / 12⌋ rows fit one INSERT under D1's 100 bound parameters. */
@@ -26,7 +26,8 @@ export async function insertHistory(d1: D1Database, rows: readonly HistoryRow[])
 }
 
 export interface HistoryFilter {
-  scheduleId?: string | undefined;
+  /** null: only points of runs no schedule started. */
+  scheduleId?: string | null | undefined;
   api?: string | undefined;
   host?: string | undefined;
   model?: string | undefined;
@@ -38,10 +39,11 @@ export interface HistoryFilter {
   limit: number;
 }
 
-/** The newest `limit` points matching every given filter, oldest first. */
-export async function queryHistory(d1: D1Database, filter: HistoryFilter): Promise<HistoryRow[]> {
+/** The query for the newest `limit` points matching every given filter, newest first. */
+function historyQuery(db: Database, filter: HistoryFilter) {
   const where: SQL[] = [];
-  if (filter.scheduleId !== undefined) where.push(eq(history.scheduleId, filter.scheduleId));
+  if (filter.scheduleId === null) where.push(isNull(history.scheduleId));
+  else if (filter.scheduleId !== undefined) where.push(eq(history.scheduleId, filter.scheduleId));
   if (filter.api !== undefined) where.push(eq(history.api, filter.api));
   if (filter.host !== undefined) where.push(eq(history.host, filter.host));
   if (filter.model !== undefined) where.push(eq(history.model, filter.model));
@@ -49,11 +51,27 @@ export async function queryHistory(d1: D1Database, filter: HistoryFilter): Promi
   if (filter.metric !== undefined) where.push(eq(history.metric, filter.metric));
   if (filter.fromMs !== undefined) where.push(gte(history.atMs, filter.fromMs));
   if (filter.toMs !== undefined) where.push(lte(history.atMs, filter.toMs));
-  const rows = await openDatabase(d1)
+  return db
     .select()
     .from(history)
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(desc(history.atMs), desc(history.runId))
     .limit(filter.limit);
-  return rows.reverse();
+}
+
+/** The newest `limit` points matching every given filter, oldest first. */
+export async function queryHistory(d1: D1Database, filter: HistoryFilter): Promise<HistoryRow[]> {
+  return (await historyQuery(openDatabase(d1), filter)).reverse();
+}
+
+/** Several queryHistory answers in one D1 round trip (one batch), in the filters' order. */
+export async function queryHistoryBatch(
+  d1: D1Database,
+  filters: readonly HistoryFilter[],
+): Promise<HistoryRow[][]> {
+  const db = openDatabase(d1);
+  const [first, ...rest] = filters.map((f) => historyQuery(db, f));
+  if (!first) return [];
+  const answers: HistoryRow[][] = await db.batch([first, ...rest]);
+  return answers.map((rows) => rows.reverse());
 }

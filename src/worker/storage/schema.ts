@@ -1,6 +1,15 @@
 // D1 tables (drizzle sqlite-core). `migrations/` is generated from this file with
 // `npx drizzle-kit generate`; never edit a generated migration by hand.
-import { customType, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import {
+  customType,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 import { PROFILE_STATES } from '../../core/api/profile-api-schemas.ts';
 import { START_OUTCOMES, START_TRIGGERS } from '../../core/api/schedule-api-schemas.ts';
 import { SEARCH_STATES } from '../../core/api/search-api-schemas.ts';
@@ -217,3 +226,42 @@ export const scheduleStarts = sqliteTable(
 
 export type ScheduleRow = typeof schedules.$inferSelect;
 export type ScheduleStartRow = typeof scheduleStarts.$inferSelect;
+
+/** Where an alert's webhook delivery stands (docs/history.md#alerts). */
+export const WEBHOOK_STATES = ['pending', 'sent', 'failed', 'none'] as const;
+
+/**
+ * Regressions found when a run's history points were written (docs/history.md#alerts): one row per
+ * flagged (run, region, metric), stored once, with the state of its webhook delivery. Never holds
+ * the webhook's URL or any secret.
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: text('id').primaryKey(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    runId: text('run_id').notNull(),
+    scheduleId: text('schedule_id'),
+    api: text('api').notNull(),
+    host: text('host').notNull(),
+    model: text('model').notNull(),
+    region: text('region').notNull(),
+    metric: text('metric', { enum: HEADLINE_METRIC_NAMES }).notNull(),
+    value: real('value').notNull(),
+    baseline: real('baseline').notNull(),
+    bandLo: real('band_lo').notNull(),
+    bandHi: real('band_hi').notNull(),
+    reason: text('reason', { enum: ['outside_band_twice', 'interval_excludes_baseline'] }).notNull(),
+    webhookState: text('webhook_state', { enum: WEBHOOK_STATES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the next delivery may be tried (or a claimed one's lease ends). */
+    nextAttemptMs: integer('next_attempt_ms').notNull(),
+  },
+  (t) => [
+    uniqueIndex('alerts_run_region_metric_idx').on(t.runId, t.region, t.metric),
+    index('alerts_created_idx').on(t.createdAtMs),
+    index('alerts_delivery_idx').on(t.webhookState, t.nextAttemptMs),
+  ],
+);
+
+export type AlertRow = typeof alerts.$inferSelect;
