@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { MisconfiguredError } from '../env.ts';
-import { InvalidCursorError } from '../storage/runs-store.ts';
+import { InvalidCursorError } from '../storage/newest-first.ts';
 import { registerAlertRoutes } from './alerts-routes.ts';
 import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.ts';
 import { bearerAuth } from './auth.ts';

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { InvalidCursorError } from './newest-first.ts';
 import { createProfile, finishProfile, getProfile, listProfiles } from './profiles-store.ts';
-import { InvalidCursorError } from './runs-store.ts';
 
 const db = env.DB;
 

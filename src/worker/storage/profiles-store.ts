@@ -1,8 +1,8 @@
 // Profile rows in D1: creation, lookup, newest-first listing, and the one-way move to a final state.
-import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { ProfileState } from '../../core/api/profile-api-schemas.ts';
 import { openDatabase } from './database.ts';
-import { decodeCursor, encodeCursor } from './runs-store.ts';
+import { newestFirstPage } from './newest-first.ts';
 import { type ProfileRow, profiles } from './schema.ts';
 
 /** States a profile leaves only once, when its run has ended. */
@@ -32,26 +32,15 @@ export async function listProfiles(
   d1: D1Database,
   options: { limit: number; cursor?: string },
 ): Promise<{ profiles: ProfileRow[]; next: string | null }> {
-  const { limit, cursor } = options;
-  if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  let where: SQL | undefined;
-  if (cursor !== undefined) {
-    const c = decodeCursor(cursor);
-    where = or(
-      lt(profiles.createdAtMs, c.createdAtMs),
-      and(eq(profiles.createdAtMs, c.createdAtMs), lt(profiles.id, c.id)),
-    );
-  }
-  const rows = await openDatabase(d1)
-    .select()
-    .from(profiles)
-    .where(where)
-    .orderBy(desc(profiles.createdAtMs), desc(profiles.id))
-    .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { profiles: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+  const page = await newestFirstPage(profiles, options, (where, orderBy, limit) =>
+    openDatabase(d1)
+      .select()
+      .from(profiles)
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(limit),
+  );
+  return { profiles: page.rows, next: page.next };
 }
 
 /**

@@ -3,7 +3,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { RUN_STATES, type RunState } from '../../core/run/run-state.ts';
-import { createRun, getRun, InvalidCursorError, listRuns, transitionRun, updateRun } from './runs-store.ts';
+import { InvalidCursorError } from './newest-first.ts';
+import { createRun, getRun, listRuns, transitionRun, updateRun } from './runs-store.ts';
 import type { RunRow } from './schema.ts';
 
 const config = JSON.stringify({ target: { url: 'https://example.test/v1/chat/completions' }, rate: 2 });

@@ -1,8 +1,9 @@
 // Run rows in D1: creation, lookup, newest-first listing, and state changes that stay idempotent when
 // a step is retried.
-import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { RunState } from '../../core/run/run-state.ts';
 import { openDatabase } from './database.ts';
+import { newestFirstPage } from './newest-first.ts';
 import { type RunRow, runs } from './schema.ts';
 
 export type NewRun = {
@@ -24,11 +25,6 @@ export type RunPatch = Partial<{
   startedAtMs: number | null;
   finishedAtMs: number | null;
 }>;
-
-/** A `listRuns` cursor that does not decode: the caller sent something it was never given. */
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-}
 
 /**
  * Inserts a run in one statement (config and plan together, never a half-made row); false (and no
@@ -59,26 +55,15 @@ export async function listRuns(
   d1: D1Database,
   options: { limit: number; cursor?: string },
 ): Promise<{ runs: RunRow[]; next: string | null }> {
-  const { limit, cursor } = options;
-  if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  let where: SQL | undefined;
-  if (cursor !== undefined) {
-    const c = decodeCursor(cursor);
-    where = or(
-      lt(runs.createdAtMs, c.createdAtMs),
-      and(eq(runs.createdAtMs, c.createdAtMs), lt(runs.id, c.id)),
-    );
-  }
-  const rows = await openDatabase(d1)
-    .select()
-    .from(runs)
-    .where(where)
-    .orderBy(desc(runs.createdAtMs), desc(runs.id))
-    .limit(limit + 1); // one extra row says whether another page exists
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { runs: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+  const page = await newestFirstPage(runs, options, (where, orderBy, limit) =>
+    openDatabase(d1)
+      .select()
+      .from(runs)
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(limit),
+  );
+  return { runs: page.rows, next: page.next };
 }
 
 /** Applies `patch`; false when no run has this id. */
@@ -111,34 +96,4 @@ export async function transitionRun(
 function checkedPatch(patch: RunPatch): RunPatch {
   if (!Object.values(patch).some((v) => v !== undefined)) throw new Error('run patch sets no field');
   return patch;
-}
-
-// The cursor is base64url JSON of [created_at_ms, id]: opaque to clients, exact for any id. Shared
-// by every newest-first listing (runs, profiles).
-export function encodeCursor(run: { createdAtMs: number; id: string }): string {
-  const json = new TextEncoder().encode(JSON.stringify([run.createdAtMs, run.id]));
-  return btoa(String.fromCharCode(...json))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
-}
-
-export function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
-  try {
-    const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
-    const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
-      Uint8Array.from(binary, (c) => c.charCodeAt(0)),
-    );
-    const value: unknown = JSON.parse(json);
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      Number.isSafeInteger(value[0]) &&
-      typeof value[1] === 'string'
-    )
-      return { createdAtMs: value[0] as number, id: value[1] };
-  } catch {
-    // fall through: any decoding failure means the same thing to the caller
-  }
-  throw new InvalidCursorError('invalid cursor');
 }

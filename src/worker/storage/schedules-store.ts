@@ -1,8 +1,8 @@
 // Schedule rows in D1 and the record of each due time handled (docs/schedules.md).
-import { and, asc, desc, eq, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { StartOutcome } from '../../core/api/schedule-api-schemas.ts';
 import { openDatabase } from './database.ts';
-import { decodeCursor, encodeCursor } from './runs-store.ts';
+import { newestFirstPage } from './newest-first.ts';
 import { type ScheduleRow, type ScheduleStartRow, scheduleStarts, schedules } from './schema.ts';
 
 export type NewSchedule = Omit<ScheduleRow, 'lastDueMs'>;
@@ -24,24 +24,15 @@ export async function listSchedules(
   d1: D1Database,
   options: { limit: number; cursor?: string },
 ): Promise<{ schedules: ScheduleRow[]; next: string | null }> {
-  const { limit, cursor } = options;
-  let where: SQL | undefined;
-  if (cursor !== undefined) {
-    const c = decodeCursor(cursor);
-    where = or(
-      lt(schedules.createdAtMs, c.createdAtMs),
-      and(eq(schedules.createdAtMs, c.createdAtMs), lt(schedules.id, c.id)),
-    );
-  }
-  const rows = await openDatabase(d1)
-    .select()
-    .from(schedules)
-    .where(where)
-    .orderBy(desc(schedules.createdAtMs), desc(schedules.id))
-    .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { schedules: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+  const page = await newestFirstPage(schedules, options, (where, orderBy, limit) =>
+    openDatabase(d1)
+      .select()
+      .from(schedules)
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(limit),
+  );
+  return { schedules: page.rows, next: page.next };
 }
 
 /** Enabled schedules, oldest first, at most `limit` (the cron's bounded work per tick). */

@@ -1,10 +1,10 @@
 // Capacity searches and their probes in D1: creation, lookup, newest-first listing, state changes
 // that stay idempotent when a campaign step is retried, and the warm-start lookup.
-import { and, asc, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm';
 import type { SearchState } from '../../core/api/search-api-schemas.ts';
 import type { RunState } from '../../core/run/run-state.ts';
 import { openDatabase } from './database.ts';
-import { InvalidCursorError } from './runs-store.ts';
+import { newestFirstPage } from './newest-first.ts';
 import { type ProbeRow, probes, type SearchRow, searches } from './schema.ts';
 
 export type NewSearch = {
@@ -55,24 +55,15 @@ export async function listSearches(
   d1: D1Database,
   options: { limit: number; cursor?: string },
 ): Promise<{ searches: SearchRow[]; next: string | null }> {
-  const { limit, cursor } = options;
-  let where: SQL | undefined;
-  if (cursor !== undefined) {
-    const c = decodeCursor(cursor);
-    where = or(
-      lt(searches.createdAtMs, c.createdAtMs),
-      and(eq(searches.createdAtMs, c.createdAtMs), lt(searches.id, c.id)),
-    );
-  }
-  const rows = await openDatabase(d1)
-    .select()
-    .from(searches)
-    .where(where)
-    .orderBy(desc(searches.createdAtMs), desc(searches.id))
-    .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { searches: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+  const page = await newestFirstPage(searches, options, (where, orderBy, limit) =>
+    openDatabase(d1)
+      .select()
+      .from(searches)
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(limit),
+  );
+  return { searches: page.rows, next: page.next };
 }
 
 /**
@@ -127,34 +118,4 @@ export async function listProbes(d1: D1Database, searchId: string): Promise<Prob
     .where(eq(probes.searchId, searchId))
     .orderBy(asc(probes.index))
     .all();
-}
-
-// The cursor is base64url JSON of [created_at_ms, id], as for runs.
-function encodeCursor(row: SearchRow): string {
-  const json = new TextEncoder().encode(JSON.stringify([row.createdAtMs, row.id]));
-  return btoa(String.fromCharCode(...json))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
-}
-
-function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
-  try {
-    const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
-    const value: unknown = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
-        Uint8Array.from(binary, (c) => c.charCodeAt(0)),
-      ),
-    );
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      Number.isSafeInteger(value[0]) &&
-      typeof value[1] === 'string'
-    )
-      return { createdAtMs: value[0] as number, id: value[1] };
-  } catch {
-    // any decoding failure means the same thing to the caller
-  }
-  throw new InvalidCursorError('invalid searches cursor');
 }
