@@ -25,6 +25,13 @@ export const errorResponses = {
 /** The `{id}` path parameter of every resource route. */
 export const idParams = z.object({ id: z.string().min(1).max(100) });
 
+/** The query of every newest-first list route: a bounded page size and the opaque cursor. */
+export const listQuery = (limit: { min: number; max: number; default: number }) =>
+  z.object({
+    limit: z.coerce.number().int().min(limit.min).max(limit.max).default(limit.default),
+    cursor: z.string().max(500).optional(),
+  });
+
 /** A JSON response of `schema` for createRoute's `responses`. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },

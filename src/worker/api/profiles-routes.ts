@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { RUN_LIST_LIMIT } from '../../core/api/control-api-schemas.ts';
 import {
   type ProfileDetail,
@@ -20,7 +20,7 @@ import { createProfile, getProfile, listProfiles } from '../storage/profiles-sto
 import { getRun } from '../storage/runs-store.ts';
 import type { ProfileRow } from '../storage/schema.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses, idParams, json } from './openapi.ts';
+import { errorResponses, idParams, json, listQuery } from './openapi.ts';
 
 // Prefill profiles (docs/metrics.md#prefill-profiles): a profile is an ordinary run (concurrency 1,
 // the lengths cycling) plus a row naming it; once the run has ended, the first read fits and stores
@@ -74,15 +74,7 @@ export function registerProfileRoutes(app: App): void {
       path: '/v1/profiles',
       summary: 'List prefill profiles, newest first',
       request: {
-        query: z.object({
-          limit: z.coerce
-            .number()
-            .int()
-            .min(RUN_LIST_LIMIT.min)
-            .max(RUN_LIST_LIMIT.max)
-            .default(RUN_LIST_LIMIT.default),
-          cursor: z.string().max(500).optional(),
-        }),
+        query: listQuery(RUN_LIST_LIMIT),
       },
       responses: { 200: json(profileListSchema, 'A page of profiles'), ...errorResponses },
     }),

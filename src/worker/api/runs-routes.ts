@@ -16,7 +16,7 @@ import { readRequests } from '../storage/records-store.ts';
 import { getRun, listRuns } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses, idParams, json } from './openapi.ts';
+import { errorResponses, idParams, json, listQuery } from './openapi.ts';
 
 type App = OpenAPIHono<{ Bindings: Env }>;
 
@@ -58,15 +58,7 @@ export function registerRunRoutes(app: App): void {
       path: '/v1/runs',
       summary: 'List runs, newest first',
       request: {
-        query: z.object({
-          limit: z.coerce
-            .number()
-            .int()
-            .min(RUN_LIST_LIMIT.min)
-            .max(RUN_LIST_LIMIT.max)
-            .default(RUN_LIST_LIMIT.default),
-          cursor: z.string().max(500).optional(),
-        }),
+        query: listQuery(RUN_LIST_LIMIT),
       },
       responses: {
         200: json(runListSchema, 'A page of runs'),

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { RUN_LIST_LIMIT } from '../../core/api/control-api-schemas.ts';
 import {
   RECENT_STARTS,
@@ -29,7 +29,7 @@ import {
 } from '../storage/schedules-store.ts';
 import type { ScheduleRow } from '../storage/schema.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses, idParams, json } from './openapi.ts';
+import { errorResponses, idParams, json, listQuery } from './openapi.ts';
 
 // Schedules (docs/schedules.md): stored here, started by the cron (../schedules/run-due-schedules.ts).
 
@@ -72,15 +72,7 @@ export function registerScheduleRoutes(app: App): void {
       path: '/v1/schedules',
       summary: 'List schedules, newest first',
       request: {
-        query: z.object({
-          limit: z.coerce
-            .number()
-            .int()
-            .min(RUN_LIST_LIMIT.min)
-            .max(RUN_LIST_LIMIT.max)
-            .default(RUN_LIST_LIMIT.default),
-          cursor: z.string().max(500).optional(),
-        }),
+        query: listQuery(RUN_LIST_LIMIT),
       },
       responses: { 200: json(scheduleListSchema, 'A page of schedules'), ...errorResponses },
     }),

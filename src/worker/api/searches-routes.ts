@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   cancelledSearchSchema,
   createdSearchSchema,
@@ -19,7 +19,7 @@ import { getRun } from '../storage/runs-store.ts';
 import type { ProbeRow, SearchRow } from '../storage/schema.ts';
 import { getSearch, listProbes, listSearches } from '../storage/searches-store.ts';
 import { ApiError } from './api-error.ts';
-import { errorResponses, idParams, json } from './openapi.ts';
+import { errorResponses, idParams, json, listQuery } from './openapi.ts';
 
 type App = OpenAPIHono<{ Bindings: Env }>;
 
@@ -55,15 +55,7 @@ export function registerSearchRoutes(app: App): void {
       path: '/v1/searches',
       summary: 'List capacity searches, newest first',
       request: {
-        query: z.object({
-          limit: z.coerce
-            .number()
-            .int()
-            .min(SEARCH_LIST_LIMIT.min)
-            .max(SEARCH_LIST_LIMIT.max)
-            .default(SEARCH_LIST_LIMIT.default),
-          cursor: z.string().max(500).optional(),
-        }),
+        query: listQuery(SEARCH_LIST_LIMIT),
       },
       responses: { 200: json(searchListSchema, 'A page of searches'), ...errorResponses },
     }),
