@@ -5,7 +5,7 @@ import { configDefaults, defineConfig, type ViteUserConfig } from 'vitest/config
 // Projects: `core` runs pure TypeScript (src/core, the CLI, shared vectors) in plain Node;
 // `worker` and `campaign` run the Worker inside workerd with its real bindings (local D1, Durable
 // Objects); `e2e` drives the local stack through the CLI.
-const CAMPAIGN_TESTS = ['test/worker/search-run.test.ts'];
+const CAMPAIGN_TESTS = ['test/worker/search-capacity.test.ts'];
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
