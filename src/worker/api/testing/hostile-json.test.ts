@@ -19,6 +19,18 @@ describe('hostile-json apply', () => {
     expect(shared).toEqual([1, 'a']);
   });
 
+  it('a key it added (even `constructor`) can be deleted again by a later mutation', () => {
+    const body: Record<string, unknown> = { a: { b: 1 } };
+    apply(body, { kind: 'add-key', pick: 0, key: 'constructor', value: ' ' });
+    expect(Object.keys(body.a as object)).toEqual(['b', 'constructor']);
+    // Paths: a, a.b, a.constructor — pick 2 deletes the added key.
+    apply(body, { kind: 'delete', pick: 2 });
+    expect(body).toEqual({ a: { b: 1 } });
+    apply(body, { kind: 'set', pick: 0, value: { constructor: 1 } });
+    apply(body, { kind: 'delete', pick: 1 });
+    expect(toJsonText(body)).toBe('{"a":{}}');
+  });
+
   it('a body emptied by deletes is left as it is', () => {
     const body: Record<string, unknown> = { only: 1 };
     apply(body, { kind: 'delete', pick: 0 });

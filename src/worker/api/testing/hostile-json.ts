@@ -112,7 +112,12 @@ function fresh(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fresh);
   const copy: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value))
-    Object.defineProperty(copy, key, { value: fresh(child), enumerable: true, writable: true });
+    Object.defineProperty(copy, key, {
+      value: fresh(child),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return copy;
 }
 
@@ -133,12 +138,18 @@ export function apply(config: Record<string, unknown>, m: Mutation): string {
   } else if (m.kind === 'add-key') {
     const holder = parent[key];
     if (holder !== null && typeof holder === 'object' && !Array.isArray(holder))
-      Object.defineProperty(holder, m.key, { value: fresh(m.value), enumerable: true, writable: true });
+      Object.defineProperty(holder, m.key, {
+        value: fresh(m.value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else
       parent[key] = Object.defineProperty({}, m.key, {
         value: fresh(m.value),
         enumerable: true,
         writable: true,
+        configurable: true,
       });
   } else
     parent[key] = new RawToken(
