@@ -19,8 +19,12 @@ export interface BuiltRequest {
 
 export interface DecodedUsage {
   promptTokens?: number;
-  /** Cumulative, as reported: never a delta. */
+  /** Cumulative, as reported: never a delta. Includes reasoning tokens where the provider counts them apart. */
   completionTokens?: number;
+  /** Of the output, the reasoning ("thinking") tokens, when the provider reports them (cumulative). */
+  reasoningTokens?: number;
+  /** Of the prompt, the tokens served from the provider's prompt cache, when it says so. */
+  cachedPromptTokens?: number;
 }
 
 export interface DecodedEvent {
@@ -36,6 +40,11 @@ export interface DecodedEvent {
   finishReason?: string;
   /** The generated payload of this event (all channels), when tokenEvents is 1. */
   text?: string;
+  /**
+   * The payload is reasoning ("thinking", reasoning summary), not visible answer text. Reasoning
+   * counts as output and is also reported apart (time to first reasoning / visible token, count).
+   */
+  reasoning?: true;
 }
 
 export interface EventDecoder {
