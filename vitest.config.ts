@@ -40,6 +40,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // Regression alerts go to a loopback receiver that fails twice, then accepts (global-setup.ts).
             TEST_WEBHOOK_URL: `http://127.0.0.1:${inject('webhookPort')}/hook`,
             ALERT_WEBHOOK_SECRET: 'TEST_WEBHOOK_URL',
+            // SigV4 credentials for Bedrock runs against the simulator (test/worker/provider-protocols.test.ts).
+            TEST_AWS_KEY_ID: 'AKIDEXAMPLE',
+            TEST_AWS_SECRET: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
           },
         },
       })),
