@@ -20,6 +20,16 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       cloudflareTest(({ inject }) => ({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
+          // A stand-in for the Workers AI binding (test/worker/ai-stand-in.mjs), reached over RPC.
+          serviceBindings: { TEST_AI: { name: 'ai-stand-in', entrypoint: 'AiStandIn' } },
+          workers: [
+            {
+              name: 'ai-stand-in',
+              modules: true,
+              scriptPath: './test/worker/ai-stand-in.mjs',
+              compatibilityDate: '2026-11-01',
+            },
+          ],
           bindings: {
             TEST_MIGRATIONS: migrations,
             CONTROL_TOKEN: 'test-control-token-0123456789',

@@ -105,3 +105,42 @@ describe('runs against the simulator in the Workers AI and Bedrock protocols', (
     expect(noBindingBody.error.issues[0]?.path).toEqual(['target', 'ai_binding']);
   });
 });
+
+describe('Workers AI through a stand-in AI binding (the real one cannot run offline)', () => {
+  const throughBinding = (model: string) => ({
+    ...simRunConfig(),
+    target: {
+      api: 'workers-ai',
+      // Unused through the binding; kept so the same config measures REST without `ai_binding`.
+      base_url: 'https://api.cloudflare.com/client/v4/accounts/0123abcd/ai',
+      model,
+      ai_binding: 'TEST_AI',
+    },
+  });
+
+  it('a whole run streams from the binding: every request ok, usage from the final event', async () => {
+    const id = await createRun(throughBinding('@cf/meta/llama-3.1-8b-instruct'));
+    const end = await waitForEnd(id);
+    expect(end.state, JSON.stringify(end)).toBe('done');
+    const records = await exportRecords(id);
+    expect(records).toHaveLength(8);
+    for (const r of records) {
+      expect(r.outcome, r.error).toBe('ok');
+      expect(r.output_tokens).toBe(6);
+      expect(r.prompt_tokens).toBe(16);
+      expect(r.token_count_source).toBe('usage_final');
+      expect(r.chunks.length).toBeGreaterThan(1);
+    }
+  });
+
+  it('an error the binding throws is a failed request with its message', async () => {
+    const id = await createRun(throughBinding('@cf/stand-in/failing'));
+    expect((await waitForEnd(id)).state).toBe('failed');
+    const records = await exportRecords(id);
+    expect(records).toHaveLength(8);
+    for (const r of records) {
+      expect(r.outcome).toBe('http_error');
+      expect(r.error).toMatch(/3040: Capacity temporarily exceeded/);
+    }
+  });
+});
