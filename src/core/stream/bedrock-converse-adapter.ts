@@ -19,6 +19,7 @@ import {
 // Exception frames carry `:exception-type`; throttling is a rate limit, the rest stream errors.
 
 const MAX_ERROR_MESSAGE = 300;
+const utf8 = new TextDecoder();
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -98,7 +99,7 @@ function bounded(text: string): string {
 function parsePayload(message: FrameMessage): Record<string, unknown> | undefined {
   if (message.body.length === 0) return {};
   try {
-    const parsed: unknown = JSON.parse(new TextDecoder().decode(message.body));
+    const parsed: unknown = JSON.parse(utf8.decode(message.body));
     return isObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
