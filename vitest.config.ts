@@ -20,6 +20,16 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       cloudflareTest(({ inject }) => ({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
+          // A stand-in for the Workers AI binding (test/worker/ai-stand-in.mjs), reached over RPC.
+          serviceBindings: { TEST_AI: { name: 'ai-stand-in', entrypoint: 'AiStandIn' } },
+          workers: [
+            {
+              name: 'ai-stand-in',
+              modules: true,
+              scriptPath: './test/worker/ai-stand-in.mjs',
+              compatibilityDate: '2026-11-01',
+            },
+          ],
           bindings: {
             TEST_MIGRATIONS: migrations,
             CONTROL_TOKEN: 'test-control-token-0123456789',
@@ -40,6 +50,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
             // Regression alerts go to a loopback receiver that fails twice, then accepts (global-setup.ts).
             TEST_WEBHOOK_URL: `http://127.0.0.1:${inject('webhookPort')}/hook`,
             ALERT_WEBHOOK_SECRET: 'TEST_WEBHOOK_URL',
+            // SigV4 credentials for Bedrock runs against the simulator (test/worker/provider-protocols.test.ts).
+            TEST_AWS_KEY_ID: 'AKIDEXAMPLE',
+            TEST_AWS_SECRET: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
           },
         },
       })),

@@ -13,6 +13,9 @@ declare global {
       /** The loopback webhook receiver that fails twice, then accepts (global-setup.ts). */
       TEST_WEBHOOK_URL: string;
       ALERT_WEBHOOK_SECRET: string;
+      /** SigV4 credentials the Bedrock runs against the simulator name as secrets. */
+      TEST_AWS_KEY_ID: string;
+      TEST_AWS_SECRET: string;
     }
   }
 }

@@ -15,6 +15,7 @@ describe('sim config', () => {
       http_statuses: [500, 503, 429],
       in_stream_rate: 0,
       disconnect_rate: 0,
+      in_stream_type: 'error',
     });
     expect(c.capacity).toEqual({ max_sequences: 64, queue_limit: 256, batch_slowdown: 0.01 });
     expect(c.api_key).toBeUndefined();

@@ -36,6 +36,13 @@ const knobFields = {
     .int()
     .min(1)
     .describe('Output tokens per streamed chunk (the last chunk may hold fewer).'),
+  reasoning_tokens: z
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .describe(
+      'Workers AI and Bedrock protocols: the first this many output tokens are streamed as reasoning (thinking), the rest as answer text.',
+    ),
   time_scale: z
     .number()
     .min(TIME_SCALE.min)
@@ -62,6 +69,11 @@ const errorFields = {
   disconnect_rate: rate(
     'Per request (when no earlier fault fired): probability of closing the stream mid-way without [DONE].',
   ),
+  in_stream_type: z
+    .enum(['error', 'throttling'])
+    .describe(
+      'Bedrock protocol: the in-stream fault is a modelStreamErrorException (error) or a throttlingException (throttling).',
+    ),
 };
 
 const stallSchema = z
@@ -77,6 +89,7 @@ const errorsSchema = z
     http_statuses: withDefault(errorFields.http_statuses, [500, 503, 429]),
     in_stream_rate: withDefault(errorFields.in_stream_rate, 0),
     disconnect_rate: withDefault(errorFields.disconnect_rate, 0),
+    in_stream_type: withDefault(errorFields.in_stream_type, 'error'),
   })
   .describe('Per-request fault injection, checked in the order HTTP error, in-stream error, disconnect.');
 
@@ -121,6 +134,7 @@ export const simConfigSchema = z
     decode_ms_per_token: withDefault(knobFields.decode_ms_per_token, 20),
     jitter: withDefault(knobFields.jitter, 0.1),
     tokens_per_chunk: withDefault(knobFields.tokens_per_chunk, 1),
+    reasoning_tokens: withDefault(knobFields.reasoning_tokens, 0),
     time_scale: withDefault(knobFields.time_scale, 1),
     stall: stallSchema.prefault({}).describe(stallSchema.description ?? ''),
     errors: errorsSchema.prefault({}).describe(errorsSchema.description ?? ''),
@@ -145,6 +159,7 @@ export const simOverrideSchema = z
     decode_ms_per_token: optional(knobFields.decode_ms_per_token),
     jitter: optional(knobFields.jitter),
     tokens_per_chunk: optional(knobFields.tokens_per_chunk),
+    reasoning_tokens: optional(knobFields.reasoning_tokens),
     stall: z
       .strictObject({ probability: optional(stallFields.probability), ms: optional(stallFields.ms) })
       .optional()
@@ -155,6 +170,7 @@ export const simOverrideSchema = z
         http_statuses: optional(errorFields.http_statuses),
         in_stream_rate: optional(errorFields.in_stream_rate),
         disconnect_rate: optional(errorFields.disconnect_rate),
+        in_stream_type: optional(errorFields.in_stream_type),
       })
       .optional()
       .describe(errorsSchema.description ?? ''),

@@ -14,11 +14,22 @@ import {
 import { mergeSimKnobs, type SimConfig } from './sim-config.ts';
 import { chooseFault } from './sim-faults.ts';
 import { chunkCount, type GenerationEnd, type GenerationPlan, runGeneration } from './sim-generation.ts';
+import {
+  asChatBody,
+  bedrockEncoder,
+  reasoningInChunk,
+  type SimProtocol,
+  type SimStreamEncoder,
+  type StreamPart,
+  workersAiEncoder,
+} from './sim-native-encoders.ts';
 import { requestRandom } from './sim-random.ts';
 import { type Endpoint, openAIError, parseSimRequest, type SimRequest } from './sim-request.ts';
 
 // A simulated OpenAI-compatible server (vLLM-like) as a Web-standard Request → Response handler,
 // so the same code serves from a Worker and from Node. Clock, sleep and randomness are injected.
+// Other wire protocols are chosen by path: Workers AI `…/ai/run/{model}` and Bedrock
+// `…/model/{modelId}/converse-stream` (src/core/sim/sim-native-encoders.ts).
 
 const SIM_MODEL_ID = 'fluidbench-sim';
 
@@ -76,6 +87,16 @@ function json(body: unknown, status: number, headers: Record<string, string> = {
   });
 }
 
+/** Workers AI `…/ai/run/{model}` (the model may contain slashes) and Bedrock `…/model/{id}/converse-stream`. */
+function nativeRoute(path: string): { protocol: SimProtocol; model: string } | null {
+  const run = path.indexOf('/ai/run/');
+  if (run >= 0)
+    return { protocol: 'workers-ai', model: decodeURIComponent(path.slice(run + '/ai/run/'.length)) };
+  const bedrock = /\/model\/([^/]+)\/converse-stream$/.exec(path);
+  if (bedrock?.[1]) return { protocol: 'bedrock', model: decodeURIComponent(bedrock[1]) };
+  return null;
+}
+
 export function createSimulator(options: SimulatorOptions): Simulator {
   const { config, nowMs } = options;
   const capacity: CapacityModel = createCapacityModel(config.capacity);
@@ -103,7 +124,12 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     else counts.faulted += 1;
   }
 
-  async function completion(endpoint: Endpoint, request: Request): Promise<Response> {
+  async function completion(
+    endpoint: Endpoint,
+    request: Request,
+    protocol: SimProtocol = 'openai',
+    pathModel = '',
+  ): Promise<Response> {
     const clientId = request.headers.get('x-request-id');
     const echo: Record<string, string> = clientId === null ? {} : { 'x-request-id': clientId };
     let body: unknown;
@@ -116,7 +142,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         echo,
       );
     }
-    const parsed = parseSimRequest(endpoint, body);
+    const parsed = parseSimRequest(endpoint, asChatBody(protocol, body, pathModel));
     if (!parsed.ok) return json(parsed.error, 400, echo);
     const req = parsed.request;
     const knobs = mergeSimKnobs(config, req.override);
@@ -181,17 +207,36 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       runGeneration(deps, plan, abort.signal, sink).finally(() =>
         request.signal.removeEventListener('abort', onClientGone),
       );
+    if (protocol !== 'openai') {
+      const encoder = protocol === 'bedrock' ? bedrockEncoder(req, knobs, nowMs) : workersAiEncoder(req);
+      return streamResponse(requestId, abort, run, encoder, knobs.reasoning_tokens);
+    }
     return req.stream
-      ? streamResponse(req, meta, requestId, abort, run)
+      ? streamResponse(requestId, abort, run, openAiEncoder(req, meta), 0)
       : jsonResponse(req, meta, requestId, run);
   }
 
+  function openAiEncoder(req: SimRequest, meta: ChunkMeta): SimStreamEncoder {
+    const usageField = (completionTokens: number): Usage | null | undefined =>
+      req.continuousUsage ? usage(req.promptTokens, completionTokens) : req.includeUsage ? null : undefined;
+    return {
+      contentType: 'text/event-stream; charset=utf-8',
+      start: () => (meta.endpoint === 'chat' ? sseData(roleChunk(meta, usageField(0))) : null),
+      chunk: (tokens, _reasoning, cumulative, isLast) =>
+        sseData(tokenChunk(meta, tokens, isLast ? 'length' : null, usageField(cumulative))),
+      done: () =>
+        (req.includeUsage ? sseData(usageChunk(meta, usage(req.promptTokens, req.maxTokens))) : '') +
+        SSE_DONE,
+      fault: () => sseData(STREAM_ERROR),
+    };
+  }
+
   function streamResponse(
-    req: SimRequest,
-    meta: ChunkMeta,
     requestId: string,
     abort: AbortController,
     run: (sink: Parameters<typeof runGeneration>[3]) => Promise<GenerationEnd>,
+    wire: SimStreamEncoder,
+    reasoningTokens: number,
   ): Response {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
@@ -203,32 +248,29 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       },
     });
     // After a cancel the controller rejects writes: the generation stops at its next step anyway.
-    const send = (text: string): boolean => {
+    const send = (part: StreamPart | null): boolean => {
+      if (part === null || part.length === 0) return true;
       if (abort.signal.aborted) return false;
       try {
-        controller.enqueue(encoder.encode(text));
+        controller.enqueue(typeof part === 'string' ? encoder.encode(part) : part);
         return true;
       } catch {
         return false;
       }
     };
-    const usageField = (completionTokens: number): Usage | null | undefined =>
-      req.continuousUsage ? usage(req.promptTokens, completionTokens) : req.includeUsage ? null : undefined;
 
-    if (meta.endpoint === 'chat') send(sseData(roleChunk(meta, usageField(0))));
+    send(wire.start());
     run((index, tokens, cumulative, isLast) => {
-      const chunk = tokenChunk(meta, tokens, isLast ? 'length' : null, usageField(cumulative));
-      if (send(sseData(chunk))) options.onChunkSent?.({ requestId, index, tokens, sentAtMs: nowMs() });
+      const reasoning = reasoningInChunk(tokens, cumulative, reasoningTokens);
+      if (send(wire.chunk(tokens, reasoning, cumulative, isLast)))
+        options.onChunkSent?.({ requestId, index, tokens, sentAtMs: nowMs() });
     })
       .then((end) => {
         countEnd(end);
         options.onRequestEnd?.({ requestId, end, status: 200 });
-        if (end === 'done') {
-          if (req.includeUsage) send(sseData(usageChunk(meta, usage(req.promptTokens, req.maxTokens))));
-          send(SSE_DONE);
-        } else if (end === 'in_stream') {
-          send(sseData(STREAM_ERROR));
-        } else if (end === 'disconnect') {
+        if (end === 'done') send(wire.done());
+        else if (end === 'in_stream') send(wire.fault());
+        else if (end === 'disconnect') {
           controller.error(new Error('simulated disconnect'));
           return;
         }
@@ -248,7 +290,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     return new Response(body, {
       status: 200,
       headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
+        'content-type': wire.contentType,
         'cache-control': 'no-cache',
         'x-request-id': requestId,
       },
@@ -286,13 +328,16 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   return {
     async handle(request) {
       const path = new URL(request.url).pathname.replace(/\/+$/, '');
-      const route = path.endsWith('/v1/chat/completions')
-        ? { method: 'POST', run: () => completion('chat', request) }
-        : path.endsWith('/v1/completions')
-          ? { method: 'POST', run: () => completion('text', request) }
-          : path.endsWith('/v1/models')
-            ? { method: 'GET', run: async () => models() }
-            : null;
+      const native = nativeRoute(path);
+      const route = native
+        ? { method: 'POST', run: () => completion('chat', request, native.protocol, native.model) }
+        : path.endsWith('/v1/chat/completions')
+          ? { method: 'POST', run: () => completion('chat', request) }
+          : path.endsWith('/v1/completions')
+            ? { method: 'POST', run: () => completion('text', request) }
+            : path.endsWith('/v1/models')
+              ? { method: 'GET', run: async () => models() }
+              : null;
       if (!route || route.method !== request.method) {
         return json(
           openAIError(

@@ -1,12 +1,16 @@
+import { bedrockConverseAdapter } from './bedrock-converse-adapter.ts';
 import { openAiChatAdapter } from './openai-chat-adapter.ts';
 import { openAiCompletionsAdapter } from './openai-completions-adapter.ts';
 import type { TargetAdapter } from './target-adapter.ts';
 import type { TargetApi } from './target-config.ts';
+import { workersAiAdapter } from './workers-ai-adapter.ts';
 
 /** One adapter per `target.api`; a new provider adds its adapter here and its name to TARGET_APIS. */
 const ADAPTERS: { readonly [api in TargetApi]: TargetAdapter } = {
   'openai-chat': openAiChatAdapter,
   'openai-completions': openAiCompletionsAdapter,
+  'workers-ai': workersAiAdapter,
+  'bedrock-converse': bedrockConverseAdapter,
 };
 
 export function adapterFor(api: TargetApi): TargetAdapter {

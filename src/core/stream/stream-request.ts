@@ -4,7 +4,7 @@ import { chunkTokenCounts, type ReadObservation } from './chunk-token-counts.ts'
 import { parseRetryAfter, readBounded, redact, summarizeErrorBody } from './error-response.ts';
 import type { HeaderWaitGauge } from './header-wait-gauge.ts';
 import { classifyNetworkError, type NetworkFailureKind } from './network-error.ts';
-import type { BuiltRequest, DecodedEvent, TargetAdapter } from './target-adapter.ts';
+import type { BuildRequestInput, BuiltRequest, DecodedEvent, TargetAdapter } from './target-adapter.ts';
 import type { Target } from './target-config.ts';
 
 // One streamed request, timed as docs/streaming.md describes. Every failure is a typed outcome
@@ -18,6 +18,8 @@ export interface StreamRequestInput {
   target: Target;
   /** The key itself, resolved from `target.api_key_secret`; never stored or reported. */
   apiKey?: string;
+  /** Resolves other named secrets (AWS credentials) for adapters that need them. */
+  secret?: (name: string) => string | undefined;
   id: string;
   prompt: string;
   /** The generator's exact count, used when the server reports no usage. */
@@ -41,6 +43,8 @@ export interface StreamResult {
   /** The interchange record, without `region` (the caller knows where it ran). */
   record: RequestRecord;
   finishReason?: string;
+  /** The provider's own latency for the request, when it reports one (Bedrock `metrics.latencyMs`). */
+  serverLatencyMs?: number;
   /** From `Retry-After` / `retry-after-ms` on an error response. */
   retryAfterS?: number;
   /** Dispatched while the gauge's limit of requests were already waiting for headers. */
@@ -89,7 +93,8 @@ export async function streamRequest(input: StreamRequestInput): Promise<StreamRe
   }
 }
 
-async function streamRequestUnguarded(input: StreamRequestInput): Promise<StreamResult> {
+async function streamRequestUnguarded(given: StreamRequestInput): Promise<StreamResult> {
+  let input: StreamRequestInput & { redactAlso?: readonly string[] } = given;
   const doFetch = input.fetch; // called without a receiver: Workers' fetch rejects a foreign `this`
   const { nowMs, signal, gauge, apiKey, timeoutMs } = input;
   const maxBufferSize = input.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
@@ -99,13 +104,18 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
   // (docs/streaming.md#why-nothing-heavy-happens-before-the-send-mark).
   let built: BuiltRequest;
   try {
-    built = input.adapter.buildRequest({
+    const buildInput: BuildRequestInput = {
       target: input.target,
       apiKey,
       requestId: input.id,
       prompt: input.prompt,
       maxTokens: input.maxTokens,
-    });
+      ...(input.secret ? { secret: input.secret } : {}),
+      nowMs,
+    };
+    built = input.adapter.buildRequest(buildInput);
+    // Signing (SigV4) is async; it still completes before the send mark.
+    if (input.adapter.signRequest) built = await input.adapter.signRequest(built, buildInput);
   } catch (err) {
     return result(input, nowMs(), {
       outcome: 'network_error',
@@ -134,6 +144,7 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
     controller.abort();
   }, timeoutMs);
 
+  if (built.redact) input = { ...input, redactAlso: built.redact };
   const init: RequestInit = { ...built.init, signal: controller.signal };
   const sentAt = nowMs();
   let headersMs: number | undefined;
@@ -189,6 +200,7 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
     let readUsage: number | undefined;
     let usagePrompt: number | undefined;
     let finishReason: string | undefined;
+    let serverLatencyMs: number | undefined;
     let ended = false;
     let streamError: DecodedEvent['error'];
     let readCount = 0;
@@ -199,6 +211,32 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
     /** The start of a body that brought no SSE event (a JSON error answered with 200, say). */
     let head = '';
 
+    // An end marker may carry usage too (Bedrock's closing `metadata` event).
+    const take = (d: DecodedEvent): void => {
+      if (d.error) {
+        streamError = d.error;
+        return;
+      }
+      if (d.tokenEvents > 0) {
+        readTokenEvents += d.tokenEvents;
+        if (textParts && d.text !== undefined) textParts.push(d.text);
+      }
+      const usage = d.usage;
+      if (usage) {
+        if (usage.completionTokens !== undefined) readUsage = usage.completionTokens;
+        if (usage.promptTokens !== undefined) usagePrompt = usage.promptTokens;
+      }
+      if (d.finishReason !== undefined) finishReason = d.finishReason;
+      if (d.serverLatencyMs !== undefined) serverLatencyMs = d.serverLatencyMs;
+      if (d.end) ended = true;
+    };
+    // A protocol with its own byte framing (Bedrock's event stream) replaces the SSE parser.
+    const frames = input.adapter.createFrameDecoder?.(maxBufferSize);
+    const onFrame = (d: DecodedEvent): void => {
+      if (ended || streamError) return;
+      events++;
+      take(d);
+    };
     const parser = createParser({
       maxBufferSize,
       onEvent(ev: EventSourceMessage): void {
@@ -213,21 +251,7 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
           cutOffAtEof = true;
           return;
         }
-        const d = decoder.decode(ev.data, ev.event);
-        if (d.end) ended = true;
-        else if (d.error) streamError = d.error;
-        else {
-          if (d.tokenEvents > 0) {
-            readTokenEvents += d.tokenEvents;
-            if (textParts && d.text !== undefined) textParts.push(d.text);
-          }
-          const usage = d.usage;
-          if (usage) {
-            if (usage.completionTokens !== undefined) readUsage = usage.completionTokens;
-            if (usage.promptTokens !== undefined) usagePrompt = usage.promptTokens;
-          }
-          if (d.finishReason !== undefined) finishReason = d.finishReason;
-        }
+        take(decoder.decode(ev.data, ev.event));
       },
       onError(err: ParseError): void {
         // Unknown fields and bad `retry:` values are ignorable; a buffer overflow stops the parser.
@@ -258,18 +282,26 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
         const at = nowMs() - sentAt; // the read's single timestamp, before any decoding
         if (at > readAt) readAt = at;
         if (done) {
-          // Flush: a last event without its blank line is otherwise never dispatched.
-          parser.feed(utf8.decode());
-          flushing = true;
-          if (!streamError) parser.feed('\n\n');
+          if (frames) {
+            const cut = frames.end();
+            if (cut && !ended) streamError ??= cut;
+          } else {
+            // Flush: a last event without its blank line is otherwise never dispatched.
+            parser.feed(utf8.decode());
+            flushing = true;
+            if (!streamError) parser.feed('\n\n');
+          }
           endRead();
           eof = true;
           break;
         }
         readCount++;
-        const text = utf8.decode(value, { stream: true });
-        if (events === 0 && head.length < ERROR_BODY_LIMIT) head += text;
-        parser.feed(text);
+        if (frames) frames.push(value, onFrame);
+        else {
+          const text = utf8.decode(value, { stream: true });
+          if (events === 0 && head.length < ERROR_BODY_LIMIT) head += text;
+          parser.feed(text);
+        }
         endRead();
         if (reads.length >= maxTokenReads && !ended && !streamError)
           streamError = { kind: 'stream_error', message: `more than ${maxTokenReads} token-carrying reads` };
@@ -323,6 +355,7 @@ async function streamRequestUnguarded(input: StreamRequestInput): Promise<Stream
       counts,
       usagePrompt,
       finishReason,
+      serverLatencyMs,
       reads: readCount,
       events,
       text: textParts?.join(''),
@@ -344,6 +377,7 @@ interface ResultParts {
   counts?: ReturnType<typeof chunkTokenCounts>;
   usagePrompt?: number | undefined;
   finishReason?: string | undefined;
+  serverLatencyMs?: number | undefined;
   reads?: number;
   events?: number;
   text?: string | undefined;
@@ -363,7 +397,7 @@ function result(input: StreamRequestInput, sentAt: number, p: ResultParts): Stre
     token_count_source: counts?.source ?? 'events',
     outcome: p.outcome,
     ...(p.status !== undefined ? { status: p.status } : {}),
-    ...(p.error !== undefined ? { error: redact(p.error, input.apiKey) } : {}),
+    ...(p.error !== undefined ? { error: redactAll(p.error, input) } : {}),
   };
   const out: StreamResult = {
     record,
@@ -372,9 +406,16 @@ function result(input: StreamRequestInput, sentAt: number, p: ResultParts): Stre
     events: p.events ?? 0,
   };
   if (p.finishReason !== undefined) out.finishReason = p.finishReason;
+  if (p.serverLatencyMs !== undefined) out.serverLatencyMs = p.serverLatencyMs;
   if (p.retryAfterS !== undefined) out.retryAfterS = p.retryAfterS;
   if (p.text !== undefined) out.text = p.text;
   if (p.networkFailure !== undefined) out.networkFailure = p.networkFailure;
+  return out;
+}
+
+function redactAll(text: string, input: StreamRequestInput & { redactAlso?: readonly string[] }): string {
+  let out = redact(text, input.apiKey);
+  for (const value of input.redactAlso ?? []) out = redact(out, value);
   return out;
 }
 

@@ -10,11 +10,17 @@ export interface BuildRequestInput {
   requestId: string;
   prompt: string;
   maxTokens: number;
+  /** Other named secrets (AWS credentials), resolved by the caller; undefined when not set. */
+  secret?: (name: string) => string | undefined;
+  /** Epoch ms clock, for request signatures (SigV4 dates); read only by adapters that sign. */
+  nowMs?: () => number;
 }
 
 export interface BuiltRequest {
   url: string;
   init: { method: 'POST'; headers: Record<string, string>; body: string };
+  /** Credentials the request carries besides `apiKey` (a session token): removed from any error text. */
+  redact?: readonly string[];
 }
 
 export interface DecodedUsage {
@@ -45,6 +51,8 @@ export interface DecodedEvent {
    * counts as output and is also reported apart (time to first reasoning / visible token, count).
    */
   reasoning?: true;
+  /** The provider's own latency for the whole request (Bedrock `metadata.metrics.latencyMs`). */
+  serverLatencyMs?: number;
 }
 
 export interface EventDecoder {
@@ -52,11 +60,28 @@ export interface EventDecoder {
   decode(data: string, event: string | undefined): DecodedEvent;
 }
 
+/**
+ * Byte-level framing for a protocol that is not SSE (Bedrock's binary event stream). Fed each
+ * network read as it arrives; emits the decoded events the read completed, in order.
+ */
+export interface FrameDecoder {
+  push(bytes: Uint8Array, emit: (event: DecodedEvent) => void): void;
+  /** At EOF: the error when a frame was left incomplete, else undefined. */
+  end(): DecodedEvent['error'] | undefined;
+}
+
 export interface TargetAdapter {
   readonly api: Target['api'];
   buildRequest(input: BuildRequestInput): BuiltRequest;
+  /** Only for protocols that sign requests with async crypto (SigV4): signs what buildRequest built. */
+  signRequest?(built: BuiltRequest, input: BuildRequestInput): Promise<BuiltRequest>;
   /** A fresh decoder per request (decoders may keep per-stream state). */
   createEventDecoder(): EventDecoder;
+  /**
+   * Only for protocols that are not SSE: a fresh byte-level decoder per request, used instead of
+   * the SSE parser and `createEventDecoder` (`maxFrameBytes` bounds one frame).
+   */
+  createFrameDecoder?(maxFrameBytes: number): FrameDecoder;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ export const RESERVED_BODY_KEYS = [
 /** Headers the client owns (compared case-insensitively). */
 export const RESERVED_HEADERS = ['authorization', 'content-length', 'host', 'x-request-id'] as const;
 
-export const TARGET_APIS = ['openai-chat', 'openai-completions'] as const;
+export const TARGET_APIS = ['openai-chat', 'openai-completions', 'workers-ai', 'bedrock-converse'] as const;
 export type TargetApi = (typeof TARGET_APIS)[number];
 
 // RFC 9110 token characters: `fetch` throws on anything else, which would fail every request.
@@ -167,9 +167,38 @@ const extraHeadersSchema = z
       'They override the defaults for content-type and accept.',
   );
 
+const secretName = (field: string, example: string) =>
+  z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, `${field} must look like an env var name, e.g. ${example}`);
+
+/** SigV4 credentials for Bedrock, as secret NAMES (never the values), and the signing region. */
+const awsSchema = z
+  .strictObject({
+    region: z
+      .string()
+      .max(32)
+      .regex(/^[a-z]{2}(-[a-z]+){1,3}-\d{1,2}$/, 'region must be an AWS region such as us-east-1')
+      .describe(
+        'AWS region the request is signed for (and, on AWS, the host bedrock-runtime.{region}.amazonaws.com)',
+      ),
+    access_key_id_secret: secretName('access_key_id_secret', 'AWS_ACCESS_KEY_ID').describe(
+      'NAME of the secret holding the access key id',
+    ),
+    secret_access_key_secret: secretName('secret_access_key_secret', 'AWS_SECRET_ACCESS_KEY').describe(
+      'NAME of the secret holding the secret access key',
+    ),
+    session_token_secret: secretName('session_token_secret', 'AWS_SESSION_TOKEN')
+      .optional()
+      .describe('NAME of the secret holding a session token (temporary credentials)'),
+  })
+  .describe('Bedrock only: sign requests with SigV4 (service bedrock) from these named secrets');
+
 export const targetSchema = z
   .strictObject({
-    api: z.enum(TARGET_APIS).describe('wire protocol: OpenAI Chat Completions or legacy Completions'),
+    api: z
+      .enum(TARGET_APIS)
+      .describe(
+        'wire protocol: OpenAI Chat Completions, legacy Completions, Workers AI native (ai/run), Bedrock ConverseStream',
+      ),
     base_url: baseUrlSchema,
     model: z.string().min(1).max(MAX_MODEL_CHARS).describe('model name sent in the request body'),
     api_key_secret: z
@@ -203,6 +232,32 @@ export const targetSchema = z
       .describe(
         'body field carrying the output length limit (OpenAI reasoning models need max_completion_tokens)',
       ),
+    aws: awsSchema.optional(),
+    ai_binding: secretName('ai_binding', 'AI')
+      .optional()
+      .describe(
+        'workers-ai only: NAME of the Workers AI binding (wrangler.toml [ai] binding) to run the model through ' +
+          'from the shard instead of the REST endpoint at base_url; traffic then stays inside Cloudflare',
+      ),
+  })
+  .check((ctx) => {
+    const t = ctx.value;
+    const issue = (path: string, message: string) =>
+      ctx.issues.push({ code: 'custom', input: t, path: [path], message });
+    if (t.aws !== undefined && t.api !== 'bedrock-converse')
+      issue('aws', 'aws is only for api bedrock-converse');
+    if (t.api === 'bedrock-converse' && (t.aws === undefined) === (t.api_key_secret === undefined))
+      issue(
+        'aws',
+        'bedrock-converse needs exactly one of aws (SigV4 credentials) or api_key_secret (a Bedrock API key)',
+      );
+    if (t.ai_binding !== undefined && t.api !== 'workers-ai')
+      issue('ai_binding', 'ai_binding is only for api workers-ai');
+    // Neither can force an output length or report usage per chunk.
+    if (t.api === 'workers-ai' || t.api === 'bedrock-converse')
+      for (const key of ['ignore_eos', 'continuous_usage'] as const)
+        if (t[key])
+          issue(key, `${key} is not available with api "${t.api}": the provider offers no such option`);
   })
   .describe('The inference endpoint a run measures.');
 

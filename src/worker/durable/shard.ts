@@ -26,6 +26,7 @@ import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
+import { aiBindingFetch, aiBindingOf } from '../workers-ai-binding.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
 import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
@@ -192,7 +193,8 @@ export class Shard extends DurableObject<Env> {
     const adapter = adapterFor(config.target.api);
     const gauge = new HeaderWaitGauge();
     const timeoutMs = config.timeouts.request_s * 1000;
-    const fetcher: typeof fetch = (input, init) => fetch(input, init);
+    const secret = (name: string): string | undefined => secretValue(this.env, name);
+    const fetcher = shardFetch(this.env, config.target.ai_binding);
     // Prompts differ between runs of the same seed, so a provider's cache never serves a rerun.
     const nonce = runNonce(a.runId);
 
@@ -262,6 +264,7 @@ export class Shard extends DurableObject<Env> {
               adapter,
               target: config.target,
               ...(apiKey !== undefined ? { apiKey } : {}),
+              secret,
               id,
               prompt,
               promptTokens: planned.promptTokens,
@@ -322,4 +325,13 @@ export class Shard extends DurableObject<Env> {
     // Throws when the coordinator is unreachable; the alarm retry sends it again.
     await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
   }
+}
+
+/** The shard's `fetch`: the network, or the Workers AI binding a workers-ai target names. */
+function shardFetch(env: Env, aiBinding: string | undefined): typeof fetch {
+  if (aiBinding === undefined) return (input, init) => fetch(input, init);
+  const ai = aiBindingOf(env, aiBinding);
+  // Checked when the run was created; a binding removed since fails each request as network_error.
+  if (!ai) return async () => Promise.reject(new TypeError(`no Workers AI binding named ${aiBinding}`));
+  return aiBindingFetch(ai);
 }

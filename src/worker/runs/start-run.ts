@@ -6,6 +6,7 @@ import { coordinatorStub } from '../durable/run-protocol.ts';
 import { secretValue } from '../env.ts';
 import { resolveProfileDeadlines } from '../profiles/settle-profile.ts';
 import { createRun, getRun, transitionRun } from '../storage/runs-store.ts';
+import { aiBindingOf } from '../workers-ai-binding.ts';
 
 // Starting a run, for the API (a fresh id) and for campaigns (a deterministic id, so a retried
 // campaign step finds the run it already started instead of starting a second one).
@@ -31,6 +32,30 @@ export function checkRunConfig(env: Env, config: RunConfig): RunPlan {
       throw new ApiError('unknown_secret', message, [{ path: ['target', 'api_key_secret'], message }]);
     issues.unshift({ path: ['target', 'api_key_secret'], message });
   }
+  const aws = config.target.aws;
+  if (aws) {
+    const named = [
+      ['access_key_id_secret', aws.access_key_id_secret],
+      ['secret_access_key_secret', aws.secret_access_key_secret],
+      ['session_token_secret', aws.session_token_secret],
+    ] as const;
+    const missing: ErrorIssue[] = [];
+    for (const [field, name] of named)
+      if (name !== undefined && secretValue(env, name) === undefined)
+        missing.push({
+          path: ['target', 'aws', field],
+          message: `no secret named ${name}: set it with \`wrangler secret put ${name}\` (locally, in .dev.vars)`,
+        });
+    if (missing.length > 0 && issues.length === 0)
+      throw new ApiError('unknown_secret', describeIssues(missing), missing);
+    issues.push(...missing);
+  }
+  const binding = config.target.ai_binding;
+  if (binding !== undefined && !aiBindingOf(env, binding))
+    issues.push({
+      path: ['target', 'ai_binding'],
+      message: `no Workers AI binding named ${binding}: add [ai] binding = "${binding}" to wrangler.toml (docs/streaming.md#workers-ai)`,
+    });
   if (issues.length > 0) throw new ApiError('invalid_config', describeIssues(issues), issues);
   return plan;
 }
