@@ -1,5 +1,8 @@
+import { anthropicMessagesAdapter } from './anthropic-messages-adapter.ts';
+import { geminiAdapter } from './gemini-adapter.ts';
 import { openAiChatAdapter } from './openai-chat-adapter.ts';
 import { openAiCompletionsAdapter } from './openai-completions-adapter.ts';
+import { openAiResponsesAdapter } from './openai-responses-adapter.ts';
 import type { TargetAdapter } from './target-adapter.ts';
 import type { TargetApi } from './target-config.ts';
 
@@ -7,6 +10,9 @@ import type { TargetApi } from './target-config.ts';
 const ADAPTERS: { readonly [api in TargetApi]: TargetAdapter } = {
   'openai-chat': openAiChatAdapter,
   'openai-completions': openAiCompletionsAdapter,
+  'anthropic-messages': anthropicMessagesAdapter,
+  'openai-responses': openAiResponsesAdapter,
+  gemini: geminiAdapter,
 };
 
 export function adapterFor(api: TargetApi): TargetAdapter {

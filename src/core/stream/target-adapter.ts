@@ -34,7 +34,10 @@ export interface DecodedEvent {
    */
   tokenEvents: number;
   usage?: DecodedUsage;
-  /** The protocol's end marker (`[DONE]`). */
+  /**
+   * The protocol's end marker (`[DONE]`, `message_stop`, `response.completed`). The event's other
+   * fields (usage, finish reason, an error) still count.
+   */
   end?: true;
   error?: { kind: 'rate_limited' | 'stream_error'; message: string };
   finishReason?: string;
@@ -57,6 +60,11 @@ export interface TargetAdapter {
   buildRequest(input: BuildRequestInput): BuiltRequest;
   /** A fresh decoder per request (decoders may keep per-stream state). */
   createEventDecoder(): EventDecoder;
+  /**
+   * The protocol has no end marker (Gemini): a stream that reaches EOF after an event with a
+   * finish reason is complete; without one it is `truncated`.
+   */
+  readonly endsAtEof?: true;
 }
 
 // ---------------------------------------------------------------------------------------------
