@@ -63,7 +63,10 @@ describe.each(APIS)('%s transcripts re-chunked at random boundaries', (api) => {
           expect(r.output_tokens).toBe(t.outputTokens);
           expect(sum(result)).toBe(t.outputTokens);
           expect(r.prompt_tokens).toBe(t.promptTokens);
-          expect(r.cached_prompt_tokens).toBe(t.cachedTokens);
+          // Gemini leaves cachedContentTokenCount out when nothing came from the cache.
+          expect(r.cached_prompt_tokens).toBe(
+            api === 'gemini' && t.cachedTokens === 0 ? undefined : t.cachedTokens,
+          );
           // Anthropic's usage does not split thinking from answer tokens.
           if (api === 'anthropic-messages') expect(r.reasoning_tokens).toBeUndefined();
           else expect(r.reasoning_tokens).toBe(t.reasoningTokens);
