@@ -36,6 +36,16 @@ const knobFields = {
     .int()
     .min(1)
     .describe('Output tokens per streamed chunk (the last chunk may hold fewer).'),
+  reasoning_tokens: z
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .describe(
+      "Of each request's output tokens, how many are reasoning, generated before the answer (capped at the output length). " +
+        'The Anthropic, OpenAI Responses and Gemini protocols stream them as thinking / reasoning summary / thought parts ' +
+        '(Responses only with reasoning.summary, Gemini only with thinkingConfig.includeThoughts; otherwise they are hidden: ' +
+        'they take decode time and count in usage). The OpenAI chat and completions protocols send them as ordinary text.',
+    ),
   time_scale: z
     .number()
     .min(TIME_SCALE.min)
@@ -121,6 +131,7 @@ export const simConfigSchema = z
     decode_ms_per_token: withDefault(knobFields.decode_ms_per_token, 20),
     jitter: withDefault(knobFields.jitter, 0.1),
     tokens_per_chunk: withDefault(knobFields.tokens_per_chunk, 1),
+    reasoning_tokens: withDefault(knobFields.reasoning_tokens, 0),
     time_scale: withDefault(knobFields.time_scale, 1),
     stall: stallSchema.prefault({}).describe(stallSchema.description ?? ''),
     errors: errorsSchema.prefault({}).describe(errorsSchema.description ?? ''),
@@ -145,6 +156,7 @@ export const simOverrideSchema = z
     decode_ms_per_token: optional(knobFields.decode_ms_per_token),
     jitter: optional(knobFields.jitter),
     tokens_per_chunk: optional(knobFields.tokens_per_chunk),
+    reasoning_tokens: optional(knobFields.reasoning_tokens),
     stall: z
       .strictObject({ probability: optional(stallFields.probability), ms: optional(stallFields.ms) })
       .optional()
