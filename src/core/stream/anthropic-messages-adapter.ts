@@ -18,7 +18,7 @@ import {
   type TargetAdapter,
 } from './target-adapter.ts';
 
-// Anthropic Messages (`POST /v1/messages`, docs/streaming.md#anthropic-messages). Text and thinking
+// Anthropic Messages (`POST /v1/messages`, docs/streaming.md#hosted-provider-apis). Text and thinking
 // arrive as `content_block_delta` events (`text_delta.text`, `thinking_delta.thinking`); usage comes
 // twice: `message_start` (the prompt, cache reads, an initial output count that is NOT the answer's)
 // and `message_delta` (cumulative output, the stop reason). `message_stop` ends the stream.

@@ -11,7 +11,7 @@ import {
 } from './target-adapter.ts';
 
 // Gemini API native streaming (`POST /v1beta/models/{model}:streamGenerateContent?alt=sse`,
-// docs/streaming.md#gemini). Every event is a whole GenerateContentResponse: parts with
+// docs/streaming.md#hosted-provider-apis). Every event is a whole GenerateContentResponse: parts with
 // `thought: true` are reasoning (sent only with thinkingConfig.includeThoughts), the others answer
 // text; `usageMetadata` is a running total (output = candidates + thoughts). There is no end
 // marker: the event with a `finishReason` and then EOF end the stream.

@@ -18,7 +18,7 @@ import {
   type TargetAdapter,
 } from './target-adapter.ts';
 
-// OpenAI Responses (`POST /v1/responses`, docs/streaming.md#openai-responses). Answer text arrives
+// OpenAI Responses (`POST /v1/responses`, docs/streaming.md#hosted-provider-apis). Answer text arrives
 // in `response.output_text.delta`; reasoning only as summaries (`response.reasoning_summary_text.delta`,
 // with `reasoning.summary` in the request) or raw text from open-weight models
 // (`response.reasoning_text.delta`). Usage, with the reasoning and cached counts, comes only in the
