@@ -76,9 +76,13 @@ export function openAiStyleAdapter(spec: {
   path: string;
   promptBody: (prompt: string) => Record<string, unknown>;
   payload: (choice: Record<string, unknown>) => string;
+  /** True when a choice's payload is reasoning only (no visible text): for the reasoning split. */
+  reasoningOnly?: (choice: Record<string, unknown>) => boolean;
 }): TargetAdapter {
   // Stateless: one decoder serves every stream.
-  const decoder: EventDecoder = { decode: (data, event) => decodeOpenAiEvent(data, event, spec.payload) };
+  const decoder: EventDecoder = {
+    decode: (data, event) => decodeOpenAiEvent(data, event, spec.payload, spec.reasoningOnly),
+  };
   return {
     api: spec.api,
     buildRequest: (input) => buildOpenAiRequest(input, spec.path, spec.promptBody(input.prompt)),
@@ -224,6 +228,7 @@ export function decodeOpenAiEvent(
   data: string,
   event: string | undefined,
   payloadOf: (choice: Record<string, unknown>) => string,
+  reasoningOnly?: (choice: Record<string, unknown>) => boolean,
 ): DecodedEvent {
   if (data === '[DONE]') return END_MARKER; // before JSON.parse: it is not JSON
   let obj: unknown;
@@ -244,15 +249,18 @@ export function decodeOpenAiEvent(
   const choices = chunk.choices;
   const choice = Array.isArray(choices) ? (choices[0] as unknown) : undefined;
   let text = '';
+  let reasoning = false;
   let finishReason: string | undefined;
   if (typeof choice === 'object' && choice !== null) {
     const c = choice as Record<string, unknown>;
     text = payloadOf(c);
+    if (text !== '' && reasoningOnly) reasoning = reasoningOnly(c);
     if (typeof c.finish_reason === 'string') finishReason = c.finish_reason;
   }
   if (text === '' && usage === undefined && finishReason === undefined) return NO_TOKEN;
   const decoded: DecodedEvent = { tokenEvents: text === '' ? 0 : 1 };
   if (text !== '') decoded.text = text;
+  if (reasoning) decoded.reasoning = true;
   if (usage) decoded.usage = usage;
   if (finishReason !== undefined) decoded.finishReason = finishReason;
   return decoded;
