@@ -127,3 +127,26 @@ describe('the reasoning split of chat deltas', () => {
     expect(record.reasoning_tokens).toBeUndefined();
   });
 });
+
+describe('chat usage details', () => {
+  it("reads OpenAI's reasoning_tokens and cached_tokens when reported", () => {
+    const d = decoder.decode(
+      JSON.stringify({
+        choices: [],
+        usage: {
+          prompt_tokens: 30,
+          completion_tokens: 50,
+          completion_tokens_details: { reasoning_tokens: 40 },
+          prompt_tokens_details: { cached_tokens: 16 },
+        },
+      }),
+      undefined,
+    );
+    expect(d.usage).toEqual({
+      promptTokens: 30,
+      completionTokens: 50,
+      reasoningTokens: 40,
+      cachedPromptTokens: 16,
+    });
+  });
+});

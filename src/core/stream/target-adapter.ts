@@ -203,6 +203,10 @@ export function inStreamError(
   return { kind: rateLimited ? 'rate_limited' : 'stream_error', message: `in-stream error ${message}` };
 }
 
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
 /** Usage as reported (`usage`, or Groq's `x_groq.usage`), or undefined. */
 export function reportedUsage(obj: Record<string, unknown>): DecodedUsage | undefined {
   let u = obj.usage;
@@ -213,11 +217,20 @@ export function reportedUsage(obj: Record<string, unknown>): DecodedUsage | unde
     if (u === undefined || u === null) return undefined;
   }
   if (typeof u !== 'object') return undefined;
-  const { prompt_tokens: p, completion_tokens: c } = u as Record<string, unknown>;
+  const {
+    prompt_tokens: p,
+    completion_tokens: c,
+    completion_tokens_details: cd,
+    prompt_tokens_details: pd,
+  } = u as Record<string, unknown>;
   const usage: DecodedUsage = {};
-  if (typeof p === 'number' && Number.isInteger(p) && p >= 0) usage.promptTokens = p;
-  if (typeof c === 'number' && Number.isInteger(c) && c >= 0) usage.completionTokens = c;
-  return usage.promptTokens === undefined && usage.completionTokens === undefined ? undefined : usage;
+  if (isCount(p)) usage.promptTokens = p;
+  if (isCount(c)) usage.completionTokens = c;
+  if (usage.promptTokens === undefined && usage.completionTokens === undefined) return undefined;
+  // OpenAI's hidden reasoning count and prompt-cache hits, when the server reports them.
+  if (isPlainObject(cd) && isCount(cd.reasoning_tokens)) usage.reasoningTokens = cd.reasoning_tokens;
+  if (isPlainObject(pd) && isCount(pd.cached_tokens)) usage.cachedPromptTokens = pd.cached_tokens;
+  return usage;
 }
 
 /**
