@@ -44,4 +44,42 @@ describe('the built-in simulator served by the Worker', () => {
     });
     expect(res.status).toBe(401);
   });
+
+  it.each([
+    [
+      'Anthropic Messages',
+      '/sim/v1/messages',
+      { 'x-api-key': 'test-sim-key' },
+      { model: 'm', max_tokens: 3, messages: [{ role: 'user', content: 'a b' }], stream: true },
+      'message_stop',
+    ],
+    [
+      'OpenAI Responses',
+      '/sim/v1/responses',
+      { authorization: 'Bearer test-sim-key' },
+      { model: 'm', input: 'a b', max_output_tokens: 3, stream: true },
+      'response.incomplete',
+    ],
+    [
+      'Gemini',
+      '/sim/v1beta/models/m:streamGenerateContent?alt=sse',
+      { 'x-goog-api-key': 'test-sim-key' },
+      { contents: [{ parts: [{ text: 'a b' }] }], generationConfig: { maxOutputTokens: 3 } },
+      'MAX_TOKENS',
+    ],
+  ])(
+    'speaks %s with the key in its own header, and refuses it without',
+    async (_name, path, key, req, last) => {
+      const init = (headers: Record<string, string>) => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ ...req, sim: { prefill_base_ms: 1, decode_ms_per_token: 1, jitter: 0 } }),
+      });
+      const res = await exports.default.fetch(`http://fluidbench.test${path}`, init(key));
+      expect(res.status).toBe(200);
+      const text = new TextDecoder().decode(await res.arrayBuffer());
+      expect(text.trimEnd().split('\n').at(-1)).toContain(last);
+      expect((await exports.default.fetch(`http://fluidbench.test${path}`, init({}))).status).toBe(401);
+    },
+  );
 });

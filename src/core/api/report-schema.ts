@@ -63,6 +63,18 @@ const summaryReportSchema = z.object({
   prompt_tokens: quantileStatsSchema,
   output_tokens: quantileStatsSchema,
   schedule_lag_ms: quantileStatsSchema,
+  reasoning: z
+    .object({
+      ttfrt_s: quantileStatsSchema,
+      ttfvt_s: quantileStatsSchema,
+      reasoning_tokens: quantileStatsSchema,
+      cached_prompt_tokens: quantileStatsSchema,
+    })
+    .optional()
+    .describe(
+      'The reasoning split of ok requests (docs/metrics.md#reasoning): time to first reasoning token, ' +
+        'time to first visible token, reasoning tokens (also counted in output_tokens), cached prompt tokens',
+    ),
   miss_rate_curve: z
     .object({ tbt_deadline_ms: z.array(z.number()), p99_miss_rate: z.array(nullableNumber()) })
     .nullable(),

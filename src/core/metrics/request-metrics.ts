@@ -2,7 +2,7 @@ import type { Outcome, RequestRecord } from '../record/request-record.ts';
 import type { ResolvedDeadlines } from './deadline-options.ts';
 import { type DeadlineCounts, deadlineCounts, minTbtDeadlineUs, missRate } from './fluidity.ts';
 import { interTokenTimesUs } from './token-times.ts';
-import { usToS } from './units.ts';
+import { msToUs, usToS } from './units.ts';
 
 /** Per-request metrics (docs/metrics.md#per-request-metrics) in integer µs; undefined values are null. */
 export interface RequestMetrics {
@@ -32,6 +32,13 @@ export interface RequestMetrics {
   /** Fixed-TTFT minimum deadline; `undefined` when not asked for (it is not used by summaries). */
   minTbtDeadlineUs: number | null | undefined;
   decodeOnlyMinTbtDeadlineUs: number | null;
+  /** The reasoning split (docs/metrics.md#reasoning); null when not reported / not seen. */
+  reasoningTokens: number | null;
+  cachedPromptTokens: number | null;
+  /** Time to the first reasoning token (streamed reasoning only). */
+  ttfrtUs: number | null;
+  /** Time to the first visible answer token: the TTFT when no reasoning was seen or reported. */
+  ttfvtUs: number | null;
 }
 
 export function computeRequestMetrics(
@@ -72,6 +79,22 @@ export function computeRequestMetrics(
         ? minTbtDeadlineUs(ittUs, ttftDeadlineUs, targetMissRate)
         : null,
     decodeOnlyMinTbtDeadlineUs: n > 0 ? minTbtDeadlineUs(ittUs, 0, targetMissRate, true) : null,
+    ...reasoningSplit(record, ttftUs),
+  };
+}
+
+/** The reasoning fields of RequestMetrics from a record's optional reasoning split. */
+export function reasoningSplit(
+  record: RequestRecord,
+  ttftUs: number | null,
+): Pick<RequestMetrics, 'reasoningTokens' | 'cachedPromptTokens' | 'ttfrtUs' | 'ttfvtUs'> {
+  const reasoned = record.first_reasoning_ms !== undefined || (record.reasoning_tokens ?? 0) > 0;
+  return {
+    reasoningTokens: record.reasoning_tokens ?? null,
+    cachedPromptTokens: record.cached_prompt_tokens ?? null,
+    ttfrtUs: record.first_reasoning_ms === undefined ? null : msToUs(record.first_reasoning_ms),
+    ttfvtUs:
+      record.first_visible_ms !== undefined ? msToUs(record.first_visible_ms) : reasoned ? null : ttftUs,
   };
 }
 
@@ -100,6 +123,10 @@ export interface RequestMetricsRow {
   decode_only_min_tbt_deadline_s: number | null;
   headers_s: number | null;
   schedule_lag_ms: number | null;
+  reasoning_tokens: number | null;
+  ttfrt_s: number | null;
+  ttfvt_s: number | null;
+  cached_prompt_tokens: number | null;
 }
 
 export function toRequestMetricsRow(m: RequestMetrics): RequestMetricsRow {
@@ -128,6 +155,10 @@ export function toRequestMetricsRow(m: RequestMetrics): RequestMetricsRow {
     decode_only_min_tbt_deadline_s: nullableS(m.decodeOnlyMinTbtDeadlineUs),
     headers_s: nullableS(m.headersUs),
     schedule_lag_ms: m.scheduleLagMs,
+    reasoning_tokens: m.reasoningTokens,
+    ttfrt_s: nullableS(m.ttfrtUs),
+    ttfvt_s: nullableS(m.ttfvtUs),
+    cached_prompt_tokens: m.cachedPromptTokens,
   };
 }
 

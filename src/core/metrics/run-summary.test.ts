@@ -57,6 +57,21 @@ const rawRecordArb = fc.record({
   chunks: chunksArb,
   outcome: fc.oneof({ weight: 4, arbitrary: fc.constant('ok' as const) }, fc.constantFrom(...OUTCOMES)),
   source: fc.constantFrom(...TOKEN_COUNT_SOURCES),
+  reasoning: fc.option(
+    fc.record({
+      tokens: fc.option(fc.nat({ max: 2000 }), { nil: undefined }),
+      firstMs: fc.option(
+        fc.integer({ min: 0, max: 5_000_000 }).map((us) => us / 1000),
+        { nil: undefined },
+      ),
+      visibleMs: fc.option(
+        fc.integer({ min: 0, max: 9_000_000 }).map((us) => us / 1000),
+        { nil: undefined },
+      ),
+      cached: fc.option(fc.nat({ max: 20_000 }), { nil: undefined }),
+    }),
+    { nil: undefined },
+  ),
 });
 
 const recordsArb = fc.array(rawRecordArb, { maxLength: 20 }).map((raws) =>
@@ -74,6 +89,10 @@ const recordsArb = fc.array(rawRecordArb, { maxLength: 20 }).map((raws) =>
         token_count_source: r.source,
         outcome: r.outcome,
         status: r.outcome === 'ok' ? 200 : r.outcome === 'rate_limited' ? 429 : undefined,
+        reasoning_tokens: r.reasoning?.tokens,
+        first_reasoning_ms: r.reasoning?.firstMs,
+        first_visible_ms: r.reasoning?.visibleMs,
+        cached_prompt_tokens: r.reasoning?.cached,
       }),
   ),
 );
@@ -145,6 +164,7 @@ const OTHER_KEYS = [
   'service_level',
   'stream',
   'throughput',
+  'reasoning',
   'miss_rate_curve',
 ];
 const QUANTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p99_9'] as const;
@@ -188,6 +208,8 @@ function expectSameReport(actual: SummaryReport, expected: SummaryReport): void 
   expect(actual.stream.token_count_mismatches).toBe(expected.stream.token_count_mismatches);
   expectRelative(actual.stream.tokens_per_read, expected.stream.tokens_per_read, 1e-12, 'tokens_per_read');
   for (const key of STATS_KEYS) expectSameStats(actual[key], expected[key], key);
+  for (const key of ['ttfrt_s', 'ttfvt_s', 'reasoning_tokens', 'cached_prompt_tokens'] as const)
+    expectSameStats(actual.reasoning![key], expected.reasoning![key], `reasoning.${key}`);
   const quantileTolerance = (stats: QuantileStats) => (stats.exact ? 0 : 2.5 * SKETCH_TOLERANCE);
   const t = actual.throughput;
   const e = expected.throughput;

@@ -25,6 +25,8 @@ const DURATION_METRICS = [
   'inter_chunk',
   'headers',
   'decode_only_min_tbt_deadline',
+  'ttfrt',
+  'ttfvt',
 ] as const;
 /** Distributions reported in their own unit, named in the key. */
 const VALUE_METRICS = [
@@ -34,6 +36,8 @@ const VALUE_METRICS = [
   'prompt_tokens',
   'output_tokens',
   'schedule_lag_ms',
+  'reasoning_tokens',
+  'cached_prompt_tokens',
 ] as const;
 type DurationMetric = (typeof DURATION_METRICS)[number];
 type ValueMetric = (typeof VALUE_METRICS)[number];
@@ -102,6 +106,10 @@ export class RunSummary {
     if (m.outcome !== 'ok') return;
     s.prompt_tokens.add(m.promptTokens);
     s.output_tokens.add(m.outputTokens);
+    if (m.reasoningTokens !== null) s.reasoning_tokens.add(m.reasoningTokens);
+    if (m.cachedPromptTokens !== null) s.cached_prompt_tokens.add(m.cachedPromptTokens);
+    if (m.ttfrtUs !== null) s.ttfrt.add(m.ttfrtUs);
+    if (m.ttfvtUs !== null) s.ttfvt.add(m.ttfvtUs);
     const n = m.ittUs.length;
     if (n !== m.outputTokens) this.tokenCountMismatches += 1;
     if (n === 0) return;
@@ -234,6 +242,12 @@ export class RunSummary {
       prompt_tokens: s.prompt_tokens.stats(),
       output_tokens: s.output_tokens.stats(),
       schedule_lag_ms: s.schedule_lag_ms.stats(),
+      reasoning: {
+        ttfrt_s: seconds('ttfrt'),
+        ttfvt_s: seconds('ttfvt'),
+        reasoning_tokens: s.reasoning_tokens.stats(),
+        cached_prompt_tokens: s.cached_prompt_tokens.stats(),
+      },
       miss_rate_curve: this.curve
         ? {
             tbt_deadline_ms: [...CURVE_TBT_DEADLINES_MS],
@@ -275,6 +289,18 @@ export interface SummaryReport {
   prompt_tokens: QuantileStats;
   output_tokens: QuantileStats;
   schedule_lag_ms: QuantileStats;
+  /**
+   * The reasoning split of successful requests (docs/metrics.md#reasoning). Reasoning tokens are
+   * also in output_tokens. `ttfrt_s`: time to the first streamed reasoning token; `ttfvt_s`: time to
+   * the first visible answer token (the TTFT when there was no reasoning); each count says how many
+   * requests reported the value. Absent from results stored before it existed.
+   */
+  reasoning?: {
+    ttfrt_s: QuantileStats;
+    ttfvt_s: QuantileStats;
+    reasoning_tokens: QuantileStats;
+    cached_prompt_tokens: QuantileStats;
+  };
   miss_rate_curve: { tbt_deadline_ms: number[]; p99_miss_rate: (number | null)[] } | null;
 }
 

@@ -85,5 +85,10 @@ export const requestRecordSchema = z.object({
   outcome: outcomeSchema,
   status: z.number().int().optional(),
   error: z.string().optional(),
+  // Reasoning split (docs/metrics.md#reasoning): reasoning tokens are part of output_tokens.
+  reasoning_tokens: z.number().int().nonnegative().optional(),
+  first_reasoning_ms: z.number().finite().nonnegative().optional(),
+  first_visible_ms: z.number().finite().nonnegative().optional(),
+  cached_prompt_tokens: z.number().int().nonnegative().optional(),
 });
 export type RequestRecord = z.infer<typeof requestRecordSchema>;

@@ -61,6 +61,7 @@ export function formatAnalysis(file: string, report: AnalysisReport): string {
       `Warning: ${s.stream.token_count_mismatches} successful requests have chunk token counts that do not add up to output_tokens.`,
     );
   }
+  lines.push(...reasoningLines(s));
   if (s.miss_rate_curve) {
     const points = [10, 20, 30, 40, 50, 75, 100].map(
       (ms) => `${ms} ms ${percent(s.miss_rate_curve!.p99_miss_rate[ms - 1] ?? null)}`,
@@ -73,6 +74,31 @@ export function formatAnalysis(file: string, report: AnalysisReport): string {
     lines.push(regionTable(regions));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The reasoning split, when any request streamed reasoning or reported reasoning or cached tokens. */
+export function reasoningLines(s: SummaryReport): string[] {
+  const r = s.reasoning;
+  if (!r) return [];
+  const lines: string[] = [];
+  const p = (q: QuantileStats) =>
+    `p50 ${sketched(q)}${nullable(q.p50, seconds)} s, p99 ${sketched(q)}${nullable(q.p99, seconds)} s`;
+  if (r.ttfrt_s.count > 0 || r.reasoning_tokens.count > 0) {
+    const parts = [];
+    if (r.ttfrt_s.count > 0)
+      parts.push(`first reasoning token ${p(r.ttfrt_s)} (${r.ttfrt_s.count} requests)`);
+    if (r.ttfvt_s.count > 0) parts.push(`first visible token ${p(r.ttfvt_s)}`);
+    if (r.reasoning_tokens.count > 0)
+      parts.push(
+        `reasoning tokens mean ${nullable(r.reasoning_tokens.mean, (v) => v.toFixed(1))} of output (${r.reasoning_tokens.count} requests reported)`,
+      );
+    lines.push(`Reasoning: ${parts.join('; ')}`);
+  }
+  if (r.cached_prompt_tokens.count > 0)
+    lines.push(
+      `Cached prompt tokens: mean ${nullable(r.cached_prompt_tokens.mean, (v) => v.toFixed(1))}, max ${nullable(r.cached_prompt_tokens.max, String)} (${r.cached_prompt_tokens.count} requests reported)`,
+    );
+  return lines;
 }
 
 function distributionTable(s: SummaryReport): string {

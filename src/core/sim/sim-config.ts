@@ -41,7 +41,11 @@ const knobFields = {
     .min(0)
     .max(1_000_000)
     .describe(
-      'Workers AI and Bedrock protocols: the first this many output tokens are streamed as reasoning (thinking), the rest as answer text.',
+      "Of each request's output tokens, how many are reasoning, generated before the answer (capped at the output length). " +
+        'The Anthropic, OpenAI Responses and Gemini protocols stream them as thinking / reasoning summary / thought parts ' +
+        '(Responses only with reasoning.summary, Gemini only with thinkingConfig.includeThoughts; otherwise they are hidden: ' +
+        'they take decode time and count in usage); Workers AI and Bedrock stream the first this many output tokens as reasoning. ' +
+        'The OpenAI chat and completions protocols send them as ordinary text.',
     ),
   time_scale: z
     .number()

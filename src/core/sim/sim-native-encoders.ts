@@ -14,7 +14,7 @@ import { workersAiFinal, workersAiToken } from './sim-workers-ai-chunks.ts';
 // the request path (src/core/sim/simulator.ts). The generation timeline is the same for every
 // protocol; only the bytes differ.
 
-export type SimProtocol = 'openai' | 'workers-ai' | 'bedrock';
+export type WireProtocol = 'openai' | 'workers-ai' | 'bedrock';
 
 export type StreamPart = Uint8Array | string;
 
@@ -90,7 +90,7 @@ export function bedrockEncoder(req: SimRequest, knobs: SimKnobs, nowMs: () => nu
 }
 
 /** The Bedrock and Workers AI request bodies as the chat body the simulator validates. */
-export function asChatBody(protocol: SimProtocol, body: unknown, model: string): unknown {
+export function asChatBody(protocol: WireProtocol, body: unknown, model: string): unknown {
   if (protocol === 'openai' || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
   const b = body as Record<string, unknown>;
   if (protocol === 'workers-ai') {

@@ -1,132 +1,154 @@
 import { describe, expect, it } from 'vitest';
-import { createEventFrameSplitter, stringHeader } from '../stream/aws-event-frames.ts';
-import { bedrockConverseAdapter, decodeBedrockFrame } from '../stream/bedrock-converse-adapter.ts';
-import { type StreamResult, streamRequest } from '../stream/stream-request.ts';
-import type { DecodedEvent, TargetAdapter } from '../stream/target-adapter.ts';
-import { parseTarget, type TargetInput } from '../stream/target-config.ts';
-import { decodeWorkersAiEvent, workersAiAdapter } from '../stream/workers-ai-adapter.ts';
-import { TOKEN_TEXT } from './sim-chunks.ts';
+import { requestRecordSchema } from '../record/request-record.ts';
+import { adapterFor } from '../stream/adapters.ts';
+import { streamRequest } from '../stream/stream-request.ts';
+import { parseTarget } from '../stream/target-config.ts';
 import type { SimConfigInput } from './sim-config.ts';
+import { reasoningPart } from './sim-native.ts';
 import { simHarness, simRequest, words } from './sim-test-kit.ts';
 
-// The simulator's Workers AI and Bedrock protocols, read back through the real adapters and the
-// streaming loop on the simulator's virtual clock.
+// The simulator's hosted-provider protocols read back by fluidbench's own adapters, on the fake
+// clock: prefill 20 ms, 10 ms per decode step, so every mark is exact.
 
-const fast = { prefill_base_ms: 5, prefill_us_per_token: 0, decode_ms_per_token: 5 };
+type Api = 'anthropic-messages' | 'openai-responses' | 'gemini';
+const APIS: Api[] = ['anthropic-messages', 'openai-responses', 'gemini'];
+const KNOBS: SimConfigInput = { prefill_base_ms: 20, prefill_us_per_token: 0, decode_ms_per_token: 10 };
 
-const WORKERS_AI: TargetInput = {
-  api: 'workers-ai',
-  base_url: 'http://sim.test/sim/accounts/abc/ai',
-  model: '@cf/meta/llama-3.1-8b-instruct',
-};
-const BEDROCK: TargetInput = {
-  api: 'bedrock-converse',
-  base_url: 'http://sim.test/sim',
-  model: 'amazon.nova-lite-v1:0',
-  aws: { region: 'us-east-1', access_key_id_secret: 'K', secret_access_key_secret: 'S' },
+/** The request options that make each protocol stream its reasoning. */
+const SHOW_REASONING: Record<Api, Record<string, unknown>> = {
+  'anthropic-messages': { thinking: { type: 'enabled', budget_tokens: 1024 } },
+  'openai-responses': { reasoning: { effort: 'low', summary: 'auto' } },
+  gemini: { generationConfig: { thinkingConfig: { includeThoughts: true } } },
 };
 
 async function measure(
-  adapter: TargetAdapter,
-  target: TargetInput,
-  config: SimConfigInput,
-  sim: Record<string, unknown> = {},
-): Promise<StreamResult> {
-  const { sim: simulator, clock } = simHarness({ ...fast, ...config });
-  return streamRequest({
-    fetch: ((url: string, init: RequestInit) => simulator.handle(new Request(url, init))) as typeof fetch,
+  api: Api,
+  config: SimConfigInput = {},
+  extra: Record<string, unknown> = {},
+  apiKey?: string,
+) {
+  const { sim, clock } = simHarness({ ...KNOBS, ...config });
+  const target = parseTarget({
+    api,
+    base_url: api === 'gemini' ? 'http://sim.test/v1beta' : 'http://sim.test/v1',
+    model: 'sim-model',
+    extra_body: extra,
+  });
+  const result = await streamRequest({
+    fetch: (async (url: string, init: RequestInit) => sim.handle(new Request(url, init))) as typeof fetch,
     nowMs: clock.nowMs,
-    adapter,
-    target: parseTarget({ ...target, extra_body: { sim } }),
-    secret: (name) => (name === 'K' ? 'AKIDEXAMPLE' : 'secret'),
-    id: 'r1',
+    adapter: adapterFor(api),
+    target,
+    ...(apiKey ? { apiKey } : {}),
+    id: 'r-1',
     prompt: words(12),
-    promptTokens: 99,
-    maxTokens: 8,
+    promptTokens: 999, // the protocols' usage must replace this
+    maxTokens: 10,
     timeoutMs: 60_000,
     collectText: true,
   });
+  expect(requestRecordSchema.safeParse(result.record).error).toBeUndefined();
+  return result;
 }
 
-describe('simulator: Workers AI protocol (/ai/run/{model})', () => {
-  it('streams response chunks, a reasoning phase, final usage and [DONE]', async () => {
-    const result = await measure(workersAiAdapter, WORKERS_AI, { reasoning_tokens: 3, tokens_per_chunk: 2 });
-    expect(result.record.outcome).toBe('ok');
-    expect(result.record.output_tokens).toBe(8);
-    expect(result.record.prompt_tokens).toBe(12); // the simulator's usage, not the generator's count
-    expect(result.record.token_count_source).toBe('usage_final');
-    expect(result.text).toBe(TOKEN_TEXT.repeat(8));
+describe.each(APIS)('the simulator speaking %s', (api) => {
+  it('streams reasoning first, then the answer, with exact counts and marks', async () => {
+    const { record: r, text } = await measure(api, { reasoning_tokens: 4 }, SHOW_REASONING[api]);
+    expect(r.outcome, r.error).toBe('ok');
+    expect(r.output_tokens).toBe(10);
+    expect(r.prompt_tokens).toBe(12);
+    expect(r.chunks.reduce((n, c) => n + c[1], 0)).toBe(10);
+    expect(r.first_reasoning_ms).toBe(20); // out of prefill
+    expect(r.first_visible_ms).toBe(60); // after 4 reasoning tokens at 10 ms
+    expect(r.chunks[0]).toEqual([20, 1]);
+    expect(text).toBe(' hmm'.repeat(4) + ' tok'.repeat(6));
+    // Anthropic's usage has no thinking count; Gemini omits cachedContentTokenCount when nothing is cached.
+    expect(r.reasoning_tokens).toBe(api === 'anthropic-messages' ? undefined : 4);
+    expect(r.cached_prompt_tokens).toBe(api === 'gemini' ? undefined : 0);
   });
 
-  it('marks the first reasoning_tokens tokens as reasoning', async () => {
-    const { sim } = simHarness({ ...fast, reasoning_tokens: 3, tokens_per_chunk: 2 });
-    const res = await sim.handle(
-      simRequest('/sim/ai/run/@cf/x/y', {
-        messages: [{ role: 'user', content: 'a b' }],
-        stream: true,
-        max_tokens: 6,
-      }),
-    );
-    const events = (await res.text())
-      .split('\n\n')
-      .filter(Boolean)
-      .map((e) => decodeWorkersAiEvent(e.slice('data: '.length), undefined));
-    const tokens = events.filter((d) => d.tokenEvents > 0);
-    const reasoning = tokens.filter((d) => d.reasoning).map((d) => d.text);
-    expect(reasoning.join('')).toBe(TOKEN_TEXT.repeat(3));
-    expect(tokens.map((d) => d.text).join('')).toBe(TOKEN_TEXT.repeat(6));
-    expect(events.at(-1)?.end).toBe(true);
+  it('without reasoning: no reasoning marks, the answer from prefill', async () => {
+    const { record: r } = await measure(api);
+    expect(r.outcome).toBe('ok');
+    expect(r.first_reasoning_ms).toBeUndefined();
+    expect(r.first_visible_ms).toBeUndefined();
+    expect(r.chunks[0]).toEqual([20, 1]);
+    expect(r.output_tokens).toBe(10);
   });
 
-  it('an in-stream fault ends the stream without [DONE]: truncated', async () => {
-    const result = await measure(workersAiAdapter, WORKERS_AI, { errors: { in_stream_rate: 1 } });
-    expect(result.record.outcome).toBe('truncated');
-    expect(result.record.output_tokens).toBeGreaterThan(0);
+  it.each<[string, SimConfigInput, string]>([
+    ['an injected 429', { errors: { http_rate: 1, http_statuses: [429] } }, 'rate_limited'],
+    ['an injected 503', { errors: { http_rate: 1, http_statuses: [503] } }, 'http_error'],
+    ['a disconnect mid-way', { errors: { disconnect_rate: 1 } }, 'truncated'],
+  ])('%s gives %s', async (_name, faults, outcome) => {
+    const { record: r } = await measure(api, faults);
+    expect(r.outcome).toBe(outcome);
+  });
+
+  it("the provider's in-stream error: Anthropic's overloaded_error is a rate limit, the others stream errors", async () => {
+    const { record: r } = await measure(api, { errors: { in_stream_rate: 1 } });
+    expect(r.outcome).toBe(api === 'anthropic-messages' ? 'rate_limited' : 'stream_error');
+    expect(r.chunks.length).toBeGreaterThan(0);
+  });
+
+  it('checks the key where the provider takes it, and never echoes it', async () => {
+    expect(
+      (await measure(api, { api_key: 'sim-secret-key-123' }, {}, 'sim-secret-key-123')).record.outcome,
+    ).toBe('ok');
+    const wrong = (await measure(api, { api_key: 'sim-secret-key-123' }, {}, 'wrong-key-456789')).record;
+    expect(wrong.outcome).toBe('http_error');
+    expect(wrong.status).toBe(401);
+    expect(wrong.error).not.toContain('wrong-key-456789');
   });
 });
 
-describe('simulator: Bedrock protocol (/model/{id}/converse-stream)', () => {
-  it('streams binary frames: deltas, messageStop, metadata with usage and latency', async () => {
-    const result = await measure(bedrockConverseAdapter, BEDROCK, {});
-    expect(result.record.outcome).toBe('ok');
-    expect(result.record.output_tokens).toBe(8);
-    expect(result.record.prompt_tokens).toBe(12);
-    expect(result.finishReason).toBe('max_tokens');
-    expect(result.serverLatencyMs).toBeGreaterThanOrEqual(5 + 7 * 5);
+describe('hidden reasoning', () => {
+  it.each(['openai-responses', 'gemini'] as const)(
+    '%s without the option: reasoning takes time and counts in usage, TTFT is the first visible token',
+    async (api) => {
+      const { record: r, text } = await measure(api, { reasoning_tokens: 4 });
+      expect(r.outcome).toBe('ok');
+      expect(r.reasoning_tokens).toBe(4);
+      expect(r.output_tokens).toBe(10);
+      expect(r.first_reasoning_ms).toBeUndefined();
+      expect(r.chunks[0]![0]).toBe(60);
+      expect(r.first_visible_ms).toBe(60);
+      expect(text).toBe(' tok'.repeat(6));
+    },
+  );
+});
+
+describe('protocol errors', () => {
+  it('a full queue answers Anthropic with 529 overloaded_error (a rate limit)', async () => {
+    const { sim } = simHarness({ ...KNOBS, capacity: { max_sequences: 1, queue_limit: 0 } });
+    const body = { model: 'm', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }], stream: true };
+    const first = await sim.handle(simRequest('/v1/messages', body));
+    const second = await sim.handle(simRequest('/v1/messages', body));
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(529);
+    expect(await second.json()).toEqual({
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'simulated server overloaded: the request queue is full' },
+    });
+    await first.body?.cancel();
   });
 
-  it('puts the reasoning phase in reasoningContent deltas of block 0', async () => {
-    const { sim } = simHarness({ ...fast, reasoning_tokens: 2 });
-    const res = await sim.handle(
-      simRequest('/sim/model/m1/converse-stream', {
-        messages: [{ role: 'user', content: [{ text: 'a b c' }] }],
-        inferenceConfig: { maxTokens: 5 },
-      }),
-    );
-    expect(res.headers.get('content-type')).toBe('application/vnd.amazon.eventstream');
-    const types: string[] = [];
-    const decoded: DecodedEvent[] = [];
-    const splitter = createEventFrameSplitter(1 << 20);
-    splitter.push(new Uint8Array(await res.arrayBuffer()), (m) => {
-      types.push(stringHeader(m, ':event-type') ?? '?');
-      decoded.push(decodeBedrockFrame(m));
-    });
-    expect(splitter.end()).toBeUndefined();
-    expect(types[0]).toBe('messageStart');
-    expect(types.slice(-2)).toEqual(['messageStop', 'metadata']);
-    const tokens = decoded.filter((d) => d.tokenEvents > 0);
-    expect(tokens.map((d) => d.reasoning === true)).toEqual([true, true, false, false, false]);
-    expect(decoded.at(-1)?.usage).toEqual({ promptTokens: 3, completionTokens: 5 });
+  it.each([
+    ['/v1/messages', { model: 'm', messages: [] }, /max_tokens/],
+    ['/v1/responses', { model: 'm', input: 'x', max_output_tokens: 3, stream: false }, /stream: true/],
+    [
+      '/v1beta/models/g:streamGenerateContent',
+      { contents: [{ parts: [{ text: 'x' }] }], generationConfig: { maxOutputTokens: 2 } },
+      /alt=sse/,
+    ],
+  ])('%s rejects a bad request with 400 in the provider shape', async (path, body, message) => {
+    const { sim } = simHarness();
+    const res = await sim.handle(simRequest(path, body));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toMatch(message);
   });
 
-  it('throttling and error exception frames map to rate_limited and stream_error', async () => {
-    const throttled = await measure(bedrockConverseAdapter, BEDROCK, {
-      errors: { in_stream_rate: 1, in_stream_type: 'throttling' },
-    });
-    expect(throttled.record.outcome).toBe('rate_limited');
-    expect(throttled.record.error).toMatch(/throttlingException/);
-    const failed = await measure(bedrockConverseAdapter, BEDROCK, {}, { errors: { in_stream_rate: 1 } });
-    expect(failed.record.outcome).toBe('stream_error');
-    expect(failed.record.error).toMatch(/modelStreamErrorException/);
+  it('splits a chunk at the end of the reasoning', () => {
+    expect([reasoningPart(5, 4, 4), reasoningPart(5, 4, 8), reasoningPart(5, 4, 12)]).toEqual([4, 1, 0]);
   });
 });

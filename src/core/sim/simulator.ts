@@ -14,22 +14,31 @@ import {
 import { mergeSimKnobs, type SimConfig } from './sim-config.ts';
 import { chooseFault } from './sim-faults.ts';
 import { chunkCount, type GenerationEnd, type GenerationPlan, runGeneration } from './sim-generation.ts';
+import { type NativeContext, nativeCompletion } from './sim-native.ts';
 import {
   asChatBody,
   bedrockEncoder,
   reasoningInChunk,
-  type SimProtocol,
   type SimStreamEncoder,
   type StreamPart,
+  type WireProtocol,
   workersAiEncoder,
 } from './sim-native-encoders.ts';
+import type { SimProtocol } from './sim-protocol.ts';
+import { anthropicProtocol } from './sim-protocol-anthropic.ts';
+import { geminiProtocol } from './sim-protocol-gemini.ts';
+import { responsesProtocol } from './sim-protocol-responses.ts';
 import { requestRandom } from './sim-random.ts';
 import { type Endpoint, openAIError, parseSimRequest, type SimRequest } from './sim-request.ts';
 
+/** Hosted providers' protocols, chosen by the request's path (docs/streaming.md#the-simulator). */
+const NATIVE_PROTOCOLS: readonly SimProtocol[] = [anthropicProtocol, responsesProtocol, geminiProtocol];
+
 // A simulated OpenAI-compatible server (vLLM-like) as a Web-standard Request → Response handler,
 // so the same code serves from a Worker and from Node. Clock, sleep and randomness are injected.
-// Other wire protocols are chosen by path: Workers AI `…/ai/run/{model}` and Bedrock
-// `…/model/{modelId}/converse-stream` (src/core/sim/sim-native-encoders.ts).
+// Other wire protocols are chosen by path: Anthropic Messages, OpenAI Responses and Gemini's native
+// stream (sim-native.ts), Workers AI `…/ai/run/{model}` and Bedrock `…/model/{modelId}/converse-stream`
+// (sim-native-encoders.ts).
 
 const SIM_MODEL_ID = 'fluidbench-sim';
 
@@ -88,7 +97,7 @@ function json(body: unknown, status: number, headers: Record<string, string> = {
 }
 
 /** Workers AI `…/ai/run/{model}` (the model may contain slashes) and Bedrock `…/model/{id}/converse-stream`. */
-function nativeRoute(path: string): { protocol: SimProtocol; model: string } | null {
+function nativeRoute(path: string): { protocol: WireProtocol; model: string } | null {
   const run = path.indexOf('/ai/run/');
   if (run >= 0)
     return { protocol: 'workers-ai', model: decodeURIComponent(path.slice(run + '/ai/run/'.length)) };
@@ -127,7 +136,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   async function completion(
     endpoint: Endpoint,
     request: Request,
-    protocol: SimProtocol = 'openai',
+    protocol: WireProtocol = 'openai',
     pathModel = '',
   ): Promise<Response> {
     const clientId = request.headers.get('x-request-id');
@@ -325,12 +334,36 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     return new Response(null, { status: 499, headers });
   }
 
+  const native: NativeContext = {
+    config,
+    capacity,
+    nowMs,
+    sleep: options.sleep,
+    ...(options.random ? { random: options.random } : {}),
+    nextIndex: () => requestIndex++,
+    ended(requestId, end, status) {
+      if (end === 'http_error') counts.faulted += 1;
+      else if (end === 'rejected') counts.rejected += 1;
+      else countEnd(end);
+      options.onRequestEnd?.({ requestId, end, status });
+    },
+    chunkSent: (e) => options.onChunkSent?.(e),
+  };
+
   return {
     async handle(request) {
-      const path = new URL(request.url).pathname.replace(/\/+$/, '');
-      const native = nativeRoute(path);
-      const route = native
-        ? { method: 'POST', run: () => completion('chat', request, native.protocol, native.model) }
+      const url = new URL(request.url);
+      for (const protocol of NATIVE_PROTOCOLS) {
+        const route = protocol.route(url);
+        if (!route) continue;
+        if (request.method !== 'POST')
+          return json(protocol.errorBody(404, `Unknown request URL: ${request.method} ${url.pathname}`), 404);
+        return nativeCompletion(native, protocol, route, request);
+      }
+      const path = url.pathname.replace(/\/+$/, '');
+      const wire = nativeRoute(path);
+      const route = wire
+        ? { method: 'POST', run: () => completion('chat', request, wire.protocol, wire.model) }
         : path.endsWith('/v1/chat/completions')
           ? { method: 'POST', run: () => completion('chat', request) }
           : path.endsWith('/v1/completions')

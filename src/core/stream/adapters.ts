@@ -1,6 +1,9 @@
+import { anthropicMessagesAdapter } from './anthropic-messages-adapter.ts';
 import { bedrockConverseAdapter } from './bedrock-converse-adapter.ts';
+import { geminiAdapter } from './gemini-adapter.ts';
 import { openAiChatAdapter } from './openai-chat-adapter.ts';
 import { openAiCompletionsAdapter } from './openai-completions-adapter.ts';
+import { openAiResponsesAdapter } from './openai-responses-adapter.ts';
 import type { TargetAdapter } from './target-adapter.ts';
 import type { TargetApi } from './target-config.ts';
 import { workersAiAdapter } from './workers-ai-adapter.ts';
@@ -11,6 +14,9 @@ const ADAPTERS: { readonly [api in TargetApi]: TargetAdapter } = {
   'openai-completions': openAiCompletionsAdapter,
   'workers-ai': workersAiAdapter,
   'bedrock-converse': bedrockConverseAdapter,
+  'anthropic-messages': anthropicMessagesAdapter,
+  'openai-responses': openAiResponsesAdapter,
+  gemini: geminiAdapter,
 };
 
 export function adapterFor(api: TargetApi): TargetAdapter {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '../testing/fake-clock.ts';
 import { openAiChatAdapter } from './openai-chat-adapter.ts';
+import { streamRequest } from './stream-request.ts';
 import { parseTarget } from './target-config.ts';
+import { buildTranscript, memoryFetch, SAMPLE_CHAT_PIECES } from './testing/transcripts.ts';
 
 const decoder = openAiChatAdapter.createEventDecoder();
 const chunk = (delta: unknown, finish_reason: string | null = null) =>
@@ -84,6 +87,66 @@ describe('openAiChatAdapter', () => {
     expect(decoder.decode(data, undefined)).toMatchObject({
       tokenEvents: 1,
       usage: { promptTokens: 3, completionTokens: 7 },
+    });
+  });
+});
+
+describe('the reasoning split of chat deltas', () => {
+  it.each([
+    ['vLLM reasoning', { reasoning: 'hm', content: null }, true],
+    ['DeepSeek reasoning_content', { reasoning_content: 'hm' }, true],
+    ['reasoning with an empty content', { reasoning_content: 'hm', content: '' }, true],
+    ['answer text', { content: 'x' }, undefined],
+    ['reasoning and answer in one delta', { reasoning: 'a', content: 'b' }, undefined],
+    ['a tool call', { tool_calls: [{ index: 0, function: { arguments: '{' } }] }, undefined],
+    ['a refusal', { refusal: 'no' }, undefined],
+  ])('%s: reasoning %s', (_name, delta, reasoning) => {
+    const d = decoder.decode(chunk(delta), undefined);
+    expect(d.tokenEvents).toBe(1);
+    expect(d.reasoning).toBe(reasoning);
+  });
+
+  it('a stream that reasons first records the first reasoning and first visible reads', async () => {
+    const t = buildTranscript({ api: 'openai-chat', pieces: SAMPLE_CHAT_PIECES });
+    const enc = new TextEncoder();
+    const { record } = await streamRequest({
+      fetch: memoryFetch(t.sse.split(/(?<=\n\n)/).map((e) => enc.encode(e))),
+      nowMs: createFakeClock({ stepMs: 1 }).nowMs,
+      adapter: openAiChatAdapter,
+      target: parseTarget({ api: 'openai-chat', base_url: 'http://127.0.0.1:9/v1', model: 'm' }),
+      id: 'r',
+      prompt: 'p',
+      promptTokens: 1,
+      maxTokens: 64,
+      timeoutMs: 10_000,
+    });
+    expect(record.outcome).toBe('ok');
+    // Two reasoning pieces (one read each, after the role chunk's read), then the answer.
+    expect(record.first_reasoning_ms).toBe(record.chunks[0]![0]);
+    expect(record.first_visible_ms).toBe(record.chunks[2]![0]);
+    expect(record.reasoning_tokens).toBeUndefined();
+  });
+});
+
+describe('chat usage details', () => {
+  it("reads OpenAI's reasoning_tokens and cached_tokens when reported", () => {
+    const d = decoder.decode(
+      JSON.stringify({
+        choices: [],
+        usage: {
+          prompt_tokens: 30,
+          completion_tokens: 50,
+          completion_tokens_details: { reasoning_tokens: 40 },
+          prompt_tokens_details: { cached_tokens: 16 },
+        },
+      }),
+      undefined,
+    );
+    expect(d.usage).toEqual({
+      promptTokens: 30,
+      completionTokens: 50,
+      reasoningTokens: 40,
+      cachedPromptTokens: 16,
     });
   });
 });

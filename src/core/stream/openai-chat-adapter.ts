@@ -41,9 +41,25 @@ export function chatDeltaPayload(choice: Record<string, unknown>): string {
   return text;
 }
 
+/**
+ * True when a delta (already known to carry a payload) is reasoning only: `reasoning` or
+ * `reasoning_content` text and nothing visible (no content, refusal or tool call). A delta with
+ * both is visible; Mistral-style thinking parts count as visible here.
+ */
+export function chatDeltaIsReasoning(choice: Record<string, unknown>): boolean {
+  const d = choice.delta as Record<string, unknown>;
+  const content = d.content;
+  return (
+    (content === undefined || content === null || content === '') &&
+    (d.refusal === undefined || d.refusal === null || d.refusal === '') &&
+    !Array.isArray(d.tool_calls)
+  );
+}
+
 export const openAiChatAdapter: TargetAdapter = openAiStyleAdapter({
   api: 'openai-chat',
   path: '/chat/completions',
   promptBody: (prompt) => ({ messages: [{ role: 'user', content: prompt }] }),
   payload: chatDeltaPayload,
+  reasoningOnly: chatDeltaIsReasoning,
 });

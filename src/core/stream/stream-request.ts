@@ -76,7 +76,16 @@ const NORMAL_FINISH = new Set([
   'function_call',
   'end_turn',
   'max_tokens',
+  // Anthropic, OpenAI Responses (status or incomplete reason), Gemini.
+  'stop_sequence',
+  'completed',
+  'max_output_tokens',
+  'STOP',
+  'MAX_TOKENS',
 ]);
+
+/** 429, and Anthropic's 529 "overloaded": both say "too busy, come back later". */
+const RATE_LIMIT_STATUSES = new Set([429, 529]);
 
 type Failure = { outcome: Outcome; error: string };
 
@@ -183,7 +192,7 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
       return result(input, sentAt, {
         ...base,
         retryAfterS,
-        outcome: status === 429 ? 'rate_limited' : 'http_error',
+        outcome: RATE_LIMIT_STATUSES.has(status) ? 'rate_limited' : 'http_error',
         error: `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}${wait}${summary ? `: ${summary}` : ''}`,
       });
     }
@@ -199,6 +208,10 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
     let readTokenEvents = 0;
     let readUsage: number | undefined;
     let usagePrompt: number | undefined;
+    let usageReasoning: number | undefined;
+    let usageCached: number | undefined;
+    let firstReasoningAt = -1;
+    let firstVisibleAt = -1;
     let finishReason: string | undefined;
     let serverLatencyMs: number | undefined;
     let ended = false;
@@ -219,12 +232,18 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
       }
       if (d.tokenEvents > 0) {
         readTokenEvents += d.tokenEvents;
+        // The reasoning split: two marks per request, one comparison per token event.
+        if (d.reasoning) {
+          if (firstReasoningAt < 0) firstReasoningAt = readAt;
+        } else if (firstVisibleAt < 0) firstVisibleAt = readAt;
         if (textParts && d.text !== undefined) textParts.push(d.text);
       }
       const usage = d.usage;
       if (usage) {
         if (usage.completionTokens !== undefined) readUsage = usage.completionTokens;
         if (usage.promptTokens !== undefined) usagePrompt = usage.promptTokens;
+        if (usage.reasoningTokens !== undefined) usageReasoning = usage.reasoningTokens;
+        if (usage.cachedPromptTokens !== undefined) usageCached = usage.cachedPromptTokens;
       }
       if (d.finishReason !== undefined) finishReason = d.finishReason;
       if (d.serverLatencyMs !== undefined) serverLatencyMs = d.serverLatencyMs;
@@ -293,6 +312,9 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
           }
           endRead();
           eof = true;
+          // No end marker in the protocol (Gemini): a finish reason, then EOF, is the end.
+          if (input.adapter.endsAtEof && finishReason !== undefined && !streamError && !cutOffAtEof)
+            ended = true;
           break;
         }
         readCount++;
@@ -354,6 +376,7 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
       ...(failure ?? { outcome: 'ok' }),
       counts,
       usagePrompt,
+      reasoning: reasoningSplit(usageReasoning, usageCached, firstReasoningAt, firstVisibleAt),
       finishReason,
       serverLatencyMs,
       reads: readCount,
@@ -376,6 +399,7 @@ interface ResultParts {
   retryAfterS?: number | undefined;
   counts?: ReturnType<typeof chunkTokenCounts>;
   usagePrompt?: number | undefined;
+  reasoning?: ReasoningFields;
   finishReason?: string | undefined;
   serverLatencyMs?: number | undefined;
   reads?: number;
@@ -398,6 +422,7 @@ function result(input: StreamRequestInput, sentAt: number, p: ResultParts): Stre
     outcome: p.outcome,
     ...(p.status !== undefined ? { status: p.status } : {}),
     ...(p.error !== undefined ? { error: redactAll(p.error, input) } : {}),
+    ...p.reasoning,
   };
   const out: StreamResult = {
     record,
@@ -416,6 +441,30 @@ function result(input: StreamRequestInput, sentAt: number, p: ResultParts): Stre
 function redactAll(text: string, input: StreamRequestInput & { redactAlso?: readonly string[] }): string {
   let out = redact(text, input.apiKey);
   for (const value of input.redactAlso ?? []) out = redact(out, value);
+  return out;
+}
+
+type ReasoningFields = Pick<
+  RequestRecord,
+  'reasoning_tokens' | 'first_reasoning_ms' | 'first_visible_ms' | 'cached_prompt_tokens'
+>;
+
+/**
+ * The record's reasoning fields. `first_visible_ms` is kept only when there was reasoning (streamed
+ * or reported): otherwise the first visible token is the first token, already in `chunks`.
+ */
+function reasoningSplit(
+  reasoningTokens: number | undefined,
+  cachedTokens: number | undefined,
+  firstReasoningAt: number,
+  firstVisibleAt: number,
+): ReasoningFields | undefined {
+  const out: ReasoningFields = {};
+  if (reasoningTokens !== undefined) out.reasoning_tokens = reasoningTokens;
+  if (cachedTokens !== undefined) out.cached_prompt_tokens = cachedTokens;
+  if (firstReasoningAt >= 0) out.first_reasoning_ms = firstReasoningAt;
+  if (firstVisibleAt >= 0 && (firstReasoningAt >= 0 || (reasoningTokens ?? 0) > 0))
+    out.first_visible_ms = firstVisibleAt;
   return out;
 }
 

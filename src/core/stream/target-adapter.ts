@@ -40,7 +40,10 @@ export interface DecodedEvent {
    */
   tokenEvents: number;
   usage?: DecodedUsage;
-  /** The protocol's end marker (`[DONE]`). */
+  /**
+   * The protocol's end marker (`[DONE]`, `message_stop`, `response.completed`). The event's other
+   * fields (usage, finish reason, an error) still count.
+   */
   end?: true;
   error?: { kind: 'rate_limited' | 'stream_error'; message: string };
   finishReason?: string;
@@ -82,6 +85,11 @@ export interface TargetAdapter {
    * the SSE parser and `createEventDecoder` (`maxFrameBytes` bounds one frame).
    */
   createFrameDecoder?(maxFrameBytes: number): FrameDecoder;
+  /**
+   * The protocol has no end marker (Gemini): a stream that reaches EOF after an event with a
+   * finish reason is complete; without one it is `truncated`.
+   */
+  readonly endsAtEof?: true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,9 +101,13 @@ export function openAiStyleAdapter(spec: {
   path: string;
   promptBody: (prompt: string) => Record<string, unknown>;
   payload: (choice: Record<string, unknown>) => string;
+  /** True when a choice's payload is reasoning only (no visible text): for the reasoning split. */
+  reasoningOnly?: (choice: Record<string, unknown>) => boolean;
 }): TargetAdapter {
   // Stateless: one decoder serves every stream.
-  const decoder: EventDecoder = { decode: (data, event) => decodeOpenAiEvent(data, event, spec.payload) };
+  const decoder: EventDecoder = {
+    decode: (data, event) => decodeOpenAiEvent(data, event, spec.payload, spec.reasoningOnly),
+  };
   return {
     api: spec.api,
     buildRequest: (input) => buildOpenAiRequest(input, spec.path, spec.promptBody(input.prompt)),
@@ -216,6 +228,10 @@ export function inStreamError(
   return { kind: rateLimited ? 'rate_limited' : 'stream_error', message: `in-stream error ${message}` };
 }
 
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
 /** Usage as reported (`usage`, or Groq's `x_groq.usage`), or undefined. */
 export function reportedUsage(obj: Record<string, unknown>): DecodedUsage | undefined {
   let u = obj.usage;
@@ -226,11 +242,20 @@ export function reportedUsage(obj: Record<string, unknown>): DecodedUsage | unde
     if (u === undefined || u === null) return undefined;
   }
   if (typeof u !== 'object') return undefined;
-  const { prompt_tokens: p, completion_tokens: c } = u as Record<string, unknown>;
+  const {
+    prompt_tokens: p,
+    completion_tokens: c,
+    completion_tokens_details: cd,
+    prompt_tokens_details: pd,
+  } = u as Record<string, unknown>;
   const usage: DecodedUsage = {};
-  if (typeof p === 'number' && Number.isInteger(p) && p >= 0) usage.promptTokens = p;
-  if (typeof c === 'number' && Number.isInteger(c) && c >= 0) usage.completionTokens = c;
-  return usage.promptTokens === undefined && usage.completionTokens === undefined ? undefined : usage;
+  if (isCount(p)) usage.promptTokens = p;
+  if (isCount(c)) usage.completionTokens = c;
+  if (usage.promptTokens === undefined && usage.completionTokens === undefined) return undefined;
+  // OpenAI's hidden reasoning count and prompt-cache hits, when the server reports them.
+  if (isPlainObject(cd) && isCount(cd.reasoning_tokens)) usage.reasoningTokens = cd.reasoning_tokens;
+  if (isPlainObject(pd) && isCount(pd.cached_tokens)) usage.cachedPromptTokens = pd.cached_tokens;
+  return usage;
 }
 
 /**
@@ -241,6 +266,7 @@ export function decodeOpenAiEvent(
   data: string,
   event: string | undefined,
   payloadOf: (choice: Record<string, unknown>) => string,
+  reasoningOnly?: (choice: Record<string, unknown>) => boolean,
 ): DecodedEvent {
   if (data === '[DONE]') return END_MARKER; // before JSON.parse: it is not JSON
   let obj: unknown;
@@ -261,15 +287,18 @@ export function decodeOpenAiEvent(
   const choices = chunk.choices;
   const choice = Array.isArray(choices) ? (choices[0] as unknown) : undefined;
   let text = '';
+  let reasoning = false;
   let finishReason: string | undefined;
   if (typeof choice === 'object' && choice !== null) {
     const c = choice as Record<string, unknown>;
     text = payloadOf(c);
+    if (text !== '' && reasoningOnly) reasoning = reasoningOnly(c);
     if (typeof c.finish_reason === 'string') finishReason = c.finish_reason;
   }
   if (text === '' && usage === undefined && finishReason === undefined) return NO_TOKEN;
   const decoded: DecodedEvent = { tokenEvents: text === '' ? 0 : 1 };
   if (text !== '') decoded.text = text;
+  if (reasoning) decoded.reasoning = true;
   if (usage) decoded.usage = usage;
   if (finishReason !== undefined) decoded.finishReason = finishReason;
   return decoded;

@@ -21,13 +21,42 @@ export const RESERVED_BODY_KEYS = [
   'prompt',
   'max_tokens',
   'max_completion_tokens',
+  // Anthropic, OpenAI Responses and Gemini: the prompt and length fields their adapters write.
+  'input',
+  'max_output_tokens',
+  'contents',
 ] as const;
 
 /** Headers the client owns (compared case-insensitively). */
-export const RESERVED_HEADERS = ['authorization', 'content-length', 'host', 'x-request-id'] as const;
+export const RESERVED_HEADERS = [
+  'authorization',
+  'content-length',
+  'host',
+  'x-request-id',
+  // Where Anthropic and Gemini take the key: only api_key_secret may fill them.
+  'x-api-key',
+  'x-goog-api-key',
+] as const;
 
-export const TARGET_APIS = ['openai-chat', 'openai-completions', 'workers-ai', 'bedrock-converse'] as const;
+export const TARGET_APIS = [
+  'openai-chat',
+  'openai-completions',
+  'anthropic-messages',
+  'openai-responses',
+  'gemini',
+  'workers-ai',
+  'bedrock-converse',
+] as const;
 export type TargetApi = (typeof TARGET_APIS)[number];
+
+/** Native hosted APIs: they cannot be forced to an exact output length (no ignore_eos / min_tokens). */
+export const HOSTED_APIS = [
+  'anthropic-messages',
+  'openai-responses',
+  'gemini',
+  'workers-ai',
+  'bedrock-converse',
+] as const;
 
 // RFC 9110 token characters: `fetch` throws on anything else, which would fail every request.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -144,7 +173,9 @@ const extraHeadersSchema = z
           message:
             lower === 'authorization'
               ? 'extra_headers must not set authorization: name the secret holding the key in api_key_secret'
-              : `extra_headers must not set "${name}": the client sets it`,
+              : lower === 'x-api-key' || lower === 'x-goog-api-key'
+                ? `extra_headers must not set ${lower}: name the secret holding the key in api_key_secret`
+                : `extra_headers must not set "${name}": the client sets it`,
         });
       else if (!HEADER_NAME.test(name))
         ctx.issues.push({
@@ -197,7 +228,9 @@ export const targetSchema = z
     api: z
       .enum(TARGET_APIS)
       .describe(
-        'wire protocol: OpenAI Chat Completions, legacy Completions, Workers AI native (ai/run), Bedrock ConverseStream',
+        'wire protocol: OpenAI Chat Completions (openai-chat) or legacy Completions (openai-completions), ' +
+          'Anthropic Messages (anthropic-messages), OpenAI Responses (openai-responses), Gemini native streamGenerateContent (gemini), ' +
+          'Workers AI native ai/run (workers-ai), Bedrock ConverseStream (bedrock-converse)',
       ),
     base_url: baseUrlSchema,
     model: z.string().min(1).max(MAX_MODEL_CHARS).describe('model name sent in the request body'),
@@ -207,7 +240,8 @@ export const targetSchema = z
       .optional()
       .describe(
         'NAME of the Worker secret / environment variable that holds the API key (e.g. OPENAI_API_KEY), ' +
-          'never the key itself. The key is sent as "authorization: Bearer …" and is never stored or logged. ' +
+          'never the key itself. The key is sent as "authorization: Bearer …" (x-api-key for anthropic-messages, ' +
+          'x-goog-api-key for gemini, never in the URL) and is never stored or logged. ' +
           'Omit for targets without authentication.',
       ),
     extra_body: extraBodySchema,
@@ -253,11 +287,18 @@ export const targetSchema = z
       );
     if (t.ai_binding !== undefined && t.api !== 'workers-ai')
       issue('ai_binding', 'ai_binding is only for api workers-ai');
-    // Neither can force an output length or report usage per chunk.
-    if (t.api === 'workers-ai' || t.api === 'bedrock-converse')
-      for (const key of ['ignore_eos', 'continuous_usage'] as const)
-        if (t[key])
-          issue(key, `${key} is not available with api "${t.api}": the provider offers no such option`);
+  })
+  .check((ctx) => {
+    // Hosted native APIs have no way to force an output length or stream usage per chunk.
+    if (!(HOSTED_APIS as readonly string[]).includes(ctx.value.api)) return;
+    for (const key of ['ignore_eos', 'continuous_usage'] as const)
+      if (ctx.value[key])
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          path: [key],
+          message: `${key} is not available with api "${ctx.value.api}": the provider offers no such option (docs/streaming.md#hosted-provider-apis)`,
+        });
   })
   .describe('The inference endpoint a run measures.');
 

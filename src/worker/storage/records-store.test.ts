@@ -102,6 +102,13 @@ function makeRequests(n: number, seed: number, idPrefix = 'req'): StoredRequest[
       outcome: s.outcome,
       ...(s.status !== undefined && { status: s.status }),
       ...(s.error !== undefined && { error: s.error }),
+      // Every third record carries the reasoning split (the others must read back without it).
+      ...(i % 3 === 0 && {
+        reasoning_tokens: i % 97,
+        first_reasoning_ms: i * 0.25,
+        first_visible_ms: i * 0.5 + 1,
+        cached_prompt_tokens: i % 13,
+      }),
     };
     return { ...record, shard: i % 5, seq: Math.floor(i / 5), warmup: s.warmup };
   });
@@ -134,7 +141,7 @@ async function readAll(d1: D1Database, runId: string, limit: number, includeWarm
 
 describe('insertRequests and readRequests', () => {
   it('sizes INSERTs to the 100-parameter limit', () => {
-    expect(REQUEST_COLUMN_COUNT).toBeLessThanOrEqual(16);
+    expect(REQUEST_COLUMN_COUNT).toBeLessThanOrEqual(20);
     expect(ROWS_PER_INSERT * REQUEST_COLUMN_COUNT).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
     expect((ROWS_PER_INSERT + 1) * REQUEST_COLUMN_COUNT).toBeGreaterThan(D1_MAX_BOUND_PARAMETERS);
   });

@@ -80,6 +80,10 @@ function toRow(runId: string, r: StoredRequest): typeof requests.$inferInsert {
     outcome,
     status: r.status ?? null,
     error,
+    reasoningTokens: r.reasoning_tokens ?? null,
+    firstReasoningMs: r.first_reasoning_ms ?? null,
+    firstVisibleMs: r.first_visible_ms ?? null,
+    cachedPromptTokens: r.cached_prompt_tokens ?? null,
   };
 }
 
@@ -131,6 +135,10 @@ export function toRecord(row: RequestDbRow): RequestRecord {
     outcome: row.outcome,
     ...(row.status !== null && { status: row.status }),
     ...(row.error !== null && { error: row.error }),
+    ...(row.reasoningTokens !== null && { reasoning_tokens: row.reasoningTokens }),
+    ...(row.firstReasoningMs !== null && { first_reasoning_ms: row.firstReasoningMs }),
+    ...(row.firstVisibleMs !== null && { first_visible_ms: row.firstVisibleMs }),
+    ...(row.cachedPromptTokens !== null && { cached_prompt_tokens: row.cachedPromptTokens }),
   };
 }
 

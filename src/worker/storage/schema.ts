@@ -55,7 +55,8 @@ export const runs = sqliteTable(
 /**
  * One row per request (docs/streaming.md#d1), the chunk timeline packed into `chunks` by
  * chunk-codec. Only the primary key is indexed: every extra index costs a row written per insert.
- * 16 columns, so ⌊100 / 16⌋ = 6 rows fit one INSERT under D1's 100 bound parameters.
+ * 20 columns, so ⌊100 / 20⌋ = 5 rows fit one INSERT under D1's 100 bound parameters (the four
+ * nullable reasoning-split columns took it from 6; any 17th column would have).
  */
 export const requests = sqliteTable(
   'requests',
@@ -77,6 +78,11 @@ export const requests = sqliteTable(
     outcome: text('outcome', { enum: OUTCOMES }).notNull(),
     status: integer('status'),
     error: text('error'),
+    // The reasoning split (docs/metrics.md#reasoning), null when the provider reported nothing.
+    reasoningTokens: integer('reasoning_tokens'),
+    firstReasoningMs: real('first_reasoning_ms'),
+    firstVisibleMs: real('first_visible_ms'),
+    cachedPromptTokens: integer('cached_prompt_tokens'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.id] })],
 );
