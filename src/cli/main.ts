@@ -9,6 +9,7 @@ import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 import { cursorOption, jsonOption, listLimitOption, urlOption, wholeNumber } from './cli-options.ts';
+import { compareCommand } from './compare-command.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { historyCommand } from './history-command.ts';
 import { profileCommand, profilesCommand } from './profile-command.ts';
@@ -195,6 +196,18 @@ function registerApiCommands(program: Command): void {
     .addOption(listLimitOption())
     .addOption(cursorOption())
     .action((id, flags) => profilesCommand(id, flags));
+
+  program
+    .command('compare')
+    .description(
+      'runs side by side: headline metrics with 95% intervals and deltas against the first run (docs/compare.md)',
+    )
+    .argument('<ids...>', '2 to 10 run ids; the first is the reference')
+    .option('--region <region>', 'compare this region of each run (`all`: whole runs)', 'all')
+    .option('--no-records', 'skip reading the records: figures and deltas without intervals')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((ids, flags) => compareCommand(ids, flags));
 
   program
     .command('history')
