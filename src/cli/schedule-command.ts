@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ScheduleDetail, ScheduleEntry } from '../core/api/schedule-api-schemas.ts';
-import { scheduleRequestSchema, startConfigs } from '../core/schedule/schedule.ts';
+import { scheduleRequestSchema, startItems, startTarget } from '../core/schedule/schedule.ts';
 import { ApiClient } from './api-client.ts';
 import { CliError, EXIT_BAD_INPUT, formatPath } from './cli-error.ts';
 import { readRunConfig } from './read-run-config.ts';
@@ -137,7 +137,10 @@ function printDetail(schedule: ScheduleDetail, flags: ApiFlags, out: Output): vo
   const lines = [
     `${id}  ${name}`,
     `  ${cron} (${timezone}), ${state}; last due ${last}, next due ${next}`,
-    ...startConfigs(schedule.start).map((c) => `  starts: ${c.target.model} at ${c.target.base_url}`),
+    ...startItems(schedule.start).map((item) => {
+      const target = startTarget(item);
+      return `  starts: ${item.kind} of ${target.model} at ${target.base_url}`;
+    }),
   ];
   if (schedule.starts.length === 0) lines.push('  no starts yet');
   else {

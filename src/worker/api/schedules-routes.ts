@@ -8,16 +8,18 @@ import {
   scheduleListSchema,
   scheduleStartRecordSchema,
 } from '../../core/api/schedule-api-schemas.ts';
+import { profileRunConfig } from '../../core/profile/profile-request.ts';
 import { nextDueMs } from '../../core/schedule/due-time.ts';
 import {
   type ScheduleRequest,
   scheduleRequestSchema,
   scheduleStartSchema,
   scheduleUpdateSchema,
-  startConfigs,
+  startItems,
 } from '../../core/schedule/schedule.ts';
 import { checkRunConfig } from '../runs/start-run.ts';
 import { startAt, startRecord } from '../schedules/run-due-schedules.ts';
+import { checkSearchRequest } from '../searches/start-search.ts';
 import {
   createSchedule,
   deleteSchedule,
@@ -48,7 +50,7 @@ export function registerScheduleRoutes(app: App): void {
     }),
     async (c) => {
       const request = c.req.valid('json');
-      checkStart(c.env, request.start);
+      await checkStart(c.env, request.start);
       const now = Date.now();
       const row: ScheduleRow = {
         id: newScheduleId(),
@@ -153,15 +155,25 @@ export function registerScheduleRoutes(app: App): void {
   );
 }
 
-/** A schedule may only hold runs the runs API would accept now; issues are named under `start`. */
-function checkStart(env: Env, start: ScheduleRequest['start']): void {
-  const configs = startConfigs(start);
-  for (const [i, config] of configs.entries()) {
+/**
+ * A schedule may only hold what the runs, profiles and searches APIs would accept now (limits, named
+ * secrets, a search's SLO profile and top probe); issues are named under `start`.
+ */
+async function checkStart(env: Env, start: ScheduleRequest['start']): Promise<void> {
+  for (const [i, item] of startItems(start).entries()) {
     try {
-      checkRunConfig(env, config);
+      if (item.kind === 'run') checkRunConfig(env, item.config);
+      else if (item.kind === 'profile') checkRunConfig(env, profileRunConfig(item.request));
+      else await checkSearchRequest(env, item.request);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      const at = start.kind === 'run' ? ['start', 'config'] : ['start', 'runs', i];
+      const field = item.kind === 'run' ? 'config' : 'request';
+      const at =
+        start.kind !== 'suite'
+          ? ['start', field]
+          : start.runs !== undefined
+            ? ['start', 'runs', i]
+            : ['start', 'starts', i, field];
       const issues = error.issues?.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
       throw new ApiError(error.code, error.message, issues);
     }

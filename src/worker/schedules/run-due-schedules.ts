@@ -1,8 +1,15 @@
 import type { ScheduleStartRecord } from '../../core/api/schedule-api-schemas.ts';
 import { isTerminal } from '../../core/run/run-state.ts';
 import { dueNow } from '../../core/schedule/due-time.ts';
-import { scheduledRunIds, scheduleStartSchema, startConfigs } from '../../core/schedule/schedule.ts';
+import {
+  type StartItem,
+  scheduledRunIds,
+  scheduleStartSchema,
+  startItems,
+} from '../../core/schedule/schedule.ts';
+import { profileRunId, startProfile } from '../profiles/start-profile.ts';
 import { startRun } from '../runs/start-run.ts';
+import { startSearch } from '../searches/start-search.ts';
 import { getRun } from '../storage/runs-store.ts';
 import {
   advanceLastDue,
@@ -12,6 +19,7 @@ import {
   setStartOutcome,
 } from '../storage/schedules-store.ts';
 import type { ScheduleRow, ScheduleStartRow } from '../storage/schema.ts';
+import { getSearch } from '../storage/searches-store.ts';
 
 // The cron's work (docs/schedules.md): one trigger every minute; each tick starts what is due.
 
@@ -80,19 +88,19 @@ export async function startAt(
     runIdsJson: previous === null ? JSON.stringify(runIds) : null,
     outcome: previous === null ? 'started' : 'skipped_running',
     coalesced,
-    reason: previous === null ? null : `run ${previous} of this schedule is still running`,
+    reason: previous === null ? null : `${previous} of this schedule is still running`,
     atMs: Date.now(),
   };
   if (!(await claimStart(env.DB, record))) return null;
   if (trigger === 'cron') await advanceLastDue(env.DB, row.id, dueMs);
   if (record.outcome === 'started') {
-    const configs = startConfigs(start);
+    const items = startItems(start);
     const failures: string[] = [];
-    // A suite's runs start together; one refused (e.g. a secret deleted since) does not stop the others.
-    for (const [i, config] of configs.entries()) {
+    // A suite's items start together; one refused (e.g. a secret deleted since) does not stop the others.
+    for (const [i, item] of items.entries()) {
       const runId = runIds[i] as string;
       try {
-        await startRun(env, config, runId);
+        await startItem(env, item, runId);
       } catch (error) {
         failures.push(`${runId}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -101,7 +109,7 @@ export async function startAt(
       // Data, not an exception: the record says why.
       record.outcome = 'failed';
       record.reason =
-        `${failures.length} of ${configs.length} run(s) could not start: ${failures.join('; ')}`.slice(
+        `${failures.length} of ${items.length} start(s) could not start: ${failures.join('; ')}`.slice(
           0,
           2_000,
         );
@@ -111,10 +119,26 @@ export async function startAt(
   return startRecord(record);
 }
 
-/** A run of the schedule's latest start that is still queued or running, or null. */
+/** Starts one item under its deterministic id (scheduledRunIds); throws ApiError when refused. */
+async function startItem(env: Env, item: StartItem, id: string): Promise<void> {
+  if (item.kind === 'run') await startRun(env, item.config, id);
+  else if (item.kind === 'profile') await startProfile(env, item.request, id);
+  else await startSearch(env, item.request, id);
+}
+
+/**
+ * A run, profile or search of the schedule's latest start that is still queued or running, or
+ * null. The kind is read from the id's prefix (scheduledRunIds): a profile is running while its run
+ * is; a search while its row is queued or running (its probes are its own runs).
+ */
 async function runningRunId(env: Env, scheduleId: string): Promise<string | null> {
   for (const id of await lastStartedRunIds(env.DB, scheduleId)) {
-    const run = await getRun(env.DB, id);
+    if (id.startsWith('search-')) {
+      const search = await getSearch(env.DB, id);
+      if (search !== null && (search.state === 'queued' || search.state === 'running')) return id;
+      continue;
+    }
+    const run = await getRun(env.DB, id.startsWith('prof-') ? profileRunId(id) : id);
     if (run !== null && !isTerminal(run.state)) return id;
   }
   return null;
