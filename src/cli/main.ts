@@ -239,6 +239,10 @@ function registerScheduleCommands(program: Command): void {
     .option('--timezone <zone>', 'IANA time zone the expression is read in', 'UTC')
     .requiredOption('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
     .option('--paused', 'create it paused')
+    .option(
+      '--alert-webhook-secret <name>',
+      "name of the Worker secret holding this schedule's alert webhook URL (default: ALERT_WEBHOOK_SECRET's)",
+    )
     .addOption(urlOption())
     .addOption(jsonOption())
     .action((flags) => scheduleAddCommand(flags));

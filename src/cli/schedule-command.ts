@@ -19,6 +19,8 @@ export interface ScheduleAddFlags extends ApiFlags {
   timezone: string;
   config: string[];
   paused?: boolean;
+  /** Name of the Worker secret holding this schedule's alert webhook URL. */
+  alertWebhookSecret?: string;
 }
 
 /** Checks the schedule as the API will (every issue at once, exit 2), then creates it. */
@@ -30,6 +32,7 @@ export async function scheduleAddCommand(flags: ScheduleAddFlags, out: Output = 
     cron: flags.cron,
     timezone: flags.timezone,
     enabled: !flags.paused,
+    ...(flags.alertWebhookSecret !== undefined ? { alert_webhook_secret: flags.alertWebhookSecret } : {}),
     // One config: a run; several: a suite started together at each due time.
     start: bodies.length === 1 ? { kind: 'run', config: bodies[0] } : { kind: 'suite', runs: bodies },
   };

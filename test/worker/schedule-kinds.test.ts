@@ -3,7 +3,9 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProfileDetail } from '../../src/core/api/profile-api-schemas.ts';
 import type { ScheduleDetail } from '../../src/core/api/schedule-api-schemas.ts';
+import { evaluateAlerts } from '../../src/worker/alerts/evaluate-alerts.ts';
 import worker from '../../src/worker/index.ts';
+import { insertHistory } from '../../src/worker/storage/history-store.ts';
 import { call, simRunConfig, waitForEnd } from './run-kit.ts';
 import { searchStatus, simTemplate, waitForSearch } from './search-kit.ts';
 
@@ -135,5 +137,66 @@ describe('schedules of profiles and searches', () => {
     });
     expect(c.status).toBe(400);
     expect(created).toEqual([]);
+  });
+});
+
+describe('a schedule’s own alert webhook (alert_webhook_secret)', () => {
+  const body = { start: { kind: 'run', config: simRunConfig() } };
+  const issue = (b: unknown) =>
+    (b as { error: { code: string; issues: { path: string[]; message: string }[] } }).error;
+
+  it('an unknown secret name or one not holding a URL is a 400 naming the field; the URL is never echoed', async () => {
+    const missing = await post({ ...body, alert_webhook_secret: 'NO_SUCH_WEBHOOK' });
+    expect(missing.status).toBe(400);
+    expect(issue(missing.body).code).toBe('unknown_secret');
+    expect(issue(missing.body).issues.map((i) => i.path.join('.'))).toEqual(['alert_webhook_secret']);
+    expect(issue(missing.body).issues[0]?.message).toContain('NO_SUCH_WEBHOOK');
+    const notUrl = await post({ ...body, alert_webhook_secret: 'SIM_API_KEY' });
+    expect(notUrl.status).toBe(400);
+    expect(JSON.stringify(notUrl.body)).not.toContain(env.SIM_API_KEY as string);
+    expect(created).toEqual([]);
+
+    const ok = await post({ ...body, alert_webhook_secret: 'TEST_WEBHOOK_URL' });
+    expect(ok.status).toBe(201);
+    const schedule = ok.body as ScheduleDetail;
+    expect(schedule.alert_webhook_secret).toBe('TEST_WEBHOOK_URL');
+    expect(JSON.stringify(ok.body)).not.toContain(env.TEST_WEBHOOK_URL as string);
+
+    const patch = (update: unknown) =>
+      call(`/v1/schedules/${schedule.id}`, { method: 'PATCH', body: JSON.stringify(update) });
+    const bad = await patch({ alert_webhook_secret: 'NO_SUCH_WEBHOOK' });
+    expect(bad.status).toBe(400);
+    expect(issue(await bad.json()).issues.map((i) => i.path.join('.'))).toEqual(['alert_webhook_secret']);
+    expect((await show(schedule.id)).alert_webhook_secret).toBe('TEST_WEBHOOK_URL');
+    const cleared = await patch({ alert_webhook_secret: null });
+    expect(cleared.status).toBe(200);
+    expect((await show(schedule.id)).alert_webhook_secret).toBeNull();
+  });
+
+  it('alerts of the schedule’s runs carry its secret name and are pending even without the global setting', async () => {
+    const point = (i: number, value: number) => ({
+      runId: `own-hook-${i}`,
+      kind: 'run' as const,
+      scheduleId: 'sch-own-hook',
+      api: 'openai-chat',
+      host: 'api.example.com',
+      model: 'own-hook-model',
+      region: 'weur',
+      metric: 'ttft_p50_s' as const,
+      value,
+      lo: null,
+      hi: null,
+      atMs: Date.UTC(2026, 0, 1 + i),
+    });
+    const rows = [1, 1.01, 0.99, 1, 1.02, 0.98, 1, 1.5, 1.5].map((v, i) => point(i, v));
+    await insertHistory(env.DB, rows);
+    const secrets = new Map([['sch-own-hook', 'TEST_WEBHOOK_URL']]);
+    const [alert] = await evaluateAlerts(env.DB, rows.slice(-1), false, Date.now(), secrets);
+    expect(alert).toMatchObject({ webhookState: 'pending', webhookSecret: 'TEST_WEBHOOK_URL' });
+    // The same series under a schedule without its own webhook: flagged, stored as `none`.
+    const others = rows.map((r) => ({ ...r, runId: `${r.runId}-other`, scheduleId: 'sch-no-hook' }));
+    await insertHistory(env.DB, others);
+    const [none] = await evaluateAlerts(env.DB, others.slice(-1), false, Date.now(), secrets);
+    expect(none).toMatchObject({ webhookState: 'none', webhookSecret: null });
   });
 });

@@ -36,6 +36,8 @@ export const scheduleEntrySchema = z.object({
   last_due_ms: z.number().int().nullable(),
   /** The next due time after now, from the expression in its time zone; null when paused. */
   next_due_ms: z.number().int().nullable(),
+  /** The secret NAME whose URL this schedule's alerts go to (null: the global setting); never the URL. */
+  alert_webhook_secret: z.string().nullable().optional(),
 });
 export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
 

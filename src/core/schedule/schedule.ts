@@ -92,6 +92,15 @@ export function startItems(start: ScheduleStart): StartItem[] {
   return start.starts ?? (start.runs ?? []).map((config) => ({ kind: 'run' as const, config }));
 }
 
+/**
+ * The name (never the value) of the Worker secret holding the webhook URL this schedule's alerts
+ * are POSTed to; unset, the global ALERT_WEBHOOK_SECRET applies. Checked against the Worker's
+ * secrets when the schedule is created or updated.
+ */
+export const alertWebhookSecretSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'a secret name: a letter or _, then letters, digits or _ (≤ 100)');
+
 /** `POST /v1/schedules`. */
 export const scheduleRequestSchema = z.strictObject({
   name: z.string().min(1).max(SCHEDULE_NAME_MAX_CHARS),
@@ -102,6 +111,7 @@ export const scheduleRequestSchema = z.strictObject({
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   }),
   enabled: z.boolean().default(true),
+  alert_webhook_secret: alertWebhookSecretSchema.optional(),
 });
 export type ScheduleRequest = z.infer<typeof scheduleRequestSchema>;
 
@@ -112,6 +122,8 @@ export const scheduleUpdateSchema = z
     cron: cronSchema.optional(),
     timezone: timezoneSchema.optional(),
     enabled: z.boolean().optional(),
+    /** null: back to the global ALERT_WEBHOOK_SECRET. */
+    alert_webhook_secret: alertWebhookSecretSchema.nullable().optional(),
   })
   .refine((update) => Object.keys(update).length > 0, { message: 'nothing to update' });
 

@@ -17,6 +17,7 @@ import {
   scheduleUpdateSchema,
   startItems,
 } from '../../core/schedule/schedule.ts';
+import { alertWebhookUrl, secretValue } from '../env.ts';
 import { checkRunConfig } from '../runs/start-run.ts';
 import { startAt, startRecord } from '../schedules/run-due-schedules.ts';
 import { checkSearchRequest } from '../searches/start-search.ts';
@@ -51,6 +52,7 @@ export function registerScheduleRoutes(app: App): void {
     async (c) => {
       const request = c.req.valid('json');
       await checkStart(c.env, request.start);
+      checkWebhookSecret(c.env, request.alert_webhook_secret);
       const now = Date.now();
       const row: ScheduleRow = {
         id: newScheduleId(),
@@ -62,6 +64,7 @@ export function registerScheduleRoutes(app: App): void {
         startJson: JSON.stringify(request.start),
         sinceMs: now,
         lastDueMs: null,
+        alertWebhookSecret: request.alert_webhook_secret ?? null,
       };
       await createSchedule(c.env.DB, row);
       return c.json(await scheduleDetail(c.env, row), 201);
@@ -112,8 +115,12 @@ export function registerScheduleRoutes(app: App): void {
     }),
     async (c) => {
       const row = await findSchedule(c.env, c.req.valid('param').id);
-      const update = c.req.valid('json');
-      const patch: SchedulePatch = { ...update };
+      const { alert_webhook_secret: webhookSecret, ...update } = c.req.valid('json');
+      if (webhookSecret !== null) checkWebhookSecret(c.env, webhookSecret);
+      const patch: SchedulePatch = {
+        ...update,
+        ...(webhookSecret !== undefined ? { alertWebhookSecret: webhookSecret } : {}),
+      };
       // Re-timing or resuming owes nothing from before: no burst of starts for the paused time.
       const retimed = update.cron !== undefined || update.timezone !== undefined;
       const resumed = update.enabled === true && !row.enabled;
@@ -180,6 +187,21 @@ async function checkStart(env: Env, start: ScheduleRequest['start']): Promise<vo
   }
 }
 
+/**
+ * A schedule's webhook secret must name a Worker secret holding an http(s) URL: else a 400 naming
+ * `alert_webhook_secret`. The message names the secret, never its value.
+ */
+function checkWebhookSecret(env: Env, name: string | undefined): void {
+  if (name === undefined) return;
+  const webhook = alertWebhookUrl(env, name);
+  if (webhook !== 'invalid' && webhook !== 'none') return;
+  const message =
+    secretValue(env, name) === undefined
+      ? `no secret named ${name}: set it to the webhook URL with \`wrangler secret put ${name}\` (locally, in .dev.vars)`
+      : `the secret ${name} does not hold an http(s) URL`;
+  throw new ApiError('unknown_secret', message, [{ path: ['alert_webhook_secret'], message }]);
+}
+
 async function findSchedule(env: Env, id: string): Promise<ScheduleRow> {
   const row = await getSchedule(env.DB, id);
   if (!row) throw new ApiError('not_found', `no schedule with id ${id}`);
@@ -195,6 +217,7 @@ function scheduleEntry(row: ScheduleRow): ScheduleEntry {
     enabled: row.enabled,
     created_at_ms: row.createdAtMs,
     last_due_ms: row.lastDueMs,
+    alert_webhook_secret: row.alertWebhookSecret,
     // After the last handled due time too: a tick's scheduledTime may run ahead of this clock.
     next_due_ms: row.enabled
       ? nextDueMs(row.cron, row.timezone, Math.max(Date.now(), row.lastDueMs ?? 0))

@@ -1,5 +1,5 @@
 // Schedule rows in D1 and the record of each due time handled (docs/schedules.md).
-import { and, asc, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { StartOutcome } from '../../core/api/schedule-api-schemas.ts';
 import { openDatabase } from './database.ts';
 import { newestFirstPage } from './newest-first.ts';
@@ -45,7 +45,9 @@ export async function listEnabledSchedules(d1: D1Database, limit: number): Promi
     .limit(limit);
 }
 
-export type SchedulePatch = Partial<Pick<ScheduleRow, 'name' | 'cron' | 'timezone' | 'enabled' | 'sinceMs'>>;
+export type SchedulePatch = Partial<
+  Pick<ScheduleRow, 'name' | 'cron' | 'timezone' | 'enabled' | 'sinceMs' | 'alertWebhookSecret'>
+>;
 
 export async function updateSchedule(d1: D1Database, id: string, patch: SchedulePatch): Promise<boolean> {
   const result = await openDatabase(d1).update(schedules).set(patch).where(eq(schedules.id, id));
@@ -117,4 +119,17 @@ export async function lastStartedRunIds(d1: D1Database, scheduleId: string): Pro
     .orderBy(desc(scheduleStarts.dueMs))
     .get();
   return row?.runIdsJson ? (JSON.parse(row.runIdsJson) as string[]) : [];
+}
+
+/** The webhook secret names of these schedules (those that set one), by schedule id. */
+export async function scheduleWebhookSecrets(
+  d1: D1Database,
+  scheduleIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (scheduleIds.length === 0) return new Map();
+  const rows = await openDatabase(d1)
+    .select({ id: schedules.id, secret: schedules.alertWebhookSecret })
+    .from(schedules)
+    .where(and(inArray(schedules.id, [...scheduleIds]), isNotNull(schedules.alertWebhookSecret)));
+  return new Map(rows.flatMap((r) => (r.secret === null ? [] : [[r.id, r.secret] as const])));
 }
