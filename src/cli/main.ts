@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import packageJson from '../../package.json' with { type: 'json' };
+import { ALERTS_LIMIT } from '../core/api/alerts-api-schemas.ts';
 import { REQUESTS_PAGE_LIMIT } from '../core/api/control-api-schemas.ts';
 import { HISTORY_LIMIT } from '../core/api/history-api-schemas.ts';
 import { HEADLINE_METRIC_NAMES } from '../core/history/headline-metrics.ts';
 import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
+import { alertsCommand } from './alerts-command.ts';
 import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
 import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
@@ -208,6 +210,23 @@ function registerApiCommands(program: Command): void {
     .addOption(urlOption())
     .addOption(jsonOption())
     .action((ids, flags) => compareCommand(ids, flags));
+
+  program
+    .command('alerts')
+    .description('regression alerts newest first, with their webhook delivery state (GET /v1/alerts)')
+    .option('--run <id>', 'only alerts of this run')
+    .option('--model <model>', 'only this model')
+    .option('--region <region>', 'only this region (`all`: whole runs)')
+    .addOption(new Option('--metric <metric>', 'only this metric').choices(HEADLINE_METRIC_NAMES))
+    .option('--since <time>', 'only alerts created at or after this ISO date/time or epoch ms')
+    .addOption(
+      new Option('--limit <n>', 'newest alerts fetched')
+        .argParser(wholeNumber(ALERTS_LIMIT.min, ALERTS_LIMIT.max))
+        .default(ALERTS_LIMIT.default),
+    )
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((flags) => alertsCommand(flags));
 
   program
     .command('history')
