@@ -252,11 +252,17 @@ function registerScheduleCommands(program: Command): void {
   const schedule = program.command('schedule').description('schedules: runs started by a cron expression');
   schedule
     .command('add')
-    .description('create a schedule that starts the run of a .json/.jsonc config (or a suite); prints its id')
-    .requiredOption('--name <name>', 'schedule name')
-    .requiredOption('--cron <expression>', 'five fields: minute hour day-of-month month day-of-week')
-    .option('--timezone <zone>', 'IANA time zone the expression is read in', 'UTC')
-    .requiredOption('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
+    .description(
+      'create a schedule: a whole schedule file (--file), or the run of a .json/.jsonc config (several: a suite); prints its id',
+    )
+    .option(
+      '--file <file>',
+      'the schedule as POST /v1/schedules takes it (.json or .jsonc); flags override it',
+    )
+    .option('--name <name>', 'schedule name')
+    .option('--cron <expression>', 'five fields: minute hour day-of-month month day-of-week')
+    .option('--timezone <zone>', 'IANA time zone the expression is read in (default: UTC)')
+    .option('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
     .option('--paused', 'create it paused')
     .option(
       '--alert-webhook-secret <name>',

@@ -3,12 +3,12 @@
 // CLI, one cron tick through /cdn-cgi/handler/scheduled → a run of the stack's own simulator →
 // its point in GET /v1/history and in `fluidbench history`; then `fluidbench compare` of the
 // scheduled run and a triggered one.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
-import { type CliRun, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
+import { type CliRun, REPO, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
 import type { HistoryResponse } from '../../src/core/api/history-api-schemas.ts';
 import type { ScheduleDetail } from '../../src/core/api/schedule-api-schemas.ts';
 import type { Comparison } from '../../src/core/report/compare-runs.ts';
@@ -41,6 +41,8 @@ describe('a nightly schedule on the local stack, the scheduled endpoint standing
         SIM_CONFIG: JSON.stringify({ decode_ms_per_token: 4, prefill_base_ms: 5, jitter: 0 }),
         HEARTBEAT_MS: '500',
         START_DELAY_MS: '300',
+        // What .dev.vars.example sets for the README's local example (a --var reads like a secret).
+        NIGHTLY_WEBHOOK_URL: 'http://127.0.0.1:9/nightly-hook',
       },
     });
   }, 120_000);
@@ -162,4 +164,38 @@ describe('a nightly schedule on the local stack, the scheduled endpoint standing
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('unknown run id: sched-nope');
   }, 150_000);
+
+  it('the README example: a suite of two "providers" from three regions, one tick, both in history', async () => {
+    const example = await readFile(path.join(REPO, 'examples', 'nightly-providers-local.jsonc'), 'utf8');
+    const file = path.join(dir, 'nightly-providers-local.jsonc');
+    await writeFile(file, example.replaceAll('http://127.0.0.1:8787', stack.url));
+    const added = await cli('schedule', 'add', '--file', file, '--json');
+    expect(added.code, added.stderr).toBe(0);
+    const schedule = JSON.parse(added.stdout) as ScheduleDetail;
+    expect(schedule.alert_webhook_secret).toBe('NIGHTLY_WEBHOOK_URL');
+    const due = schedule.next_due_ms as number;
+    const tick = await fetch(`${stack.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${due}`);
+    await tick.body?.cancel();
+    const ids = [0, 1].map((i) => `sched-${schedule.id}-${due}-${i}`);
+    for (const id of ids)
+      await vi.waitFor(
+        async () => {
+          const run = await api<{ state: string }>(`/v1/runs/${id}`);
+          if (run.state !== 'done') throw new Error(`run ${id} ${run.state}`);
+        },
+        { timeout: 60_000, interval: 500 },
+      );
+    const history = await api<HistoryResponse>(`/v1/history?schedule=${schedule.id}&metric=tpot_mean_s`);
+    const series = history.series.map((s) => `${s.model} ${s.region}`).sort();
+    expect(series).toEqual(
+      ['provider-a-model', 'provider-b-model'].flatMap((m) =>
+        ['all', 'apac', 'weur', 'wnam'].map((r) => `${m} ${r}`),
+      ),
+    );
+    // provider-b decodes 3× slower: compare calls its TPOT worse, beyond the runs' uncertainty.
+    const compared = await cli('compare', ids[0]!, ids[1]!, '--json');
+    expect(compared.code, compared.stderr).toBe(0);
+    const tpot = (JSON.parse(compared.stdout) as Comparison).metrics.find((m) => m.metric === 'tpot_mean_s')!;
+    expect(tpot.figures[1]!.verdict).toBe('worse');
+  }, 120_000);
 });
