@@ -19,9 +19,10 @@ import {
 } from '../../core/schedule/schedule.ts';
 import { alertWebhookUrl, secretValue } from '../env.ts';
 import { checkRunConfig } from '../runs/start-run.ts';
-import { startAt, startRecord } from '../schedules/run-due-schedules.ts';
+import { MAX_SCHEDULES, startAt, startRecord } from '../schedules/run-due-schedules.ts';
 import { checkSearchRequest } from '../searches/start-search.ts';
 import {
+  countSchedules,
   createSchedule,
   deleteSchedule,
   getSchedule,
@@ -52,6 +53,8 @@ export function registerScheduleRoutes(app: App): void {
     async (c) => {
       const request = c.req.valid('json');
       await checkStart(c.env, request.start);
+      if ((await countSchedules(c.env.DB)) >= MAX_SCHEDULES)
+        throw new ApiError('conflict', `at most ${MAX_SCHEDULES} schedules: delete one first`);
       checkWebhookSecret(c.env, request.alert_webhook_secret);
       const now = Date.now();
       const row: ScheduleRow = {

@@ -14,8 +14,10 @@ import { getRun } from '../storage/runs-store.ts';
 import {
   advanceLastDue,
   claimStart,
+  enabledSchedulesPage,
+  getSchedule,
   lastStartedRunIds,
-  listEnabledSchedules,
+  type ScheduleTiming,
   setStartOutcome,
 } from '../storage/schedules-store.ts';
 import type { ScheduleRow, ScheduleStartRow } from '../storage/schema.ts';
@@ -23,37 +25,72 @@ import { getSearch } from '../storage/searches-store.ts';
 
 // The cron's work (docs/schedules.md): one trigger every minute; each tick starts what is due.
 
-/** Schedules looked at per tick: bounds one invocation's D1 queries (about 4 per due schedule, plus one per run of a suite). */
-export const SCHEDULES_PER_TICK = 50;
+/** Due schedules started per tick at most: bounds one invocation's D1 queries (about 4 per due schedule, plus its starts). */
+export const DUE_STARTS_PER_TICK = 50;
+/** Schedules stored at most (POST /v1/schedules refuses more): every tick can read them all. */
+export const MAX_SCHEDULES = 10_000;
+/** Enabled schedules read per D1 query while looking for due ones (their timing only). */
+const SCAN_PAGE = 1_000;
 
 export interface TickSummary {
+  /** Enabled schedules looked at (all of them, up to MAX_SCHEDULES). */
   examined: number;
   started: number;
   skipped: number;
   failed: number;
+  /** Due schedules left for the next tick (more than DUE_STARTS_PER_TICK were due). */
+  deferred: number;
 }
 
-/** Starts every enabled schedule due at `scheduledTimeMs` (the tick's controller.scheduledTime). */
+/**
+ * Starts the enabled schedules due at `scheduledTimeMs` (the tick's controller.scheduledTime). Every
+ * enabled schedule is looked at (pages of their timing; telling whether one is due is pure CPU);
+ * of the due ones at most DUE_STARTS_PER_TICK start, those waiting longest first (oldest due time,
+ * then oldest schedule). The rest stay due: the next tick starts them, a minute late, or coalesced
+ * into a newer due time when one has come meanwhile.
+ */
 export async function runDueSchedules(env: Env, scheduledTimeMs: number): Promise<TickSummary> {
-  const rows = await listEnabledSchedules(env.DB, SCHEDULES_PER_TICK);
-  const summary: TickSummary = { examined: rows.length, started: 0, skipped: 0, failed: 0 };
-  for (const row of rows) {
-    const due = dueNow({
-      cron: row.cron,
-      timezone: row.timezone,
-      lastDueMs: row.lastDueMs,
-      sinceMs: row.sinceMs,
-      nowMs: scheduledTimeMs,
-    });
-    if (due === null) continue;
+  const due: { row: ScheduleTiming; dueMs: number; coalesced: number }[] = [];
+  let examined = 0;
+  let after: ScheduleTiming | null = null;
+  while (examined < MAX_SCHEDULES) {
+    const page = await enabledSchedulesPage(env.DB, after, Math.min(SCAN_PAGE, MAX_SCHEDULES - examined));
+    examined += page.length;
+    for (const row of page) {
+      const found = dueNow({
+        cron: row.cron,
+        timezone: row.timezone,
+        lastDueMs: row.lastDueMs,
+        sinceMs: row.sinceMs,
+        nowMs: scheduledTimeMs,
+      });
+      if (found !== null) due.push({ row, ...found });
+    }
+    if (page.length < SCAN_PAGE) break;
+    after = page[page.length - 1]!;
+  }
+  due.sort(
+    (a, b) => a.dueMs - b.dueMs || a.row.createdAtMs - b.row.createdAtMs || (a.row.id < b.row.id ? -1 : 1),
+  );
+  const now = due.slice(0, DUE_STARTS_PER_TICK);
+  const summary: TickSummary = {
+    examined,
+    started: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: due.length - now.length,
+  };
+  for (const { row: timing, dueMs, coalesced } of now) {
     let record: ScheduleStartRecord | null;
     try {
-      record = await startAt(env, row, due.dueMs, 'cron', due.coalesced);
+      const row = await getSchedule(env.DB, timing.id);
+      if (row === null || !row.enabled) continue; // deleted or paused since the scan
+      record = await startAt(env, row, dueMs, 'cron', coalesced);
     } catch (error) {
       // A storage failure on one schedule does not stop the others; its due time is retried by the
       // next tick unless its start row was already claimed.
       console.error(
-        `schedule ${row.id} at ${due.dueMs}: ${error instanceof Error ? error.message : String(error)}`,
+        `schedule ${timing.id} at ${dueMs}: ${error instanceof Error ? error.message : String(error)}`,
       );
       summary.failed += 1;
       continue;

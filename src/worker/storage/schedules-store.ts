@@ -1,5 +1,5 @@
 // Schedule rows in D1 and the record of each due time handled (docs/schedules.md).
-import { and, asc, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { StartOutcome } from '../../core/api/schedule-api-schemas.ts';
 import { openDatabase } from './database.ts';
 import { newestFirstPage } from './newest-first.ts';
@@ -36,13 +36,48 @@ export async function listSchedules(
 }
 
 /** Enabled schedules, oldest first, at most `limit` (the cron's bounded work per tick). */
-export async function listEnabledSchedules(d1: D1Database, limit: number): Promise<ScheduleRow[]> {
+/** What the cron needs to tell whether an enabled schedule is due (not its start, which can be large). */
+export type ScheduleTiming = Pick<
+  ScheduleRow,
+  'id' | 'createdAtMs' | 'cron' | 'timezone' | 'lastDueMs' | 'sinceMs'
+>;
+
+/** Enabled schedules oldest first, a page at a time after `after` (keyset on created_at_ms, id). */
+export async function enabledSchedulesPage(
+  d1: D1Database,
+  after: { createdAtMs: number; id: string } | null,
+  limit: number,
+): Promise<ScheduleTiming[]> {
+  const enabled = eq(schedules.enabled, true);
   return openDatabase(d1)
-    .select()
+    .select({
+      id: schedules.id,
+      createdAtMs: schedules.createdAtMs,
+      cron: schedules.cron,
+      timezone: schedules.timezone,
+      lastDueMs: schedules.lastDueMs,
+      sinceMs: schedules.sinceMs,
+    })
     .from(schedules)
-    .where(eq(schedules.enabled, true))
+    .where(
+      after === null
+        ? enabled
+        : and(
+            enabled,
+            or(
+              gt(schedules.createdAtMs, after.createdAtMs),
+              and(eq(schedules.createdAtMs, after.createdAtMs), gt(schedules.id, after.id)),
+            ),
+          ),
+    )
     .orderBy(asc(schedules.createdAtMs), asc(schedules.id))
     .limit(limit);
+}
+
+/** How many schedules are stored (enabled or paused). */
+export async function countSchedules(d1: D1Database): Promise<number> {
+  const row = await openDatabase(d1).select({ n: sql<number>`count(*)` }).from(schedules).get();
+  return row?.n ?? 0;
 }
 
 export type SchedulePatch = Partial<
