@@ -7,6 +7,7 @@ import { predictPrefillUs } from '../profile/prefill-predictor.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 import { wilsonInterval } from '../search/wilson-interval.ts';
 import {
+  clusteredQuantileInterval,
   clusteredRatioInterval,
   type Interval,
   meanIntervalClt,
@@ -18,7 +19,12 @@ import {
 export const COMPARE_MAX_RECORDS = 1_000_000;
 
 /** How an interval was computed (docs/compare.md). */
-export type IntervalMethod = 'order_statistic' | 'clt_mean' | 'clustered_ratio' | 'wilson';
+export type IntervalMethod =
+  | 'order_statistic'
+  | 'clustered_quantile'
+  | 'clt_mean'
+  | 'clustered_ratio'
+  | 'wilson';
 
 export interface MetricInterval extends Interval {
   method: IntervalMethod;
@@ -35,6 +41,8 @@ export class CompareSamples {
   failed = 0;
   private readonly ttftS: number[] = [];
   private readonly tbtS: number[] = [];
+  /** Each request's TBT values (a view into tbtS's values, per request). */
+  private readonly tbtPerRequestS: Float64Array[] = [];
   private readonly tpotS: number[] = [];
   private readonly outputSpeedTokS: number[] = [];
   private readonly fluidity: number[] = [];
@@ -69,7 +77,12 @@ export class CompareSamples {
     const m = computeRequestMetrics(record, this.deadlines, false);
     if (m.ittUs.length === 0) return;
     this.ttftS.push(usToS(m.ttftUs!));
-    for (let i = 1; i < m.ittUs.length; i++) this.tbtS.push(usToS(m.ittUs[i]!));
+    const gaps = new Float64Array(Math.max(0, m.ittUs.length - 1));
+    for (let i = 1; i < m.ittUs.length; i++) {
+      gaps[i - 1] = usToS(m.ittUs[i]!);
+      this.tbtS.push(gaps[i - 1]!);
+    }
+    if (gaps.length > 0) this.tbtPerRequestS.push(gaps);
     if (m.tpotUs !== null) this.tpotS.push(usToS(m.tpotUs));
     if (m.outputThroughputTps !== null) this.outputSpeedTokS.push(m.outputThroughputTps);
     const total = m.deadlines.total;
@@ -89,7 +102,10 @@ export class CompareSamples {
     return {
       ttft_p50_s: order(quantileIntervalSorted(ttft, 0.5)),
       ttft_p99_s: order(quantileIntervalSorted(ttft, 0.99)),
-      tbt_p99_s: order(quantileIntervalSorted(sorted(this.tbtS), 0.99)),
+      tbt_p99_s: {
+        ...clusteredQuantileInterval(sorted(this.tbtS), this.tbtPerRequestS, 0.99),
+        method: 'clustered_quantile',
+      },
       tpot_mean_s: { ...meanIntervalClt(this.tpotS), method: 'clt_mean' },
       output_speed_tok_s: order(quantileIntervalSorted(sorted(this.outputSpeedTokS), 0.5)),
       fluidity_p1: order(quantileIntervalSorted(fluidity, 0.01)),

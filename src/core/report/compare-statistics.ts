@@ -1,3 +1,4 @@
+import { percentileSorted } from '../metrics/percentile.ts';
 import { Z_95 } from '../search/wilson-interval.ts';
 
 // The confidence intervals `fluidbench compare` puts on a run's headline figures (docs/compare.md).
@@ -111,6 +112,38 @@ export function clusteredRatioInterval(
   for (let i = 0; i < n; i++) squares += (missed[i]! - ratio * total[i]!) ** 2;
   const half = (z * Math.sqrt(squares / (n * (n - 1)))) / meanTotal;
   return { lo: Math.max(0, ratio - half), hi: Math.min(1, ratio + half) };
+}
+
+/**
+ * Interval of the q-quantile of values that come in correlated clusters (the token gaps of one
+ * request), by Woodruff's method: the fraction of all values at or below the estimate x̂_q is a
+ * ratio over clusters, Σ#(≤ x̂ in cluster i) / Σ(size of cluster i), whose clustered interval
+ * [p_lo, p_hi] (clusteredRatioInterval) is mapped back through the empirical quantile function:
+ * [x̂(p_lo), x̂(p_hi)]. A side the ratio interval cannot bound (p_lo ≤ 0, p_hi ≥ 1) is unbounded.
+ * The answer is widened to contain the order-statistic interval of the values taken as
+ * independent, so clustering can only widen it. `sorted`: all values ascending; `clusters`: the
+ * same values grouped (any order within a cluster).
+ */
+export function clusteredQuantileInterval(
+  sorted: ArrayLike<number>,
+  clusters: readonly ArrayLike<number>[],
+  q: number,
+): Interval {
+  const independent = quantileIntervalSorted(sorted, q);
+  const estimate = percentileSorted(sorted, q);
+  if (estimate === null || clusters.length < 2) return UNBOUNDED;
+  const below = new Float64Array(clusters.length);
+  const sizes = new Float64Array(clusters.length);
+  for (const [i, cluster] of clusters.entries()) {
+    let k = 0;
+    for (let j = 0; j < cluster.length; j++) if (cluster[j]! <= estimate) k += 1;
+    below[i] = k;
+    sizes[i] = cluster.length;
+  }
+  const p = clusteredRatioInterval(below, sizes);
+  const lo = p.lo <= 0 ? Number.NEGATIVE_INFINITY : percentileSorted(sorted, p.lo)!;
+  const hi = p.hi >= 1 ? Number.POSITIVE_INFINITY : percentileSorted(sorted, p.hi)!;
+  return { lo: Math.min(lo, independent.lo), hi: Math.max(hi, independent.hi) };
 }
 
 /** The interval of 1/x for x > 0 in `interval` (a rate from a time): the ends swap. */
