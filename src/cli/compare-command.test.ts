@@ -115,6 +115,19 @@ describe('fluidbench compare', () => {
     expect(tpot[1]!.interval!.method).toBe('clt_mean');
   });
 
+  it('ID@REGION compares that region; the same run twice in different regions is fine', async () => {
+    const run = await spawnCli(['compare', 'run-a@weur', 'run-a', '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const c = JSON.parse(run.stdout) as Comparison;
+    expect(c.runs.map((r) => [r.id, r.region, r.records])).toEqual([
+      ['run-a', 'weur', 400],
+      ['run-a', 'all', 400],
+    ]);
+    const missing = await spawnCli(['compare', 'run-a@apac', 'run-b'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('run run-a has no region apac');
+  });
+
   it('prints the table', async () => {
     const run = await spawnCli(['compare', 'run-a', 'run-b'], { env });
     expect(run.code, run.stderr).toBe(0);
@@ -137,5 +150,6 @@ describe('fluidbench compare', () => {
     expect(one.stderr).toContain('2 to 10 run ids, got 1');
     const twice = await spawnCli(['compare', 'run-a', 'run-a'], { env });
     expect(twice.code).toBe(2);
+    expect((await spawnCli(['compare', 'run-a@', 'run-b'], { env })).code).toBe(2);
   });
 });

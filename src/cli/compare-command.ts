@@ -21,52 +21,63 @@ export interface CompareFlags {
  * first, each with a 95% interval computed from the run's exported records (docs/compare.md).
  */
 export async function compareCommand(
-  ids: string[],
+  args: string[],
   flags: CompareFlags,
   out: Output = writeStdout,
 ): Promise<void> {
-  if (ids.length < COMPARE_RUNS.min || ids.length > COMPARE_RUNS.max)
-    throw new CliError(`compare takes ${COMPARE_RUNS.min} to ${COMPARE_RUNS.max} run ids, got ${ids.length}`);
-  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (repeated !== undefined) throw new CliError(`run id ${repeated} is given twice`);
+  if (args.length < COMPARE_RUNS.min || args.length > COMPARE_RUNS.max)
+    throw new CliError(
+      `compare takes ${COMPARE_RUNS.min} to ${COMPARE_RUNS.max} run ids, got ${args.length}`,
+    );
+  // `ID@REGION` compares that region of the run; a bare ID the --region one.
+  const wanted = args.map((arg) => {
+    const at = arg.lastIndexOf('@');
+    return at > 0 ? { id: arg.slice(0, at), region: arg.slice(at + 1) } : { id: arg, region: flags.region };
+  });
+  const bad = wanted.find((w) => w.region === '');
+  if (bad) throw new CliError(`${bad.id}@: a region name must follow @`);
+  const keys = wanted.map((w) => `${w.id}@${w.region}`);
+  const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+  if (repeated !== undefined) throw new CliError(`${repeated} is given twice`);
   const client = await ApiClient.fromEnvironment(flags.url);
 
-  const all: RunResults[] = [];
-  for (const id of ids) all.push(await resultsOf(client, id));
-  if (flags.region !== ALL_REGIONS) {
-    const without = all.find((r) => r.summary.regions[flags.region] === undefined);
-    if (without)
+  const all = new Map<string, RunResults>();
+  for (const { id } of wanted) if (!all.has(id)) all.set(id, await resultsOf(client, id));
+  for (const { id, region } of wanted) {
+    const results = all.get(id)!;
+    if (region !== ALL_REGIONS && results.summary.regions[region] === undefined)
       throw new CliError(
-        `run ${without.id} has no region ${flags.region} (it ran in ${Object.keys(without.summary.regions).sort().join(', ') || 'none'})`,
+        `run ${id} has no region ${region} (it ran in ${Object.keys(results.summary.regions).sort().join(', ') || 'none'})`,
       );
   }
 
   const inputs: CompareInput[] = [];
-  for (const results of all) {
+  for (const { id, region } of wanted) {
+    const results = all.get(id)!;
     if (!flags.records) {
-      inputs.push({ results, intervals: null, records: null });
+      inputs.push({ results, region, intervals: null, records: null });
       continue;
     }
     const samples = new CompareSamples(
       results.summary.deadlines,
-      flags.region === ALL_REGIONS ? undefined : flags.region,
+      region === ALL_REGIONS ? undefined : region,
     );
     let read = 0;
-    pages: for await (const page of client.requestPages(results.id, DEFAULT_PAGE_SIZE)) {
+    pages: for await (const page of client.requestPages(id, DEFAULT_PAGE_SIZE)) {
       for (const line of page.lines) {
         const record = requestRecordSchema.safeParse(JSON.parse(line));
         if (record.success) samples.add(record.data);
         if (++read >= COMPARE_MAX_RECORDS) break pages;
       }
     }
-    if (read === 0) process.stderr.write(`run ${results.id} has no stored records (pruned?): no intervals\n`);
+    if (read === 0) process.stderr.write(`run ${id} has no stored records (pruned?): no intervals\n`);
     inputs.push(
       read === 0
-        ? { results, intervals: null, records: null }
-        : { results, intervals: samples.intervals(), records: samples.records },
+        ? { results, region, intervals: null, records: null }
+        : { results, region, intervals: samples.intervals(), records: samples.records },
     );
   }
-  const comparison = compareRuns(inputs, flags.region);
+  const comparison = compareRuns(inputs);
   out(flags.json ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));
 }
 

@@ -204,7 +204,7 @@ function registerApiCommands(program: Command): void {
     .description(
       'runs side by side: headline metrics with 95% intervals and deltas against the first run (docs/compare.md)',
     )
-    .argument('<ids...>', '2 to 10 run ids; the first is the reference')
+    .argument('<ids...>', '2 to 10 run ids, each optionally ID@REGION; the first is the reference')
     .option('--region <region>', 'compare this region of each run (`all`: whole runs)', 'all')
     .option('--no-records', 'skip reading the records: figures and deltas without intervals')
     .addOption(urlOption())

@@ -47,7 +47,7 @@ function run(id: string, seed: number, ttftMs: number, region?: string): Compare
   } as unknown as RunResults;
   const samples = new CompareSamples(summary.deadlines, region);
   for (const r of recs) samples.add(r);
-  return { results, intervals: samples.intervals(), records: samples.records };
+  return { results, region: region ?? 'all', intervals: samples.intervals(), records: samples.records };
 }
 
 describe('compareRuns', () => {
@@ -87,9 +87,18 @@ describe('compareRuns', () => {
   it('says unknown without records and compares a region on its own', () => {
     const bare = compareRuns([{ ...base, intervals: null, records: null }, slower]);
     expect(bare.metrics.find((m) => m.metric === 'ttft_p50_s')!.figures[1]!.verdict).toBe('unknown');
-    const weur = compareRuns([run('a', 1, 200, 'weur'), run('c', 3, 400, 'weur')], 'weur');
+    const weur = compareRuns([run('a', 1, 200, 'weur'), run('c', 3, 400, 'weur')]);
     expect(weur.runs[0]!.records).toBe(150);
     expect(weur.runs[0]!.requests).toBe(150);
+    // One run's two regions side by side.
+    const regions = compareRuns([run('a', 1, 200, 'weur'), run('a', 1, 200, 'wnam')]);
+    expect(regions.runs.map((r) => [r.id, r.region])).toEqual([
+      ['a', 'weur'],
+      ['a', 'wnam'],
+    ]);
+    expect(regions.metrics.find((m) => m.metric === 'ttft_p50_s')!.figures[1]!.verdict).toBe(
+      'within_uncertainty',
+    );
     expect(weur.metrics.find((m) => m.metric === 'ttft_p50_s')!.figures[1]!.verdict).toBe('worse');
   });
 

@@ -32,6 +32,8 @@ export interface ComparedFigure {
 
 export interface ComparedRun {
   id: string;
+  /** The region of the run compared (`all`: the whole run). */
+  region: string;
   target: RunResults['target'];
   state: RunResults['state'];
   regions: string[];
@@ -41,7 +43,6 @@ export interface ComparedRun {
 }
 
 export interface Comparison {
-  region: string;
   runs: ComparedRun[];
   /** Per metric, one figure per run in the order given. */
   metrics: { metric: HeadlineMetric; worse_when: 'higher' | 'lower'; figures: ComparedFigure[] }[];
@@ -49,16 +50,18 @@ export interface Comparison {
 
 export interface CompareInput {
   results: RunResults;
+  /** Which of its regions (`all`: the whole run). */
+  region: string;
   /** The run's intervals for this region, or null when its records could not be read (pruned). */
   intervals: Partial<Record<HeadlineMetric, MetricInterval>> | null;
   records: number | null;
 }
 
-/** Compares the runs' figures for `region` (`all`: whole runs) against the first run's. */
-export function compareRuns(inputs: readonly CompareInput[], region = ALL_REGIONS): Comparison {
+/** Compares each run's figures (for its region; `all`: the whole run) against the first run's. */
+export function compareRuns(inputs: readonly CompareInput[]): Comparison {
   const values = inputs.map((input) => {
     const map = new Map<string, number | null>();
-    for (const p of headlinePoints(input.results)) if (p.region === region) map.set(p.metric, p.value);
+    for (const p of headlinePoints(input.results)) if (p.region === input.region) map.set(p.metric, p.value);
     return map;
   });
   const metrics = COMPARED_METRICS.map((metric) => {
@@ -81,9 +84,9 @@ export function compareRuns(inputs: readonly CompareInput[], region = ALL_REGION
     return { metric, worse_when: worseWhen, figures };
   });
   return {
-    region,
-    runs: inputs.map(({ results, records }) => ({
+    runs: inputs.map(({ results, records, region }) => ({
       id: results.id,
+      region,
       target: results.target,
       state: results.state,
       regions: Object.keys(results.summary.regions).sort(),

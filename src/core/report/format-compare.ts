@@ -33,8 +33,10 @@ function cell(f: ComparedFigure): string {
 export function formatComparison(c: Comparison): string {
   const table = new Table({
     head: [
-      `metric (region ${c.region})`,
-      ...c.runs.map((r) => `${r.id}\n${r.target.api} ${r.target.model}\n${hostOf(r.target.base_url)}`),
+      'metric',
+      ...c.runs.map(
+        (r) => `${r.id}\nregion ${r.region}\n${r.target.api} ${r.target.model}\n${hostOf(r.target.base_url)}`,
+      ),
     ],
     style: { head: [], border: [], compact: false },
   });
