@@ -83,10 +83,15 @@ describe('the deploy run against a stand-in wrangler', () => {
     const id = readDeployConfig(await readFile(path.join(ROOT, 'wrangler.toml'), 'utf8')).databaseId;
     await writeFile(
       fake,
-      `import { appendFileSync } from 'node:fs';
-const args = process.argv.slice(2).join(' ');
+      `import { appendFileSync, readFileSync } from 'node:fs';
+const all = process.argv.slice(2);
+const at = all.indexOf('--config');
+const args = (at === -1 ? all : all.slice(0, at)).join(' ');
 appendFileSync(${JSON.stringify(calls)}, args + '\\n');
-if (args === 'd1 list --json') console.log(JSON.stringify([{ name: 'fluidbench', uuid: ${JSON.stringify(id)} }]));
+// With --config (a fresh account): the database exists only once created.
+const created = readFileSync(${JSON.stringify(calls)}, 'utf8').includes('d1 create');
+const uuid = at === -1 ? ${JSON.stringify(id)} : created ? '11111111-2222-4333-8444-555555555555' : null;
+if (args === 'd1 list --json') console.log(JSON.stringify(uuid ? [{ name: 'fluidbench', uuid }] : []));
 if (args === 'secret list --format json') console.log(JSON.stringify([{ name: 'CONTROL_TOKEN', type: 'secret_text' }]));
 `,
     );
@@ -104,6 +109,25 @@ if (args === 'secret list --format json') console.log(JSON.stringify([{ name: 'C
       'secret put OPENAI_API_KEY',
       'deploy',
     ]);
+  });
+
+  it('creates a missing database and writes its id into the wrangler.toml given with --config', async () => {
+    await writeFile(calls, '');
+    const toml = path.join(dir, 'wrangler.toml');
+    await writeFile(toml, await readFile(path.join(ROOT, 'wrangler.toml'), 'utf8'));
+    const ran = await run(['--config', toml], { FLUIDBENCH_WRANGLER: fake });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+      'd1 list --json',
+      'd1 create fluidbench',
+      'd1 list --json',
+      'd1 migrations apply fluidbench --remote',
+      'secret list --format json',
+      'deploy',
+    ]);
+    expect(readDeployConfig(await readFile(toml, 'utf8')).databaseId).toBe(
+      '11111111-2222-4333-8444-555555555555',
+    );
   });
 
   it('with --no-prompt, a missing secret stops it before deploying (exit 1 naming it)', async () => {

@@ -86,8 +86,12 @@ interface Ran {
   stdout: string;
 }
 
+/** `--config FILE`: another wrangler.toml, also passed to every wrangler call. */
+let configFile: string | undefined;
+
 /** Runs wrangler with these arguments; `interactive` hands it the terminal (secret prompts). */
-function wrangler(args: string[], interactive = false): Promise<Ran> {
+function wrangler(given: string[], interactive = false): Promise<Ran> {
+  const args = configFile === undefined ? given : [...given, '--config', configFile];
   const bin =
     process.env.FLUIDBENCH_WRANGLER ?? path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
   // Telemetry off, but the network on: deploying is the one command that must reach Cloudflare.
@@ -131,7 +135,13 @@ async function databaseUuid(name: string): Promise<string | undefined> {
   return list.find((d) => d.name === name)?.uuid;
 }
 
-async function deploy(config: DeployConfig, secrets: string[], prompt: boolean, toml: string): Promise<void> {
+async function deploy(
+  config: DeployConfig,
+  secrets: string[],
+  prompt: boolean,
+  toml: string,
+  tomlPath: string,
+): Promise<void> {
   const log = (line: string) => process.stdout.write(`deploy: ${line}\n`);
   let uuid = await databaseUuid(config.databaseName);
   if (uuid === undefined) {
@@ -142,10 +152,7 @@ async function deploy(config: DeployConfig, secrets: string[], prompt: boolean, 
   }
   if (uuid !== config.databaseId) {
     log(`wrangler.toml: database_id = "${uuid}" (was ${config.databaseId ?? 'unset'})`);
-    await writeFile(
-      path.join(ROOT, 'wrangler.toml'),
-      toml.replace(/^(\s*database_id\s*=\s*)"[^"]*"/m, `$1"${uuid}"`),
-    );
+    await writeFile(tomlPath, toml.replace(/^(\s*database_id\s*=\s*)"[^"]*"/m, `$1"${uuid}"`));
   }
   log('applying the D1 migrations remotely');
   await must(['d1', 'migrations', 'apply', config.databaseName, '--remote'], true);
@@ -168,13 +175,14 @@ async function deploy(config: DeployConfig, secrets: string[], prompt: boolean, 
 }
 
 async function main(): Promise<number> {
-  let values: { print?: boolean; secret?: string[]; 'no-prompt'?: boolean; help?: boolean };
+  let values: { print?: boolean; secret?: string[]; 'no-prompt'?: boolean; help?: boolean; config?: string };
   try {
     ({ values } = parseArgs({
       options: {
         print: { type: 'boolean' },
         secret: { type: 'string', multiple: true },
         'no-prompt': { type: 'boolean' },
+        config: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -184,7 +192,7 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     process.stdout.write(
-      'npm run deploy -- [--print] [--secret NAME …] [--no-prompt]\n' +
+      'npm run deploy -- [--print] [--secret NAME …] [--no-prompt] [--config wrangler.toml]\n' +
         '  --print       print the wrangler commands, run nothing\n' +
         '  --secret NAME a further secret the Worker needs (provider API keys, schedules’ webhook secrets)\n' +
         '  --no-prompt   fail instead of prompting for secrets that are not set\n',
@@ -199,7 +207,9 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const toml = await readFile(path.join(ROOT, 'wrangler.toml'), 'utf8');
+  configFile = values.config === undefined ? undefined : path.resolve(values.config);
+  const tomlPath = configFile ?? path.join(ROOT, 'wrangler.toml');
+  const toml = await readFile(tomlPath, 'utf8');
   const config = readDeployConfig(toml);
   const secrets = requiredSecrets(config, extra);
   if (values.print) {
@@ -207,7 +217,7 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    await deploy(config, secrets, !values['no-prompt'], toml);
+    await deploy(config, secrets, !values['no-prompt'], toml, tomlPath);
     return 0;
   } catch (error) {
     process.stderr.write(`deploy: ${(error as Error).message}\n`);
