@@ -79,6 +79,19 @@ describe('compareRuns', () => {
     expect(delta).toBeCloseTo(figure('ttft_p50_s', 2).value! - figure('ttft_p50_s', 0).value!, 12);
   });
 
+  it('keeps fractions in [0, 1] and gives no miss at all a width', () => {
+    for (const i of [0, 1, 2]) {
+      for (const metric of ['fluidity_p1', 'fluidity_p50']) {
+        const f = figure(metric, i).interval!;
+        expect(f.lo, metric).toBeGreaterThanOrEqual(0);
+        expect(f.hi, metric).toBeLessThanOrEqual(1);
+      }
+    }
+    // Runs a and b miss no deadline (value 0); their interval still has an upper bound above 0.
+    expect(figure('service_miss_rate', 0).value).toBe(0);
+    expect(figure('service_miss_rate', 0).interval!.hi).toBeGreaterThan(0);
+  });
+
   it('a p99 of 290 requests has no upper bound, so its change is never called real', () => {
     expect(figure('ttft_p99_s', 2).interval!.hi).toBe(Number.POSITIVE_INFINITY);
     expect(figure('ttft_p99_s', 2).verdict).toBe('within_uncertainty');

@@ -7,6 +7,7 @@ import { predictPrefillUs } from '../profile/prefill-predictor.ts';
 import type { RequestRecord } from '../record/request-record.ts';
 import { wilsonInterval } from '../search/wilson-interval.ts';
 import {
+  clampInterval,
   clusteredQuantileInterval,
   clusteredRatioInterval,
   type Interval,
@@ -93,6 +94,23 @@ export class CompareSamples {
       this.decodeOnlyMinDeadlineS.push(usToS(m.decodeOnlyMinTbtDeadlineUs));
   }
 
+  /**
+   * The service-level miss rate's interval: clustered by request, widened to contain the Wilson
+   * interval of the deadlines taken as independent (so 0 misses of many deadlines is not [0, 0]).
+   */
+  private missRateInterval(): Interval {
+    const clustered = clusteredRatioInterval(this.missed, this.deadlinesTotal);
+    let missed = 0;
+    let total = 0;
+    for (const [i, m] of this.missed.entries()) {
+      missed += m;
+      total += this.deadlinesTotal[i]!;
+    }
+    if (total === 0) return clustered;
+    const independent = wilsonInterval(missed, total);
+    return { lo: Math.min(clustered.lo, independent.lo), hi: Math.max(clustered.hi, independent.hi) };
+  }
+
   /** Each headline metric's 95% interval (the metrics of docs/history.md, capacity aside). */
   intervals(): Partial<Record<HeadlineMetric, MetricInterval>> {
     const sorted = (values: number[]) => Float64Array.from(values).sort();
@@ -108,12 +126,10 @@ export class CompareSamples {
       },
       tpot_mean_s: { ...meanIntervalClt(this.tpotS), method: 'clt_mean' },
       output_speed_tok_s: order(quantileIntervalSorted(sorted(this.outputSpeedTokS), 0.5)),
-      fluidity_p1: order(quantileIntervalSorted(fluidity, 0.01)),
-      fluidity_p50: order(quantileIntervalSorted(fluidity, 0.5)),
-      service_miss_rate: {
-        ...clusteredRatioInterval(this.missed, this.deadlinesTotal),
-        method: 'clustered_ratio',
-      },
+      // Fluidity is a fraction: an unbounded side stops at 0 or 1.
+      fluidity_p1: order(clampInterval(quantileIntervalSorted(fluidity, 0.01), 0, 1)),
+      fluidity_p50: order(clampInterval(quantileIntervalSorted(fluidity, 0.5), 0, 1)),
+      service_miss_rate: { ...this.missRateInterval(), method: 'clustered_ratio' },
       fluid_token_rate_tok_s: order(
         reciprocalInterval(quantileIntervalSorted(sorted(this.decodeOnlyMinDeadlineS), 0.99)),
       ),

@@ -152,6 +152,11 @@ export function reciprocalInterval(interval: Interval): Interval {
   return { lo: Number.isFinite(interval.hi) ? inv(interval.hi) : 0, hi: inv(interval.lo) };
 }
 
+/** The interval cut to the metric's range [min, max] (a fraction's unbounded side stops at 0 or 1). */
+export function clampInterval(interval: Interval, min: number, max: number): Interval {
+  return { lo: Math.min(max, Math.max(min, interval.lo)), hi: Math.max(min, Math.min(max, interval.hi)) };
+}
+
 /** Whether two intervals share no point: the difference is larger than the runs' own uncertainty. */
 export function intervalsDisjoint(a: Interval, b: Interval): boolean {
   return a.hi < b.lo || b.hi < a.lo;
