@@ -193,6 +193,10 @@ describe('a schedule’s own alert webhook (alert_webhook_secret)', () => {
     const secrets = new Map([['sch-own-hook', 'TEST_WEBHOOK_URL']]);
     const [alert] = await evaluateAlerts(env.DB, rows.slice(-1), false, Date.now(), secrets);
     expect(alert).toMatchObject({ webhookState: 'pending', webhookSecret: 'TEST_WEBHOOK_URL' });
+    const listed = (await (await call('/v1/alerts?model=own-hook-model')).json()) as {
+      alerts: { run_id: string; webhook_secret: string | null }[];
+    };
+    expect(listed.alerts.find((a) => a.run_id === 'own-hook-8')?.webhook_secret).toBe('TEST_WEBHOOK_URL');
     // The same series under a schedule without its own webhook: flagged, stored as `none`.
     const others = rows.map((r) => ({ ...r, runId: `${r.runId}-other`, scheduleId: 'sch-no-hook' }));
     await insertHistory(env.DB, others);
