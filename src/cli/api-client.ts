@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
+import { type AlertsResponse, alertsResponseSchema } from '../core/api/alerts-api-schemas.ts';
 import {
   type CancelledRun,
   type CreatedRun,
@@ -261,6 +262,14 @@ export class ApiClient {
     for (const [key, value] of Object.entries(filters))
       if (value !== undefined) query.set(key, String(value));
     return this.json(historyResponseSchema, 'GET', `/v1/history${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  /** `GET /v1/alerts` with the given filters (names as the API's query parameters). */
+  getAlerts(filters: Record<string, string | number | undefined>): Promise<AlertsResponse> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters))
+      if (value !== undefined) query.set(key, String(value));
+    return this.json(alertsResponseSchema, 'GET', `/v1/alerts${query.size > 0 ? `?${query}` : ''}`);
   }
 
   createSchedule(request: Record<string, unknown>): Promise<ScheduleDetail> {

@@ -1,14 +1,17 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import packageJson from '../../package.json' with { type: 'json' };
+import { ALERTS_LIMIT } from '../core/api/alerts-api-schemas.ts';
 import { REQUESTS_PAGE_LIMIT } from '../core/api/control-api-schemas.ts';
 import { HISTORY_LIMIT } from '../core/api/history-api-schemas.ts';
 import { HEADLINE_METRIC_NAMES } from '../core/history/headline-metrics.ts';
 import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
+import { alertsCommand } from './alerts-command.ts';
 import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
 import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
 import { cursorOption, jsonOption, listLimitOption, urlOption, wholeNumber } from './cli-options.ts';
+import { compareCommand } from './compare-command.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { historyCommand } from './history-command.ts';
 import { profileCommand, profilesCommand } from './profile-command.ts';
@@ -197,6 +200,35 @@ function registerApiCommands(program: Command): void {
     .action((id, flags) => profilesCommand(id, flags));
 
   program
+    .command('compare')
+    .description(
+      'runs side by side: headline metrics with 95% intervals and deltas against the first run (docs/compare.md)',
+    )
+    .argument('<ids...>', '2 to 10 run ids, each optionally ID@REGION; the first is the reference')
+    .option('--region <region>', 'compare this region of each run (`all`: whole runs)', 'all')
+    .option('--no-records', 'skip reading the records: figures and deltas without intervals')
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((ids, flags) => compareCommand(ids, flags));
+
+  program
+    .command('alerts')
+    .description('regression alerts newest first, with their webhook delivery state (GET /v1/alerts)')
+    .option('--run <id>', 'only alerts of this run')
+    .option('--model <model>', 'only this model')
+    .option('--region <region>', 'only this region (`all`: whole runs)')
+    .addOption(new Option('--metric <metric>', 'only this metric').choices(HEADLINE_METRIC_NAMES))
+    .option('--since <time>', 'only alerts created at or after this ISO date/time or epoch ms')
+    .addOption(
+      new Option('--limit <n>', 'newest alerts fetched')
+        .argParser(wholeNumber(ALERTS_LIMIT.min, ALERTS_LIMIT.max))
+        .default(ALERTS_LIMIT.default),
+    )
+    .addOption(urlOption())
+    .addOption(jsonOption())
+    .action((flags) => alertsCommand(flags));
+
+  program
     .command('history')
     .description(
       'headline metrics of finished runs and searches over time, per region, with regression flags',
@@ -220,12 +252,22 @@ function registerScheduleCommands(program: Command): void {
   const schedule = program.command('schedule').description('schedules: runs started by a cron expression');
   schedule
     .command('add')
-    .description('create a schedule that starts the run of a .json/.jsonc config (or a suite); prints its id')
-    .requiredOption('--name <name>', 'schedule name')
-    .requiredOption('--cron <expression>', 'five fields: minute hour day-of-month month day-of-week')
-    .option('--timezone <zone>', 'IANA time zone the expression is read in', 'UTC')
-    .requiredOption('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
+    .description(
+      'create a schedule: a whole schedule file (--file), or the run of a .json/.jsonc config (several: a suite); prints its id',
+    )
+    .option(
+      '--file <file>',
+      'the schedule as POST /v1/schedules takes it (.json or .jsonc); flags override it',
+    )
+    .option('--name <name>', 'schedule name')
+    .option('--cron <expression>', 'five fields: minute hour day-of-month month day-of-week')
+    .option('--timezone <zone>', 'IANA time zone the expression is read in (default: UTC)')
+    .option('--config <file...>', 'run configuration (.json or .jsonc); several make a suite')
     .option('--paused', 'create it paused')
+    .option(
+      '--alert-webhook-secret <name>',
+      "name of the Worker secret holding this schedule's alert webhook URL (default: ALERT_WEBHOOK_SECRET's)",
+    )
     .addOption(urlOption())
     .addOption(jsonOption())
     .action((flags) => scheduleAddCommand(flags));

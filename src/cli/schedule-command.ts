@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import Table from 'cli-table3';
+import { type ParseError, parse, printParseErrorCode } from 'jsonc-parser';
 import type { ScheduleDetail, ScheduleEntry } from '../core/api/schedule-api-schemas.ts';
-import { scheduleRequestSchema, startConfigs } from '../core/schedule/schedule.ts';
+import { scheduleRequestSchema, startItems, startTarget } from '../core/schedule/schedule.ts';
 import { ApiClient } from './api-client.ts';
 import { CliError, EXIT_BAD_INPUT, formatPath } from './cli-error.ts';
-import { readRunConfig } from './read-run-config.ts';
+import { describeFsError } from './read-records.ts';
+import { lineColumn, readRunConfig, words } from './read-run-config.ts';
 import { type Output, writeStdout } from './run-command.ts';
 
 // `fluidbench schedule add|list|show|pause|resume|rm|trigger` over /v1/schedules (docs/schedules.md).
@@ -14,24 +17,59 @@ interface ApiFlags {
 }
 
 export interface ScheduleAddFlags extends ApiFlags {
-  name: string;
-  cron: string;
-  timezone: string;
-  config: string[];
+  /** A whole schedule (the body of POST /v1/schedules) in a .json/.jsonc file; the flags below override it. */
+  file?: string;
+  name?: string;
+  cron?: string;
+  timezone?: string;
+  config?: string[];
   paused?: boolean;
+  /** Name of the Worker secret holding this schedule's alert webhook URL. */
+  alertWebhookSecret?: string;
+}
+
+/** Reads a schedule body from a JSONC file (comments and trailing commas allowed); exit 2 when unreadable. */
+async function readScheduleFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
+  }
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) {
+    const at = lineColumn(text)(errors[0]!.offset);
+    throw new CliError(`${file}:${at.line}:${at.column}: ${words(printParseErrorCode(errors[0]!.error))}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new CliError(`${file}: expected a schedule object ({"name", "cron", "start", …})`);
+  return value as Record<string, unknown>;
 }
 
 /** Checks the schedule as the API will (every issue at once, exit 2), then creates it. */
 export async function scheduleAddCommand(flags: ScheduleAddFlags, out: Output = writeStdout): Promise<void> {
-  const bodies = [];
-  for (const file of flags.config) bodies.push((await readRunConfig(file)).body);
-  const body = {
-    name: flags.name,
-    cron: flags.cron,
-    timezone: flags.timezone,
-    enabled: !flags.paused,
+  let body: Record<string, unknown>;
+  if (flags.file !== undefined) {
+    if (flags.config !== undefined) throw new CliError('--file and --config: give the start in one place');
+    body = await readScheduleFile(flags.file);
+  } else {
+    if (flags.name === undefined || flags.cron === undefined || flags.config === undefined)
+      throw new CliError('schedule add needs --file FILE, or --name, --cron and --config');
+    const bodies = [];
+    for (const file of flags.config) bodies.push((await readRunConfig(file)).body);
     // One config: a run; several: a suite started together at each due time.
-    start: bodies.length === 1 ? { kind: 'run', config: bodies[0] } : { kind: 'suite', runs: bodies },
+    body = {
+      start: bodies.length === 1 ? { kind: 'run', config: bodies[0] } : { kind: 'suite', runs: bodies },
+    };
+  }
+  body = {
+    ...body,
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.cron !== undefined ? { cron: flags.cron } : {}),
+    ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}),
+    ...(flags.paused ? { enabled: false } : {}),
+    ...(flags.alertWebhookSecret !== undefined ? { alert_webhook_secret: flags.alertWebhookSecret } : {}),
   };
   const checked = scheduleRequestSchema.safeParse(body);
   if (!checked.success) {
@@ -137,7 +175,10 @@ function printDetail(schedule: ScheduleDetail, flags: ApiFlags, out: Output): vo
   const lines = [
     `${id}  ${name}`,
     `  ${cron} (${timezone}), ${state}; last due ${last}, next due ${next}`,
-    ...startConfigs(schedule.start).map((c) => `  starts: ${c.target.model} at ${c.target.base_url}`),
+    ...startItems(schedule.start).map((item) => {
+      const target = startTarget(item);
+      return `  starts: ${item.kind} of ${target.model} at ${target.base_url}`;
+    }),
   ];
   if (schedule.starts.length === 0) lines.push('  no starts yet');
   else {

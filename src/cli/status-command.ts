@@ -1,4 +1,6 @@
 import Table from 'cli-table3';
+import { runAlertsSection } from '../core/report/format-alerts.ts';
+import { isTerminal } from '../core/run/run-state.ts';
 import type { RunStatus, ShardProgress } from '../core/run/run-status.ts';
 import { ApiClient } from './api-client.ts';
 import { type Output, writeStdout } from './run-command.ts';
@@ -17,7 +19,13 @@ export async function statusCommand(
 ): Promise<void> {
   const client = await ApiClient.fromEnvironment(flags.url);
   const status = await client.getRun(id);
-  out(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+  if (flags.json) {
+    out(`${JSON.stringify(status, null, 2)}\n`);
+    return;
+  }
+  // A finished run's regression alerts (judged once its results are stored).
+  const alerts = isTerminal(status.state) ? (await client.getAlerts({ run_id: id })).alerts.reverse() : [];
+  out(formatStatus(status) + runAlertsSection(alerts));
 }
 
 export function formatStatus(status: RunStatus, nowMs = Date.now()): string {

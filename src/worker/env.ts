@@ -77,11 +77,14 @@ export function secretValue(env: Env, name: string): string | undefined {
 }
 
 /**
- * The URL alerts are POSTed to, from the secret ALERT_WEBHOOK_SECRET names: `none` when no
- * webhook is configured, `invalid` when the named secret is missing or not an http(s) URL.
+ * The URL alerts are POSTed to, from the secret `name` names (default: the one ALERT_WEBHOOK_SECRET
+ * names): `none` when no webhook is configured, `invalid` when the named secret is missing or not an
+ * http(s) URL.
  */
-export function alertWebhookUrl(env: Env): { url: string } | 'none' | 'invalid' {
-  const name = settingsOf(env).ALERT_WEBHOOK_SECRET;
+export function alertWebhookUrl(
+  env: Env,
+  name: string | undefined = settingsOf(env).ALERT_WEBHOOK_SECRET,
+): { url: string } | 'none' | 'invalid' {
   if (name === undefined) return 'none';
   const value = secretValue(env, name);
   if (value === undefined) return 'invalid';

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { FIRST_RETRY_MS, MAX_ATTEMPTS } from '../../src/core/alerts/alert-delivery.ts';
 import { type AlertsResponse, alertsResponseSchema } from '../../src/core/api/alerts-api-schemas.ts';
+import { runResultsSchema } from '../../src/core/api/run-results-schema.ts';
 import { deliverAlerts } from '../../src/worker/alerts/deliver-alerts.ts';
 import { evaluateAlerts } from '../../src/worker/alerts/evaluate-alerts.ts';
 import { recordHistoryRows } from '../../src/worker/history/record-history.ts';
@@ -206,5 +207,9 @@ describe('regression alerts', () => {
       schedule_id: null,
       webhook_state: 'pending',
     });
+    // Shown on the run: its results carry its alerts (and still match their schema).
+    const results = runResultsSchema.parse(await (await call(`/v1/runs/${id}/results`)).json());
+    expect(results.alerts).toEqual(found);
+    expect(results.summary.requests).toBeGreaterThan(0);
   });
 });

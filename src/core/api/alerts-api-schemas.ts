@@ -37,6 +37,8 @@ export const alertSchema = z.object({
   /** `none`: no webhook configured when it was stored. */
   webhook_state: z.enum(['pending', 'sent', 'failed', 'none']),
   attempts: z.number().int(),
+  /** The NAME of the secret whose URL it goes to (its schedule's `alert_webhook_secret`); null: the global setting. Never the URL. */
+  webhook_secret: z.string().nullable().optional(),
 });
 
 export const alertsResponseSchema = z.object({

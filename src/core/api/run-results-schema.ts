@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { runListEntrySchema, shardProgressSchema, shardStatusSchema } from '../run/run-status.ts';
+import { alertSchema } from './alerts-api-schemas.ts';
 import { analysisSummarySchema, serviceLevelSchema, throughputSchema } from './report-schema.ts';
 
 /**
@@ -31,5 +32,10 @@ export const runResultsSchema = runListEntrySchema.extend({
     }),
   ),
   shards: z.array(shardStatusSchema),
+  /**
+   * The regression alerts this run raised (docs/history.md#alerts), oldest first; added when the
+   * results are served (an alert is judged just after the results are stored).
+   */
+  alerts: z.array(alertSchema).optional(),
 });
 export type RunResults = z.infer<typeof runResultsSchema>;

@@ -16,7 +16,7 @@ export const scheduleStartRecordSchema = z.object({
   due_ms: z.number().int(),
   trigger: z.enum(START_TRIGGERS),
   outcome: z.enum(START_OUTCOMES),
-  /** The runs started (deterministic: `sched-<schedule id>-<due ms>`, a suite's with `-<index>`); empty when skipped. */
+  /** The runs, profiles (`prof-sched-…`) and searches (`search-sched-…`) started (deterministic: `sched-<schedule id>-<due ms>`, a suite's with `-<index>`); empty when skipped. */
   run_ids: z.array(z.string()),
   /** Earlier due times (missed during downtime) this start stands for; they did not start. */
   coalesced: z.number().int(),
@@ -36,6 +36,8 @@ export const scheduleEntrySchema = z.object({
   last_due_ms: z.number().int().nullable(),
   /** The next due time after now, from the expression in its time zone; null when paused. */
   next_due_ms: z.number().int().nullable(),
+  /** The secret NAME whose URL this schedule's alerts go to (null: the global setting); never the URL. */
+  alert_webhook_secret: z.string().nullable().optional(),
 });
 export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
 

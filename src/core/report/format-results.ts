@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { RunResults } from '../api/run-results-schema.ts';
 import type { SummaryReport } from '../metrics/run-summary.ts';
+import { runAlertsSection } from './format-alerts.ts';
 import { formatAnalysis } from './format-analysis.ts';
 
 // How `results` (and `run --wait`) print a finished run: the same metric summary as `analyze`
@@ -32,7 +33,7 @@ export function formatResults(results: RunResults): string {
     lines.push(latencyTable(regions));
   }
   lines.push(...healthWarnings(results));
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${runAlertsSection(results.alerts)}`;
 }
 
 interface RegionRow {

@@ -8,7 +8,7 @@ import {
   nextAttemptMs,
   POST_TIMEOUT_MS,
 } from '../../core/alerts/alert-delivery.ts';
-import { alertWebhookUrl } from '../env.ts';
+import { alertWebhookUrl, settingsOf } from '../env.ts';
 import { claimAlert, dueAlerts, settleAlert } from '../storage/alerts-store.ts';
 import type { AlertRow } from '../storage/schema.ts';
 
@@ -61,9 +61,11 @@ export async function deliverAlerts(env: Env, nowMs: number): Promise<DeliveryTi
   const tick: DeliveryTick = { sent: 0, failed: 0, gaveUp: 0 };
   const due = await dueAlerts(env.DB, nowMs, ALERTS_PER_TICK);
   if (due.length === 0) return tick;
-  const webhook = alertWebhookUrl(env);
+  const global = settingsOf(env).ALERT_WEBHOOK_SECRET;
   for (const alert of due) {
     if (!(await claimAlert(env.DB, alert.id, nowMs, CLAIM_LEASE_MS))) continue;
+    // The schedule's own webhook when it named one, else the global setting.
+    const webhook = alertWebhookUrl(env, alert.webhookSecret ?? global);
     const attempts = alert.attempts + 1;
     if (webhook === 'none') {
       // The setting was removed after the alert was stored: nothing to send it to.
@@ -89,7 +91,7 @@ export async function deliverAlerts(env: Env, nowMs: number): Promise<DeliveryTi
     console.warn(
       `alerts: webhook delivery of alert ${alert.id} failed (attempt ${attempts}, ${
         webhook === 'invalid'
-          ? 'the secret ALERT_WEBHOOK_SECRET names is missing or not an http(s) URL'
+          ? `${alert.webhookSecret !== null ? `the secret ${alert.webhookSecret}` : 'the secret ALERT_WEBHOOK_SECRET names'} is missing or not an http(s) URL`
           : `status ${result.status ?? 'network error'}`
       })${next === null ? '; giving up' : ''}`,
     );

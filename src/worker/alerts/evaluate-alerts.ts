@@ -17,13 +17,15 @@ const MAX_SERIES = 64;
 /**
  * Judges the series of the points just written (same schedule, api, host, model, region, metric,
  * up to each point's time; one D1 batch) and stores an alert for each point the rule flags. `webhook`: whether
- * a webhook is configured (alerts start `pending`), else they are stored as `none`.
+ * the global webhook is configured; `scheduleSecrets`: per schedule id, the secret name its own
+ * webhook is in. An alert with a webhook starts `pending`, else it is stored as `none`.
  */
 export async function evaluateAlerts(
   d1: D1Database,
   written: readonly HistoryRow[],
   webhook: boolean,
   nowMs: number,
+  scheduleSecrets: ReadonlyMap<string, string> = new Map(),
 ): Promise<AlertRow[]> {
   const points = written.slice(0, MAX_SERIES);
   const answers = await queryHistoryBatch(
@@ -46,6 +48,7 @@ export async function evaluateAlerts(
     if (series[last]?.runId !== point.runId) continue;
     const flag = regressionFlags(series, HEADLINE_METRICS[point.metric]).find((f) => f.index === last);
     if (!flag) continue;
+    const webhookSecret = point.scheduleId === null ? null : (scheduleSecrets.get(point.scheduleId) ?? null);
     found.push({
       id: crypto.randomUUID(),
       createdAtMs: nowMs,
@@ -61,9 +64,10 @@ export async function evaluateAlerts(
       bandLo: flag.baseline - flag.band,
       bandHi: flag.baseline + flag.band,
       reason: flag.reason,
-      webhookState: webhook ? 'pending' : 'none',
+      webhookState: webhook || webhookSecret !== null ? 'pending' : 'none',
       attempts: 0,
       nextAttemptMs: nowMs,
+      webhookSecret,
     });
   }
   await insertAlerts(d1, found);

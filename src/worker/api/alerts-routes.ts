@@ -31,6 +31,7 @@ export function alertView(r: AlertRow): Alert {
     reason: r.reason,
     webhook_state: r.webhookState,
     attempts: r.attempts,
+    webhook_secret: r.webhookSecret,
   };
 }
 

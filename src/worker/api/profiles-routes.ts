@@ -12,11 +12,10 @@ import {
   type ProfileRequest,
   profiledLengths,
   profileRequestSchema,
-  profileRunConfig,
 } from '../../core/profile/profile-request.ts';
 import { settleProfile } from '../profiles/settle-profile.ts';
-import { startRun } from '../runs/start-run.ts';
-import { createProfile, getProfile, listProfiles } from '../storage/profiles-store.ts';
+import { startProfile } from '../profiles/start-profile.ts';
+import { getProfile, listProfiles } from '../storage/profiles-store.ts';
 import { getRun } from '../storage/runs-store.ts';
 import type { ProfileRow } from '../storage/schema.ts';
 import { ApiError } from './api-error.ts';
@@ -27,11 +26,6 @@ import { errorResponses, idParams, json, listQuery } from './openapi.ts';
 // the profile (see ../profiles/settle-profile.ts for why it is done lazily).
 
 type App = OpenAPIHono<{ Bindings: Env }>;
-
-/** The profile's run id: derived, so the profile and its run are found from each other. */
-function profileRunId(profileId: string): string {
-  return `${profileId}-run`;
-}
 
 export function registerProfileRoutes(app: App): void {
   app.openapi(
@@ -49,21 +43,8 @@ export function registerProfileRoutes(app: App): void {
     }),
     async (c) => {
       const request = c.req.valid('json');
-      const id = newProfileId();
-      // The run first (its checks refuse a bad target with a 400 before anything is stored), then the
-      // row in one statement: a stored profile always names a run that exists. A crash between the
-      // two leaves only an ordinary run, visible in /v1/runs; the client saw no 201 and retries.
-      await startRun(c.env, profileRunConfig(request), profileRunId(id));
-      const created = {
-        id,
-        createdAtMs: Date.now(),
-        name: request.name ?? null,
-        state: 'running' as const,
-        requestJson: JSON.stringify(request),
-        runId: profileRunId(id),
-      };
-      await createProfile(c.env.DB, created);
-      const row: ProfileRow = { ...created, profileJson: null, reason: null, finishedAtMs: null };
+      // A crash between the run and the row leaves an ordinary run; the client saw no 201 and retries.
+      const row = await startProfile(c.env, request, newProfileId());
       return c.json(profileDetail(row, 'running'), 201);
     },
   );

@@ -12,13 +12,18 @@ import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import { type RunListEntry, type RunStatus, runStatusSchema } from '../../core/run/run-status.ts';
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { startRun } from '../runs/start-run.ts';
+import { queryAlerts } from '../storage/alerts-store.ts';
 import { readRequests } from '../storage/records-store.ts';
 import { getRun, listRuns } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
+import { alertView } from './alerts-routes.ts';
 import { ApiError } from './api-error.ts';
 import { errorResponses, idParams, json, listQuery } from './openapi.ts';
 
 type App = OpenAPIHono<{ Bindings: Env }>;
+
+/** Alerts served with a run's results at most: a run stores at most 64 judged series. */
+const RUN_ALERTS_LIMIT = 64;
 
 export function registerRunRoutes(app: App): void {
   app.openapi(
@@ -128,8 +133,11 @@ export function registerRunRoutes(app: App): void {
             ? `run ${row.id} ended (${row.state}: ${row.reason ?? 'no reason'}) without results`
             : `run ${row.id} is ${row.state}; results are available once it finishes`,
         );
-      // Stored as JSON text; sent as is rather than parsed and re-serialised.
-      return new Response(row.resultsJson, { headers: { 'content-type': 'application/json' } }) as never;
+      // Stored as JSON text; sent as is rather than parsed and re-serialised, with the run's alerts
+      // spliced in as the last field.
+      const alerts = (await queryAlerts(c.env.DB, { runId: row.id, limit: RUN_ALERTS_LIMIT })).reverse();
+      const body = `${row.resultsJson.slice(0, row.resultsJson.lastIndexOf('}'))},"alerts":${JSON.stringify(alerts.map(alertView))}}`;
+      return new Response(body, { headers: { 'content-type': 'application/json' } }) as never;
     },
   );
 

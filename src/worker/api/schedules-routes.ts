@@ -8,17 +8,21 @@ import {
   scheduleListSchema,
   scheduleStartRecordSchema,
 } from '../../core/api/schedule-api-schemas.ts';
+import { profileRunConfig } from '../../core/profile/profile-request.ts';
 import { nextDueMs } from '../../core/schedule/due-time.ts';
 import {
   type ScheduleRequest,
   scheduleRequestSchema,
   scheduleStartSchema,
   scheduleUpdateSchema,
-  startConfigs,
+  startItems,
 } from '../../core/schedule/schedule.ts';
+import { alertWebhookUrl, secretValue } from '../env.ts';
 import { checkRunConfig } from '../runs/start-run.ts';
-import { startAt, startRecord } from '../schedules/run-due-schedules.ts';
+import { MAX_SCHEDULES, startAt, startRecord } from '../schedules/run-due-schedules.ts';
+import { checkSearchRequest } from '../searches/start-search.ts';
 import {
+  countSchedules,
   createSchedule,
   deleteSchedule,
   getSchedule,
@@ -48,7 +52,10 @@ export function registerScheduleRoutes(app: App): void {
     }),
     async (c) => {
       const request = c.req.valid('json');
-      checkStart(c.env, request.start);
+      await checkStart(c.env, request.start);
+      if ((await countSchedules(c.env.DB)) >= MAX_SCHEDULES)
+        throw new ApiError('conflict', `at most ${MAX_SCHEDULES} schedules: delete one first`);
+      checkWebhookSecret(c.env, request.alert_webhook_secret);
       const now = Date.now();
       const row: ScheduleRow = {
         id: newScheduleId(),
@@ -60,6 +67,7 @@ export function registerScheduleRoutes(app: App): void {
         startJson: JSON.stringify(request.start),
         sinceMs: now,
         lastDueMs: null,
+        alertWebhookSecret: request.alert_webhook_secret ?? null,
       };
       await createSchedule(c.env.DB, row);
       return c.json(await scheduleDetail(c.env, row), 201);
@@ -110,8 +118,12 @@ export function registerScheduleRoutes(app: App): void {
     }),
     async (c) => {
       const row = await findSchedule(c.env, c.req.valid('param').id);
-      const update = c.req.valid('json');
-      const patch: SchedulePatch = { ...update };
+      const { alert_webhook_secret: webhookSecret, ...update } = c.req.valid('json');
+      if (webhookSecret !== null) checkWebhookSecret(c.env, webhookSecret);
+      const patch: SchedulePatch = {
+        ...update,
+        ...(webhookSecret !== undefined ? { alertWebhookSecret: webhookSecret } : {}),
+      };
       // Re-timing or resuming owes nothing from before: no burst of starts for the paused time.
       const retimed = update.cron !== undefined || update.timezone !== undefined;
       const resumed = update.enabled === true && !row.enabled;
@@ -153,19 +165,44 @@ export function registerScheduleRoutes(app: App): void {
   );
 }
 
-/** A schedule may only hold runs the runs API would accept now; issues are named under `start`. */
-function checkStart(env: Env, start: ScheduleRequest['start']): void {
-  const configs = startConfigs(start);
-  for (const [i, config] of configs.entries()) {
+/**
+ * A schedule may only hold what the runs, profiles and searches APIs would accept now (limits, named
+ * secrets, a search's SLO profile and top probe); issues are named under `start`.
+ */
+async function checkStart(env: Env, start: ScheduleRequest['start']): Promise<void> {
+  for (const [i, item] of startItems(start).entries()) {
     try {
-      checkRunConfig(env, config);
+      if (item.kind === 'run') checkRunConfig(env, item.config);
+      else if (item.kind === 'profile') checkRunConfig(env, profileRunConfig(item.request));
+      else await checkSearchRequest(env, item.request);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      const at = start.kind === 'run' ? ['start', 'config'] : ['start', 'runs', i];
+      const field = item.kind === 'run' ? 'config' : 'request';
+      const at =
+        start.kind !== 'suite'
+          ? ['start', field]
+          : start.runs !== undefined
+            ? ['start', 'runs', i]
+            : ['start', 'starts', i, field];
       const issues = error.issues?.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
       throw new ApiError(error.code, error.message, issues);
     }
   }
+}
+
+/**
+ * A schedule's webhook secret must name a Worker secret holding an http(s) URL: else a 400 naming
+ * `alert_webhook_secret`. The message names the secret, never its value.
+ */
+function checkWebhookSecret(env: Env, name: string | undefined): void {
+  if (name === undefined) return;
+  const webhook = alertWebhookUrl(env, name);
+  if (webhook !== 'invalid' && webhook !== 'none') return;
+  const message =
+    secretValue(env, name) === undefined
+      ? `no secret named ${name}: set it to the webhook URL with \`wrangler secret put ${name}\` (locally, in .dev.vars)`
+      : `the secret ${name} does not hold an http(s) URL`;
+  throw new ApiError('unknown_secret', message, [{ path: ['alert_webhook_secret'], message }]);
 }
 
 async function findSchedule(env: Env, id: string): Promise<ScheduleRow> {
@@ -183,6 +220,7 @@ function scheduleEntry(row: ScheduleRow): ScheduleEntry {
     enabled: row.enabled,
     created_at_ms: row.createdAtMs,
     last_due_ms: row.lastDueMs,
+    alert_webhook_secret: row.alertWebhookSecret,
     // After the last handled due time too: a tick's scheduledTime may run ahead of this clock.
     next_due_ms: row.enabled
       ? nextDueMs(row.cron, row.timezone, Math.max(Date.now(), row.lastDueMs ?? 0))

@@ -10,6 +10,7 @@ import type { SearchSettings } from '../../core/search/search-settings.ts';
 import { evaluateAlerts } from '../alerts/evaluate-alerts.ts';
 import { settingsOf } from '../env.ts';
 import { insertHistory } from '../storage/history-store.ts';
+import { scheduleWebhookSecrets } from '../storage/schedules-store.ts';
 import type { HistoryRow } from '../storage/schema.ts';
 
 interface Origin {
@@ -64,7 +65,9 @@ export async function recordHistoryRows(env: Env, what: string, rows: HistoryRow
   }
   try {
     const webhook = settingsOf(env).ALERT_WEBHOOK_SECRET !== undefined;
-    await evaluateAlerts(env.DB, rows, webhook, Date.now());
+    const scheduleIds = [...new Set(rows.flatMap((r) => (r.scheduleId === null ? [] : [r.scheduleId])))];
+    const secrets = await scheduleWebhookSecrets(env.DB, scheduleIds);
+    await evaluateAlerts(env.DB, rows, webhook, Date.now(), secrets);
   } catch (error) {
     console.error(`alerts: could not judge the points of ${what}`, error);
   }

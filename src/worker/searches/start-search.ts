@@ -24,12 +24,11 @@ const DAY_MS = 86_400_000;
 export async function startSearch(
   env: Env,
   request: SearchRequest,
+  id: string = newSearchId(),
 ): Promise<{ id: string; warmStartLoad: number | null }> {
-  const prefillPredictor = await profilePredictor(env, request);
-  checkTopProbe(env, request);
+  const prefillPredictor = await checkSearchRequest(env, request);
   const warmKey = warmStartKey(request.template, request.settings);
   const warmStartLoad = await resolveWarmStart(env, request, warmKey);
-  const id = newSearchId();
   await createSearch(env.DB, {
     id,
     createdAtMs: Date.now(),
@@ -59,6 +58,17 @@ export async function startSearch(
     throw new ApiError('unavailable', `search ${id} could not start: ${String(error)}`);
   }
   return { id, warmStartLoad };
+}
+
+/**
+ * Every check `startSearch` makes before storing anything (the SLO's profile, the top probe);
+ * returns the SLO profile's predictor. Throws ApiError naming the field. Schedules call it when
+ * they are created, so a stored schedule only holds searches the API accepts.
+ */
+export async function checkSearchRequest(env: Env, request: SearchRequest): Promise<PredictorParams | null> {
+  const prefillPredictor = await profilePredictor(env, request);
+  checkTopProbe(env, request);
+  return prefillPredictor;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Schedule rows in D1 and the record of each due time handled (docs/schedules.md).
-import { and, asc, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { StartOutcome } from '../../core/api/schedule-api-schemas.ts';
 import { openDatabase } from './database.ts';
 import { newestFirstPage } from './newest-first.ts';
@@ -36,16 +36,53 @@ export async function listSchedules(
 }
 
 /** Enabled schedules, oldest first, at most `limit` (the cron's bounded work per tick). */
-export async function listEnabledSchedules(d1: D1Database, limit: number): Promise<ScheduleRow[]> {
+/** What the cron needs to tell whether an enabled schedule is due (not its start, which can be large). */
+export type ScheduleTiming = Pick<
+  ScheduleRow,
+  'id' | 'createdAtMs' | 'cron' | 'timezone' | 'lastDueMs' | 'sinceMs'
+>;
+
+/** Enabled schedules oldest first, a page at a time after `after` (keyset on created_at_ms, id). */
+export async function enabledSchedulesPage(
+  d1: D1Database,
+  after: { createdAtMs: number; id: string } | null,
+  limit: number,
+): Promise<ScheduleTiming[]> {
+  const enabled = eq(schedules.enabled, true);
   return openDatabase(d1)
-    .select()
+    .select({
+      id: schedules.id,
+      createdAtMs: schedules.createdAtMs,
+      cron: schedules.cron,
+      timezone: schedules.timezone,
+      lastDueMs: schedules.lastDueMs,
+      sinceMs: schedules.sinceMs,
+    })
     .from(schedules)
-    .where(eq(schedules.enabled, true))
+    .where(
+      after === null
+        ? enabled
+        : and(
+            enabled,
+            or(
+              gt(schedules.createdAtMs, after.createdAtMs),
+              and(eq(schedules.createdAtMs, after.createdAtMs), gt(schedules.id, after.id)),
+            ),
+          ),
+    )
     .orderBy(asc(schedules.createdAtMs), asc(schedules.id))
     .limit(limit);
 }
 
-export type SchedulePatch = Partial<Pick<ScheduleRow, 'name' | 'cron' | 'timezone' | 'enabled' | 'sinceMs'>>;
+/** How many schedules are stored (enabled or paused). */
+export async function countSchedules(d1: D1Database): Promise<number> {
+  const row = await openDatabase(d1).select({ n: sql<number>`count(*)` }).from(schedules).get();
+  return row?.n ?? 0;
+}
+
+export type SchedulePatch = Partial<
+  Pick<ScheduleRow, 'name' | 'cron' | 'timezone' | 'enabled' | 'sinceMs' | 'alertWebhookSecret'>
+>;
 
 export async function updateSchedule(d1: D1Database, id: string, patch: SchedulePatch): Promise<boolean> {
   const result = await openDatabase(d1).update(schedules).set(patch).where(eq(schedules.id, id));
@@ -117,4 +154,17 @@ export async function lastStartedRunIds(d1: D1Database, scheduleId: string): Pro
     .orderBy(desc(scheduleStarts.dueMs))
     .get();
   return row?.runIdsJson ? (JSON.parse(row.runIdsJson) as string[]) : [];
+}
+
+/** The webhook secret names of these schedules (those that set one), by schedule id. */
+export async function scheduleWebhookSecrets(
+  d1: D1Database,
+  scheduleIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (scheduleIds.length === 0) return new Map();
+  const rows = await openDatabase(d1)
+    .select({ id: schedules.id, secret: schedules.alertWebhookSecret })
+    .from(schedules)
+    .where(and(inArray(schedules.id, [...scheduleIds]), isNotNull(schedules.alertWebhookSecret)));
+  return new Map(rows.flatMap((r) => (r.secret === null ? [] : [[r.id, r.secret] as const])));
 }

@@ -206,6 +206,8 @@ export const schedules = sqliteTable(
     sinceMs: integer('since_ms').notNull(),
     /** The last due time handled (started, skipped or failed); null before the first. */
     lastDueMs: integer('last_due_ms'),
+    /** The name (never the value) of the secret holding the webhook URL for this schedule's alerts; null: the global ALERT_WEBHOOK_SECRET. */
+    alertWebhookSecret: text('alert_webhook_secret'),
   },
   (t) => [index('schedules_created_at_ms_idx').on(t.createdAtMs, t.id)],
 );
@@ -262,6 +264,8 @@ export const alerts = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     /** When the next delivery may be tried (or a claimed one's lease ends). */
     nextAttemptMs: integer('next_attempt_ms').notNull(),
+    /** The name (never the value) of the secret holding the URL to send it to; null: the global ALERT_WEBHOOK_SECRET. */
+    webhookSecret: text('webhook_secret'),
   },
   (t) => [
     uniqueIndex('alerts_run_region_metric_idx').on(t.runId, t.region, t.metric),
