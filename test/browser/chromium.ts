@@ -22,7 +22,10 @@ export interface WatchedPage {
 
 const LOCAL = /^(file:|data:|about:|blob:|https?:\/\/127\.0\.0\.1[:/])/;
 
-export async function watchedPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
+export async function watchedPage(
+  browser: Browser,
+  viewport = { width: 1280, height: 900 },
+): Promise<WatchedPage> {
   const page = await browser.newPage();
   await page.setViewport(viewport);
   const errors: string[] = [];
@@ -31,6 +34,9 @@ export async function watchedPage(browser: Browser, viewport = { width: 1280, he
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => errors.push(`page: ${String(error)}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) errors.push(`http ${response.status()}: ${response.url()}`);
+  });
   await page.setRequestInterception(true);
   page.on('request', (request) => {
     if (LOCAL.test(request.url())) void request.continue();
