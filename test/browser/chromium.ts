@@ -52,15 +52,14 @@ export async function watchedPage(
 export function chartStates(page: Page): Promise<{ name: string; drawn: number; painted: number }[]> {
   return page.$$eval('.chart', (hosts) =>
     hosts.map((host) => {
-      const el = host as HTMLElement;
       let painted = 0;
-      for (const canvas of el.querySelectorAll('canvas')) {
+      for (const canvas of host.querySelectorAll('canvas')) {
         const ctx = canvas.getContext('2d');
         if (!ctx || canvas.width === 0) continue;
         const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
         for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
       }
-      return { name: el.dataset.chart ?? '', drawn: Number(el.dataset.drawn), painted };
+      return { name: host.getAttribute('data-chart') ?? '', drawn: Number(host.getAttribute('data-drawn')), painted };
     }),
   );
 }
