@@ -59,7 +59,11 @@ export function chartStates(page: Page): Promise<{ name: string; drawn: number; 
         const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
         for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
       }
-      return { name: host.getAttribute('data-chart') ?? '', drawn: Number(host.getAttribute('data-drawn')), painted };
+      return {
+        name: host.getAttribute('data-chart') ?? '',
+        drawn: Number(host.getAttribute('data-drawn')),
+        painted,
+      };
     }),
   );
 }
