@@ -12,6 +12,8 @@ export const TIMELINE_MAX_SEGMENTS = 256;
 export const CDF_POINTS = 201;
 /** Time bins of the over-the-run series at most. */
 export const SERIES_MAX_BINS = 300;
+/** Successful requests the P99 miss-rate curve is computed from at most, when the results lack it. */
+export const CURVE_MAX_REQUESTS = 20_000;
 /** Runs in one comparison at most. */
 export const COMPARE_MAX_RUNS = 20;
 

@@ -92,3 +92,20 @@ describe('buildRunReportData', () => {
     expect(d.notes.join(' ')).toMatch(/every 3rd request/);
   });
 });
+
+describe('the P99 miss-rate curve', () => {
+  it('is computed from the records when the results lack it, equal to what the analyzer computes', () => {
+    const records = syntheticRecords({ requests: 200, qps: 50, outputTokens: 30, random: seededRandom(9) });
+    const plain = new Analyzer({ deadlines: { ...DEFAULT_DEADLINES } });
+    const withCurve = new Analyzer({ deadlines: { ...DEFAULT_DEADLINES }, missRateCurve: true });
+    for (const r of records) {
+      plain.add(r);
+      withCurve.add(r);
+    }
+    const report = plain.report();
+    expect(report.summary.miss_rate_curve).toBeNull();
+    const data = buildRunReportData({ results: report, records, source: { type: 'file', name: 'c' }, nowMs: 0 });
+    expect(data.miss_rate_curve).toEqual(withCurve.report().summary.miss_rate_curve);
+    expect(data.notes.join(' ')).toMatch(/computed here from the records/);
+  });
+});

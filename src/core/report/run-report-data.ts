@@ -3,6 +3,7 @@ import type { AnalysisReport } from '../metrics/analysis.ts';
 import { NO_REGION } from '../metrics/analysis.ts';
 import { resolveDeadlines } from '../metrics/deadline-options.ts';
 import { deadlineMissesPerToken, missRate } from '../metrics/fluidity.ts';
+import { CURVE_TBT_DEADLINES_MS, decodeOnlyMissRates } from '../metrics/miss-rate-curve.ts';
 import { ANALYZE_EXACT_LIMIT, QuantileSummary } from '../metrics/quantile-summary.ts';
 import { interTokenTimesUs } from '../metrics/token-times.ts';
 import { usToS } from '../metrics/units.ts';
@@ -11,6 +12,7 @@ import type { Outcome, RequestRecord } from '../record/request-record.ts';
 import {
   CDF_POINTS,
   type CdfSet,
+  CURVE_MAX_REQUESTS,
   type RunReportData,
   type RunSeries,
   SERIES_MAX_BINS,
@@ -64,6 +66,16 @@ export function buildRunReportData(input: {
     return s;
   };
 
+  // The P99 miss-rate curve, when the results lack it: from the successful requests (evenly sampled
+  // beyond CURVE_MAX_REQUESTS: each costs 100 decode simulations).
+  const curve =
+    results.summary.miss_rate_curve === null
+      ? CURVE_TBT_DEADLINES_MS.map(() => new QuantileSummary(ANALYZE_EXACT_LIMIT))
+      : null;
+  const okCount = records.filter((r) => r.outcome === 'ok').length;
+  const curveEvery = Math.max(1, Math.ceil(okCount / CURVE_MAX_REQUESTS));
+  let okSeen = 0;
+
   const timeline: TimelineRequest[] = [];
   let mergedSegments = 0;
   let endMs = t0;
@@ -75,7 +87,13 @@ export function buildRunReportData(input: {
     const ttftUs = deadlines.ttftDeadlineUs(record.prompt_tokens);
     const overran = deadlineMissesPerToken(itt, ttftUs, deadlines.tbtDeadlineUs);
     // The distributions describe successful requests, as the results' summaries do.
-    if (record.outcome === 'ok') addToCdfs(summariesOf(region), itt, overran);
+    if (record.outcome === 'ok') {
+      addToCdfs(summariesOf(region), itt, overran);
+      if (curve && itt.length > 0 && okSeen++ % curveEvery === 0)
+        decodeOnlyMissRates(itt).forEach((rate, k) => {
+          curve[k]!.add(rate);
+        });
+    }
 
     const lastChunkMs = lastTokenChunkMs(record.chunks);
     const end = record.sent_at_ms + Math.max(lastChunkMs ?? 0, record.headers_ms ?? 0);
@@ -113,6 +131,18 @@ export function buildRunReportData(input: {
   notes.push(
     `CDFs are drawn at ${CDF_POINTS} quantiles of all values; over-the-run series use ${series.bin_s} s bins.`,
   );
+  let missRateCurve = results.summary.miss_rate_curve;
+  if (curve && curve[0]!.count > 0) {
+    missRateCurve = {
+      tbt_deadline_ms: [...CURVE_TBT_DEADLINES_MS],
+      p99_miss_rate: curve.map((q) => q.quantile(0.99)),
+    };
+    notes.push(
+      curveEvery > 1
+        ? `The P99 miss-rate curve is computed here from every ${ordinal(curveEvery)} successful request (${curve[0]!.count}).`
+        : 'The P99 miss-rate curve is computed here from the records (the results do not hold it).',
+    );
+  }
   const summaryRegions = results.summary.regions;
   return {
     kind: 'run',
@@ -140,7 +170,7 @@ export function buildRunReportData(input: {
     requests: records.length,
     timeline: { requests: timeline, total: records.length, every, merged_segments: mergedSegments },
     cdfs: cdfSets(summaries),
-    miss_rate_curve: results.summary.miss_rate_curve,
+    miss_rate_curve: missRateCurve,
     series,
     region_table: Object.entries(summaryRegions).map(([region, r]) => ({
       region,
