@@ -63,6 +63,8 @@ export function lineChart(
     bands?: [number, number][];
     draw?: (u: uPlot) => number;
     yRange?: [number, number];
+    /** Plot height in CSS pixels (default 260). */
+    height?: number;
     /** The right axis' label, when a series is drawn against it. */
     rightLabel?: string;
   },
@@ -71,7 +73,7 @@ export function lineChart(
   const u = new uPlot(
     {
       width: chartWidth(host),
-      height: HEIGHT,
+      height: options.height ?? HEIGHT,
       scales: {
         x: { time: options.time === true },
         ...(options.yRange ? { y: { range: options.yRange } } : {}),

@@ -21,7 +21,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-export type Unit = 's' | 'ratio' | 'qps' | 'tok/s' | 'count' | 'tokens';
+export type Unit = 's' | 'ratio' | 'qps' | 'tok/s' | 'count' | 'tokens' | 'plain';
 
 /** A number for people: seconds as ms below 1 s, ratios as percent. */
 export function fmt(value: number | null | undefined, unit: Unit): string {
@@ -37,6 +37,8 @@ export function fmt(value: number | null | undefined, unit: Unit): string {
       return `${value.toFixed(2)} req/s`;
     case 'tok/s':
       return `${value.toFixed(1)} tok/s`;
+    case 'plain':
+      return String(Number(value.toPrecision(4)));
     case 'tokens':
     case 'count':
       return Math.round(value).toLocaleString('en-US');

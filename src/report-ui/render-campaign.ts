@@ -51,7 +51,7 @@ export function renderSearch(data: SearchReportData): { el: HTMLElement; mounts:
             line: false,
           },
         ],
-        xUnit: 'count',
+        xUnit: 'plain',
         yUnit: 'ratio',
         xLabel: 'offered load',
         yLabel: 'bad fraction',

@@ -101,6 +101,7 @@ function timelineCard(data: RunReportData, mounts: Mount[]): HTMLElement {
       xLabel: 's since the first send',
       yLabel: 'request (by send time)',
       yRange: [-1, Math.max(1, rows.length)],
+      height: 420,
       draw: (u) => drawTimeline(u, data),
     });
   });
@@ -222,14 +223,14 @@ function seriesCards(data: RunReportData, mounts: Mount[]): HTMLElement[] {
               points: true,
             }))
           : [{ label: 'failures', values: s.t.map(() => 0), color: OK }],
-      yUnit: 'count',
+      yUnit: 'plain',
       xLabel: 's since the first send',
       yLabel: 'failed requests per bin',
     });
     lineChart(lag, {
       x: s.t,
       series: [{ label: 'max schedule lag (ms)', values: s.schedule_lag_max_ms, points: true }],
-      yUnit: 'count',
+      yUnit: 'plain',
       xLabel: 's since the first send',
       yLabel: 'ms',
     });

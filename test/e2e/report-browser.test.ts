@@ -9,9 +9,17 @@ import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../scripts/local-stack.ts';
+import { reportHtml, reportUi } from '../../src/cli/report-html.ts';
 import { REPO, spawnCli } from '../../src/cli/testing/spawn-cli.ts';
+import {
+  buildHistoryReportData,
+  buildProfileReportData,
+  buildSearchReportData,
+} from '../../src/core/report/campaign-report-data.ts';
+import type { ReportData } from '../../src/core/report/report-data.ts';
 import { valueAtPath } from '../../src/core/report/report-kpis.ts';
 import { seededRandom, syntheticRecords } from '../../src/core/report/synthetic-records.ts';
+import { historyFixture, profileFixture, searchFixture } from '../browser/campaign-fixtures.ts';
 import { chartStates, launchChromium, watchedPage } from '../browser/chromium.ts';
 
 const SHOTS = path.join(REPO, 'test-artifacts', 'screenshots');
@@ -195,5 +203,40 @@ describe('reports and the dashboard in Chromium', () => {
     expect(errors).toEqual([]);
     expect(offMachine).toEqual([]);
     await page.close();
+  }, 60_000);
+
+  it('search, profile, history and comparison pages draw every chart, offline and without errors', async () => {
+    const compareOut = path.join(dir, 'compare.html');
+    const compare = await spawnCli(['report', '--compare', runId, runId, '--out', compareOut], {
+      cwd: dir,
+      env: { FLUIDBENCH_URL: stack.url, FLUIDBENCH_TOKEN: stack.token },
+    });
+    expect(compare.code, compare.stderr).toBe(0);
+    const ui = await reportUi();
+    const pages: [string, ReportData | string, number][] = [
+      ['search', buildSearchReportData(searchFixture(), 0), 1],
+      ['profile', buildProfileReportData(profileFixture(), 0), 2],
+      ['history', buildHistoryReportData(historyFixture(), 'History of nightly', 0), 1],
+      ['compare', compareOut, 1],
+    ];
+    for (const [name, data, charts] of pages) {
+      const file = typeof data === 'string' ? data : path.join(dir, `${name}.html`);
+      if (typeof data !== 'string') await writeFile(file, reportHtml(data, ui));
+      const { page, errors, offMachine } = await watchedPage(browser);
+      await page.goto(`file://${file}`, { waitUntil: 'load' });
+      await page.waitForSelector('[data-rendered-ms]');
+      await expectChartsDrawn(page, charts);
+      // Every chart has its text alternative.
+      expect(
+        await page.$$eval(
+          '.card',
+          (cards) => cards.filter((c) => c.querySelector('.chart') && !c.querySelector('details.alt')).length,
+        ),
+      ).toBe(0);
+      await page.screenshot({ path: path.join(SHOTS, `report-${name}.png`) });
+      expect(errors, name).toEqual([]);
+      expect(offMachine, name).toEqual([]);
+      await page.close();
+    }
   }, 60_000);
 });
