@@ -71,15 +71,7 @@ async function route(root: HTMLElement): Promise<void> {
       report(main, buildSearchReportData(await api(`/v1/searches/${enc(id)}`), Date.now()));
     else if (page === 'profile' && id)
       report(main, buildProfileReportData(await api(`/v1/profiles/${enc(id)}`), Date.now()));
-    else if (page === 'schedule' && id)
-      report(
-        main,
-        buildHistoryReportData(
-          await api(`/v1/history?schedule=${enc(id)}`),
-          `History of schedule ${id}`,
-          Date.now(),
-        ),
-      );
+    else if (page === 'schedule' && id) await schedulePage(main, id);
     else if (page === 'history')
       report(main, buildHistoryReportData(await api('/v1/history'), 'History', Date.now()));
     else await listPage(main, page === 'signout' ? 'runs' : page);
@@ -247,6 +239,59 @@ async function listPage(main: HTMLElement, page: string): Promise<void> {
   }
 }
 
+interface ScheduleLike {
+  name: string;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  next_due_ms: number | null;
+  starts: { due_ms: number; trigger: string; outcome: string; run_ids: string[]; reason: string | null }[];
+}
+
+/** A schedule: its recent starts, then the history of its runs' headline metrics. */
+async function schedulePage(main: HTMLElement, id: string): Promise<void> {
+  const [schedule, history] = await Promise.all([
+    api<ScheduleLike>(`/v1/schedules/${enc(id)}`),
+    api<Parameters<typeof buildHistoryReportData>[0]>(`/v1/history?schedule=${enc(id)}`),
+  ]);
+  report(main, buildHistoryReportData(history, `Schedule ${schedule.name}`, Date.now()));
+  const starts = h(
+    'section',
+    { class: 'card' },
+    h(
+      'h3',
+      {},
+      `${schedule.cron} (${schedule.timezone}) · ${schedule.enabled ? `next ${isoTime(schedule.next_due_ms)}` : 'paused'}`,
+    ),
+    h(
+      'table',
+      { 'data-list': 'starts' },
+      h('caption', {}, 'Recent starts'),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['due', 'trigger', 'outcome', 'runs', 'reason'].map((c) => h('th', {}, c))),
+      ),
+      h(
+        'tbody',
+        {},
+        ...schedule.starts.map((start) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, isoTime(start.due_ms)),
+            h('td', {}, start.trigger),
+            h('td', {}, start.outcome),
+            h('td', {}, ...start.run_ids.map((r) => link(`#/run/${enc(r)}`, `${r} `))),
+            h('td', {}, start.reason ?? ''),
+          ),
+        ),
+      ),
+    ),
+  );
+  main.querySelector('main')?.prepend(starts);
+}
+
 interface RunStatusLike {
   id: string;
   name: string | null;
@@ -300,6 +345,14 @@ async function runPage(main: HTMLElement, id: string, mine: number): Promise<voi
             r.errors,
             r.scheduled ? `${Math.round((100 * r.done) / r.scheduled)} %` : '',
           ]),
+        ),
+        ...regions.map(([name, r]) =>
+          h(
+            'p',
+            {},
+            h('progress', { max: r.scheduled ?? 1, value: r.done, 'aria-label': `${name} progress` }),
+            ` ${name}`,
+          ),
         ),
       ),
     );

@@ -124,6 +124,12 @@ describe('reports and the dashboard in Chromium', () => {
     expect(page.url()).not.toContain(stack.token);
     expect(await page.evaluate(() => sessionStorage.getItem('fluidbench-token'))).toBe(stack.token);
 
+    // Every list page loads (empty ones too) without an error.
+    for (const list of ['searches', 'profiles', 'schedules', 'alerts', 'runs']) {
+      await page.click(`nav.top a[href="#/${list}"]`);
+      await page.waitForSelector(`table[data-list=${list}]`);
+    }
+
     // A run of about 5 s: the live page must show its progress moving.
     const { id } = await api<{ id: string }>('/v1/runs', {
       method: 'POST',
