@@ -104,7 +104,12 @@ describe('the P99 miss-rate curve', () => {
     }
     const report = plain.report();
     expect(report.summary.miss_rate_curve).toBeNull();
-    const data = buildRunReportData({ results: report, records, source: { type: 'file', name: 'c' }, nowMs: 0 });
+    const data = buildRunReportData({
+      results: report,
+      records,
+      source: { type: 'file', name: 'c' },
+      nowMs: 0,
+    });
     expect(data.miss_rate_curve).toEqual(withCurve.report().summary.miss_rate_curve);
     expect(data.notes.join(' ')).toMatch(/computed here from the records/);
   });
