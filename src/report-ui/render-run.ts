@@ -123,7 +123,7 @@ function timelineCard(data: RunReportData, mounts: Mount[]): HTMLElement {
         worst.map((r) => [(r.s / 1000).toFixed(3), data.regions[r.r] ?? '', r.o, r.n, r.m.length]),
       ),
     ),
-    'One row per request: grey while it waited past its scheduled send, light blue until the headers, amber until the first token, then each read green when its tokens met their deadline and red when one missed (the fluidity schedule: the first token is due the TTFT deadline after the send, each later one a TBT deadline after the previous deadline).',
+    'One row per request: grey while it waited past its scheduled send, light blue until the headers, amber until the first token (red when it was late), then each read green when its tokens met their deadline and red when one missed (the fluidity schedule: the first token is due the TTFT deadline after the send, each later one a TBT deadline after the previous deadline).',
   );
 }
 
@@ -131,33 +131,38 @@ function drawTimeline(u: uPlot, data: RunReportData): number {
   const { ctx, x, y, dpr } = drawTools(u);
   const rows = data.timeline.requests;
   const rowPx = Math.abs(y(1) - y(0));
-  const thick = Math.max(1, Math.min(8 * dpr, rowPx * 0.8));
+  // One path per colour, missed deadlines stroked last so that dense rows never hide them.
+  const colours = ['#b8bcc6', '#9ec5fe', '#f0b429', OK, BAD];
+  const paths = new Map(colours.map((c) => [c, new Path2D()]));
   let segments = 0;
-  ctx.save();
-  ctx.lineWidth = thick;
-  const seg = (from: number, to: number, color: string) => {
-    ctx.strokeStyle = color;
-    ctx.beginPath();
-    ctx.moveTo(x(from / 1000), yy);
-    ctx.lineTo(Math.max(x(to / 1000), x(from / 1000) + 1), yy);
-    ctx.stroke();
+  let yy = 0;
+  const seg = (from: number, to: number, colour: string) => {
+    const path = paths.get(colour)!;
+    path.moveTo(x(from / 1000), yy);
+    path.lineTo(Math.max(x(to / 1000), x(from / 1000) + dpr), yy);
     segments++;
   };
-  let yy = 0;
   rows.forEach((r, i) => {
     yy = y(i);
+    const headers = r.s + (r.h ?? 0);
     if (r.l !== null && r.l > 0) seg(r.s - r.l, r.s, '#b8bcc6');
-    if (r.h !== null) seg(r.s, r.s + r.h, '#9ec5fe');
-    if (r.o !== 'ok' && r.c.length === 0) {
-      seg(r.s + (r.h ?? 0), r.s + (r.h ?? 0) + 1, BAD);
+    if (r.h !== null) seg(r.s, headers, '#9ec5fe');
+    if (r.c.length === 0) {
+      if (r.o !== 'ok') seg(headers, headers + 1, BAD);
       return;
     }
-    if (r.c.length > 0) seg(r.s + (r.h ?? 0), r.s + r.c[0]!, '#f0b429');
     const missed = new Set(r.m);
+    // The wait for the first token: amber, red when the first token was late.
+    seg(headers, r.s + r.c[0]!, missed.has(0) ? BAD : '#f0b429');
     for (let k = 1; k < r.c.length; k++) seg(r.s + r.c[k - 1]!, r.s + r.c[k]!, missed.has(k) ? BAD : OK);
-    // The first read ends the wait for the first token: mark it when it was late.
-    if (missed.has(0)) seg(r.s + r.c[0]! - 1, r.s + r.c[0]!, BAD);
   });
+  ctx.save();
+  ctx.lineWidth = Math.max(dpr, Math.min(8 * dpr, rowPx * 0.8));
+  for (const colour of colours) {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = colour === BAD ? Math.max(2 * dpr, Math.min(8 * dpr, rowPx * 0.8)) : ctx.lineWidth;
+    ctx.stroke(paths.get(colour)!);
+  }
   ctx.restore();
   return segments;
 }
