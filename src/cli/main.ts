@@ -15,6 +15,7 @@ import { compareCommand } from './compare-command.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { historyCommand } from './history-command.ts';
 import { profileCommand, profilesCommand } from './profile-command.ts';
+import { reportCommand } from './report-command.ts';
 import { resultsCommand } from './results-command.ts';
 import { runCommand } from './run-command.ts';
 import { runsCommand } from './runs-command.ts';
@@ -227,6 +228,19 @@ function registerApiCommands(program: Command): void {
     .addOption(urlOption())
     .addOption(jsonOption())
     .action((flags) => alertsCommand(flags));
+
+  program
+    .command('report')
+    .description(
+      'one self-contained HTML report (charts, no network needed to view) of a run, records file, search, profile, history or comparison',
+    )
+    .argument('[id|file]', 'run, search or profile id, or a records file as `export` writes it')
+    .option('--out <file>', 'HTML file to write (default: fluidbench-KIND-ID.html)')
+    .option('--history <schedule-id>', "a schedule's metrics over time, with baseline bands and regressions")
+    .option('--compare <run-id...>', 'runs side by side: TTFT against output speed per region')
+    .addOption(urlOption())
+    .addOption(new Option('--json', "print the report's data as JSON instead of writing HTML"))
+    .action((target, flags) => reportCommand(target, flags));
 
   program
     .command('history')

@@ -3,7 +3,13 @@
 // random token streams. All inputs are integer µs, so every property is exact (no float tolerance).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DeadlineCounts, deadlineCounts, minTbtDeadlineUs, missRate } from './fluidity.ts';
+import {
+  type DeadlineCounts,
+  deadlineCounts,
+  deadlineMissesPerToken,
+  minTbtDeadlineUs,
+  missRate,
+} from './fluidity.ts';
 import type { Chunk } from './token-times.ts';
 import { interTokenTimesUs } from './token-times.ts';
 import { floorDiv } from './units.ts';
@@ -323,5 +329,28 @@ describe('floorDiv', () => {
     expect(floorDiv(0, 7)).toBe(0);
     expect(floorDiv(6, 7)).toBe(0);
     expect(floorDiv(7, 7)).toBe(1);
+  });
+});
+
+describe('deadlineMissesPerToken', () => {
+  it('charges each late token the deadlines it overran; the sum is deadlineCounts.missed', () => {
+    // TTFT 100 µs deadline, TBT 10 µs: token 0 at 250 µs overruns 1 + floor(150/10) = 16;
+    // token 1 after 5 µs is met; token 2 after 40 µs with 5 µs slack overruns floor(35/10) = 3.
+    expect(deadlineMissesPerToken([250, 5, 40], 100, 10)).toEqual([16, 0, 3]);
+  });
+
+  it('agrees with deadlineCounts on random streams', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 500_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        (itt, ttft, tbt) => {
+          const perToken = deadlineMissesPerToken(itt, ttft, tbt);
+          expect(perToken).toHaveLength(itt.length);
+          expect(perToken.reduce((a, b) => a + b, 0)).toBe(deadlineCounts(itt, ttft, tbt).missed);
+        },
+      ),
+    );
   });
 });

@@ -22,6 +22,21 @@ export function deadlineCounts(
   return runSchedule(ittUs, ttftDeadlineUs, tbtDeadlineUs, skipFirst, Number.POSITIVE_INFINITY)!;
 }
 
+/**
+ * The deadlines each token overran under the same schedule as `deadlineCounts` (0: met), one entry
+ * per token of `ittUs`: what a timeline colours token by token.
+ */
+export function deadlineMissesPerToken(
+  ittUs: ArrayLike<number>,
+  ttftDeadlineUs: number,
+  tbtDeadlineUs: number,
+): number[] {
+  if (!(tbtDeadlineUs > 0)) throw new RangeError(`tbt deadline must be > 0 µs, got ${tbtDeadlineUs}`);
+  const overranPerToken = new Array<number>(ittUs.length).fill(0);
+  runSchedule(ittUs, ttftDeadlineUs, tbtDeadlineUs, false, Number.POSITIVE_INFINITY, overranPerToken);
+  return overranPerToken;
+}
+
 /** missed / total, and 0 when there was no deadline at all. */
 export function missRate(counts: DeadlineCounts): number {
   return counts.total === 0 ? 0 : counts.missed / counts.total;
@@ -69,6 +84,8 @@ function runSchedule(
   tbtDeadlineUs: number,
   skipFirst: boolean,
   abandonAboveRate: number,
+  /** When given, receives each late token's overrun count at its index. */
+  overranPerToken?: number[],
 ): DeadlineCounts | null {
   let slack = 0;
   let missed = 0;
@@ -96,6 +113,7 @@ function runSchedule(
     missed += overran;
     total += overran;
     slack = 0;
+    if (overranPerToken) overranPerToken[i] = overran;
     if (missed / (total + n - 1 - i) > abandonAboveRate) return null;
   }
   return { missed, total };

@@ -7,6 +7,7 @@ import { registerAlertRoutes } from './alerts-routes.ts';
 import { ApiError, describeIssues, errorResponse, toIssues } from './api-error.ts';
 import { bearerAuth } from './auth.ts';
 import { bodyGuard } from './body-guard.ts';
+import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { registerHistoryRoutes } from './history-routes.ts';
 import { OPENAPI_INFO } from './openapi.ts';
 import { registerProfileRoutes } from './profiles-routes.ts';
@@ -16,7 +17,10 @@ import { registerSearchRoutes } from './searches-routes.ts';
 
 export type AppEnv = { Bindings: Env };
 
-/** The control API: `/health` and `/openapi.json` are open, every `/v1` route needs the bearer token. */
+/**
+ * The control API: `/health`, `/openapi.json` and the dashboard (`/`, `/ui.js`, `/ui.css`) are open,
+ * every `/v1` route needs the bearer token.
+ */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     // Every validation failure becomes one 400 naming all issues with their paths.
@@ -38,6 +42,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerHistoryRoutes(app);
   registerScheduleRoutes(app);
   registerAlertRoutes(app);
+  registerDashboardRoutes(app);
   app.doc31('/openapi.json', {
     ...OPENAPI_INFO,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
