@@ -8,7 +8,7 @@
 // functions, and the CPU of every workerd thread (from /proc), which shows whether local D1 and
 // the Durable Objects share one thread.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient } from '../../src/cli/api-client.ts';
 import { freePort, startLocalStack } from '../local-stack.ts';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '50' },
     top: { type: 'string', default: '30' },
     out: { type: 'string' },
+    /** Copy of the bundle workerd ran, to read the profile's line numbers against. */
+    'bundle-out': { type: 'string' },
   },
 });
 
@@ -140,6 +142,10 @@ try {
   const threads1 = workerdThreads();
   session.close();
   if (values.out) writeFileSync(values.out, JSON.stringify(profile));
+  const bundleOut = values['bundle-out'];
+  if (bundleOut)
+    for (const dir of readdirSync('.wrangler/tmp'))
+      if (dir.startsWith('dev-')) copyFileSync(`.wrangler/tmp/${dir}/index.js`, bundleOut);
 
   // Self time per node from the samples (each sample's delta belongs to the sampled node).
   const selfUs = new Map<number, number>();

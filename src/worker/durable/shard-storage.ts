@@ -96,6 +96,25 @@ export class ShardStorage {
     });
   }
 
+  /**
+   * Stores finished requests, clears their in-flight marks and saves the counters, in one
+   * transaction: the shard calls it once per timer turn for every request that ended in it.
+   */
+  completeAll(done: readonly { pos: number; record: ShardRecord }[], progress: ShardProgress): void {
+    if (done.length === 0) return;
+    this.storage.transactionSync(() => {
+      this.set('progress', progress);
+      for (const { pos, record } of done) {
+        this.sql.exec(
+          `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
+          record.seq,
+          JSON.stringify(record),
+        );
+        this.sql.exec(`DELETE FROM in_flight WHERE pos = ?`, pos);
+      }
+    });
+  }
+
   inFlight(): InFlightRow[] {
     return this.sql
       .exec<{

@@ -22,6 +22,7 @@ import {
 } from '../../core/shard/shard-record.ts';
 import { afterFailedAlarm, planSlice, shardFailure } from '../../core/shard/slice-plan.ts';
 import { adapterFor } from '../../core/stream/adapters.ts';
+import { createDeferQueue } from '../../core/stream/defer-task.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
@@ -212,6 +213,15 @@ export class Shard extends DurableObject<Env> {
     let stopped = false;
     // Set when this shard's own probe counts decide the probe: heartbeat at once, not in 2 s.
     const wake = { now: false };
+    // Finished requests reach storage in one transaction per timer turn, after the reads that are
+    // ready: a write never runs between a read becoming ready and its timestamp.
+    const defer = createDeferQueue();
+    const completed: { pos: number; record: ShardRecord }[] = [];
+    let storeScheduled = false;
+    const storeCompleted = (): void => {
+      storeScheduled = false;
+      this.store.completeAll(completed.splice(0), progress);
+    };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
@@ -270,6 +280,7 @@ export class Shard extends DurableObject<Env> {
               timeoutMs,
               signal: abort.signal,
               gauge,
+              defer,
             });
             countFinished(progress, record, {
               warmup: planned.warmup,
@@ -284,7 +295,11 @@ export class Shard extends DurableObject<Env> {
               seq: planned.seq,
               warmup: planned.warmup,
             };
-            this.store.complete(planned.pos, stored, progress);
+            completed.push({ pos: planned.pos, record: stored });
+            if (!storeScheduled) {
+              storeScheduled = true;
+              defer(storeCompleted);
+            }
           };
         },
       });
@@ -292,6 +307,7 @@ export class Shard extends DurableObject<Env> {
     } finally {
       // Also when the loop throws: no heartbeat may keep a broken slice looking alive.
       stopped = true;
+      storeCompleted();
       if (this.abort === abort) this.abort = null;
       await Promise.all(background);
     }
