@@ -46,11 +46,15 @@ interface ClientRecord {
   chunks: readonly (readonly [number, number])[];
 }
 
-/** utime + stime of every workerd process, in ms (Linux /proc; 0 elsewhere). */
+/** utime + stime of the stack's workerd processes (its process group), in ms (Linux /proc; 0 elsewhere). */
 function workerdCpuMs(): number {
   let pids: string[] = [];
+  if (!stack) return 0;
   try {
-    pids = execFileSync('pgrep', ['workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    pids = execFileSync('pgrep', ['-g', String(stack.processGroup), 'workerd'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return 0;
   }

@@ -40,11 +40,14 @@ interface Profile {
 }
 
 /** Per-thread CPU (utime + stime, ms) of every workerd process, by thread name. */
-function workerdThreads(): Map<string, number> {
+function workerdThreads(group: number): Map<string, number> {
   const out = new Map<string, number>();
   let pids: string[] = [];
   try {
-    pids = execFileSync('pgrep', ['workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    pids = execFileSync('pgrep', ['-g', String(group), 'workerd'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return out;
   }
@@ -117,7 +120,7 @@ try {
   const session = await cdp(target);
   await session.send('Profiler.enable');
   await session.send('Profiler.setSamplingInterval', { interval: 200 });
-  const threads0 = workerdThreads();
+  const threads0 = workerdThreads(stack.processGroup);
   await session.send('Profiler.start');
   const streams = Number(values.streams);
   const durationS = Number(values.duration);
@@ -139,7 +142,7 @@ try {
     state = (await client.getRun(created.id)).state;
   }
   const { profile } = (await session.send('Profiler.stop')) as { profile: Profile };
-  const threads1 = workerdThreads();
+  const threads1 = workerdThreads(stack.processGroup);
   session.close();
   if (values.out) writeFileSync(values.out, JSON.stringify(profile));
   const bundleOut = values['bundle-out'];

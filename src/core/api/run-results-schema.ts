@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { runListEntrySchema, shardProgressSchema, shardStatusSchema } from '../run/run-status.ts';
+import { instrumentCheckResultSchema } from '../shard/instrument-check.ts';
 import { analysisSummarySchema, serviceLevelSchema, throughputSchema } from './report-schema.ts';
 
 /**
@@ -28,6 +29,7 @@ export const runResultsSchema = runListEntrySchema.extend({
       colos: z.array(z.string()),
       shards: z.number().int(),
       progress: shardProgressSchema,
+      instrument_check: instrumentCheckResultSchema.optional(),
     }),
   ),
   shards: z.array(shardStatusSchema),

@@ -145,6 +145,12 @@ export const simOverrideSchema = z
     decode_ms_per_token: optional(knobFields.decode_ms_per_token),
     jitter: optional(knobFields.jitter),
     tokens_per_chunk: optional(knobFields.tokens_per_chunk),
+    emit_times: z
+      .boolean()
+      .optional()
+      .describe(
+        'Write the simulator\'s clock (epoch ms) when it sends each chunk into the text of its tokens, as " @<ms>" per token, so a client can compute its own timing error (the instrument check).',
+      ),
     stall: z
       .strictObject({ probability: optional(stallFields.probability), ms: optional(stallFields.ms) })
       .optional()
@@ -182,7 +188,7 @@ function defined<T extends object>(o: T): Partial<T> {
 export function mergeSimKnobs(config: SimConfig, override: SimOverride | undefined): SimKnobs {
   const { capacity: _capacity, api_key: _apiKey, seed: _seed, ...base } = config;
   if (!override) return base;
-  const { stall, errors, ...flat } = override;
+  const { stall, errors, emit_times: _emitTimes, ...flat } = override;
   return {
     ...base,
     ...defined(flat),

@@ -6,6 +6,7 @@ import {
   SSE_DONE,
   STREAM_ERROR,
   sseData,
+  timedTokenText,
   tokenChunk,
   type Usage,
   usage,
@@ -216,8 +217,10 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       req.continuousUsage ? usage(req.promptTokens, completionTokens) : req.includeUsage ? null : undefined;
 
     if (meta.endpoint === 'chat') send(sseData(roleChunk(meta, usageField(0))));
+    const emitTimes = req.override?.emit_times === true;
     run((index, tokens, cumulative, isLast) => {
-      const chunk = tokenChunk(meta, tokens, isLast ? 'length' : null, usageField(cumulative));
+      const text = emitTimes ? timedTokenText(tokens, nowMs()) : undefined;
+      const chunk = tokenChunk(meta, tokens, isLast ? 'length' : null, usageField(cumulative), text);
       if (send(sseData(chunk))) options.onChunkSent?.({ requestId, index, tokens, sentAtMs: nowMs() });
     })
       .then((end) => {

@@ -1,4 +1,5 @@
 import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { InstrumentSample } from '../../core/shard/instrument-check.ts';
 import type { ShardStopReason } from '../../core/shard/shard-loop.ts';
 import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
 import type { ShardAssignment, ShardFinal } from './run-protocol.ts';
@@ -24,6 +25,8 @@ export interface ShardMeta {
   next_pos: number;
   /** Alarms that threw since the last one that did not. */
   failed_alarms: number;
+  /** What the instrument check measured before the load started. */
+  instrument_check: InstrumentSample;
 }
 
 /**

@@ -2,6 +2,11 @@ import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
+import {
+  CALIBRATION_SIM,
+  instrumentCheckLeadMs,
+  instrumentSample,
+} from '../../core/shard/instrument-check.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
@@ -25,6 +30,7 @@ import { adapterFor } from '../../core/stream/adapters.ts';
 import { createDeferQueue } from '../../core/stream/defer-task.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
+import { parseTarget } from '../../core/stream/target-config.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { RecordFlusher } from './record-flusher.ts';
@@ -52,7 +58,8 @@ export class Shard extends DurableObject<Env> {
     if (this.store.assignment()) return; // a retried start
     this.store.set('assignment', assignment);
     this.store.set('phase', 'running' satisfies ShardPhase);
-    await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250));
+    const lead = instrumentCheckLeadMs(assignment.config.instrument_check);
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250 - lead));
   }
 
   async cancel(): Promise<void> {
@@ -158,6 +165,7 @@ export class Shard extends DurableObject<Env> {
     // A shard that already decided to stop (and then failed its final flush) only finishes: a
     // retried alarm must not start sending again past a limit.
     let stop = this.store.get('stop_kind');
+    if (stop === undefined && progress.slices === 1) await this.instrumentCheck(a);
     if (stop === undefined) {
       stop = await this.dispatch(a, settings, progress, colo, budget);
       if (stop !== 'slice_end') this.store.set('stop_kind', stop);
@@ -313,6 +321,47 @@ export class Shard extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The instrument check (docs/metrics.md#instrument-check): a few requests, at once, to the
+   * Worker's own simulator (a loopback call, no network), which writes its send time into every
+   * token; done before the schedule's origin, once per shard.
+   */
+  private async instrumentCheck(a: ShardAssignment): Promise<void> {
+    const check = a.config.instrument_check;
+    if (!check || check.requests === 0 || this.store.get('instrument_check') !== undefined) return;
+    const target = parseTarget({
+      api: 'openai-chat',
+      base_url: 'http://fluidbench.internal/sim/v1',
+      model: 'fluidbench-sim',
+      extra_body: { sim: CALIBRATION_SIM },
+    });
+    const self = this.ctx.exports.default;
+    const fetcher: typeof fetch = (input, init) => self.fetch(new Request(input, init));
+    const signal = AbortSignal.timeout(Math.max(250, a.startAtMs - 100 - Date.now()));
+    const adapter = adapterFor('openai-chat');
+    const defer = createDeferQueue();
+    const results = await Promise.all(
+      Array.from({ length: check.requests }, (_, i) =>
+        streamRequest({
+          fetch: fetcher,
+          nowMs: Date.now,
+          adapter,
+          target,
+          ...(this.env.SIM_API_KEY ? { apiKey: this.env.SIM_API_KEY } : {}),
+          id: `${a.runId}-check-${a.index}-${i}`,
+          prompt: ' check',
+          promptTokens: 1,
+          maxTokens: check.output_tokens,
+          timeoutMs: 5_000,
+          signal,
+          collectText: true,
+          defer,
+        }),
+      ),
+    );
+    this.store.set('instrument_check', instrumentSample(results));
+  }
+
   /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
     for (const row of this.store.inFlight()) {
@@ -324,9 +373,11 @@ export class Shard extends DurableObject<Env> {
   }
 
   private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {
+    const instrumentCheck = this.store.get('instrument_check');
     return {
       progress,
       colo,
+      ...(instrumentCheck ? { instrumentCheck } : {}),
       stopReason: this.store.get('stop') ?? 'completed',
       ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config), prefillPredictorOf(a.config)),
     };
