@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runCostSchema, runUsageSchema } from '../cost/run-cost.ts';
 import { runListEntrySchema, shardProgressSchema, shardStatusSchema } from '../run/run-status.ts';
 import { instrumentCheckResultSchema } from '../shard/instrument-check.ts';
 import { analysisSummarySchema, serviceLevelSchema, throughputSchema } from './report-schema.ts';
@@ -33,5 +34,7 @@ export const runResultsSchema = runListEntrySchema.extend({
     }),
   ),
   shards: z.array(shardStatusSchema),
+  /** Absent for runs whose shards did not report their usage. */
+  cost: runCostSchema.extend({ usage: runUsageSchema }).optional(),
 });
 export type RunResults = z.infer<typeof runResultsSchema>;

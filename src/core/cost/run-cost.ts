@@ -45,6 +45,8 @@ export interface CostInput {
   d1Bytes?: number;
   /** Alarm slices over all shards (default: one per 10 minutes per shard). */
   slices?: number;
+  /** Measured active wall time summed over the shards, seconds (default: shards × activeS). */
+  shardActiveS?: number;
 }
 
 export const costLineSchema = z.object({
@@ -71,7 +73,7 @@ export function estimateRunCost(input: CostInput): RunCost {
   // Coordinator and shard RPCs: start, finished, release per shard, heartbeats, alarms.
   const doRequests = shards * 3 + Math.ceil(activeS / HEARTBEAT_S) * shards + slices + 2;
   // The shards and the coordinator are active for the whole run.
-  const doGbS = (shards + 1) * activeS * DO_BILLED_GB;
+  const doGbS = ((input.shardActiveS ?? shards * activeS) + activeS) * DO_BILLED_GB;
   const doRows = input.doRowsWritten ?? requests * MEASURED_DO_ROWS_PER_REQUEST;
   const d1Rows = input.d1RowsWritten ?? requests * MEASURED_D1_ROWS_PER_REQUEST;
   const d1Bytes = input.d1Bytes ?? requests * D1_BYTES_PER_REQUEST_BASE + chunks * D1_BYTES_PER_CHUNK;
@@ -111,5 +113,56 @@ export function estimateRunCost(input: CostInput): RunCost {
     lines,
     total_usd: total,
     usd_per_million_requests: requests > 0 ? (total / requests) * 1e6 : null,
+  };
+}
+
+export const runUsageSchema = z
+  .object({
+    requests: z.number().int(),
+    chunks: z.number().int(),
+    do_active_s: z.number(),
+    do_rows_written: z.number().int(),
+    d1_rows_written: z.number().int(),
+    d1_bytes_written: z.number().int(),
+    /** Not measurable inside a Worker: chunks × MEASURED_CPU_US_PER_CHUNK (from the local bench). */
+    cpu_ms_estimated: z.number(),
+  })
+  .describe("what the run's shards measured spending (docs/cost.md)");
+export type RunUsage = z.infer<typeof runUsageSchema>;
+
+/** The results' cost section: what the shards measured and what it costs. */
+export function costOfRun(input: {
+  requests: number;
+  chunks: number;
+  shards: number;
+  slices: number;
+  /** The run's wall time (the coordinator is active throughout), seconds. */
+  runS: number;
+  usage: { do_rows_written: number; d1_rows_written: number; d1_bytes_written: number; active_ms: number };
+}): { usage: RunUsage } & RunCost {
+  const cpuMs = (input.chunks * MEASURED_CPU_US_PER_CHUNK) / 1000;
+  const u = input.usage;
+  return {
+    usage: {
+      requests: input.requests,
+      chunks: input.chunks,
+      do_active_s: u.active_ms / 1000,
+      do_rows_written: u.do_rows_written,
+      d1_rows_written: u.d1_rows_written,
+      d1_bytes_written: u.d1_bytes_written,
+      cpu_ms_estimated: cpuMs,
+    },
+    ...estimateRunCost({
+      requests: input.requests,
+      shards: input.shards,
+      activeS: input.runS,
+      chunks: input.chunks,
+      cpuMs,
+      doRowsWritten: u.do_rows_written,
+      d1RowsWritten: u.d1_rows_written,
+      d1Bytes: u.d1_bytes_written,
+      slices: input.slices,
+      shardActiveS: u.active_ms / 1000,
+    }),
   };
 }

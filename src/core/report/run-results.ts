@@ -1,4 +1,5 @@
 import type { RunResults } from '../api/run-results-schema.ts';
+import { costOfRun } from '../cost/run-cost.ts';
 import type { AnalysisReport } from '../metrics/analysis.ts';
 import type { RunConfig } from '../run/run-config.ts';
 import { offeredQps } from '../run/run-plan.ts';
@@ -66,6 +67,18 @@ export function buildResults(input: {
     const entry = regions[region];
     if (entry) entry.instrument_check = summarizeInstrumentCheck(samples);
   }
+  const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+  const cost =
+    total.usage === undefined
+      ? undefined
+      : costOfRun({
+          requests: total.done,
+          chunks: total.chunks,
+          shards: shards.length,
+          slices: total.slices,
+          runS: ((run.finishedAtMs ?? run.startAtMs) - run.createdAtMs) / 1000,
+          usage: total.usage,
+        });
   const spanS = last > first ? (last - first) / 1000 : null;
   const { arrivals } = run.config.workload;
   return {
@@ -93,6 +106,7 @@ export function buildResults(input: {
     service_level: report.service_level,
     regions,
     shards: shards.map(publicStatus),
+    ...(cost ? { cost } : {}),
   };
 }
 

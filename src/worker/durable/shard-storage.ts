@@ -37,6 +37,8 @@ export interface ShardMeta {
 export class ShardStorage {
   private readonly sql: SqlStorage;
   private readonly storage: DurableObjectStorage;
+  /** Rows written by this object's statements since the last `takeRowsWritten` (billed per row). */
+  private rowsWritten = 0;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -51,13 +53,24 @@ export class ShardStorage {
     );
   }
 
+  private write(query: string, ...params: SqlStorageValue[]): void {
+    this.rowsWritten += this.sql.exec(query, ...params).rowsWritten;
+  }
+
+  /** Rows written since the last call (for the run's cost figures). */
+  takeRowsWritten(): number {
+    const n = this.rowsWritten;
+    this.rowsWritten = 0;
+    return n;
+  }
+
   get<K extends keyof ShardMeta>(key: K): ShardMeta[K] | undefined {
     const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];
     return row ? (JSON.parse(row.value) as ShardMeta[K]) : undefined;
   }
 
   set<K extends keyof ShardMeta>(key: K, value: ShardMeta[K]): void {
-    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, JSON.stringify(value));
+    this.write(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, JSON.stringify(value));
   }
 
   assignment(): ShardAssignment | undefined {
@@ -71,7 +84,7 @@ export class ShardStorage {
 
   markDispatched(row: InFlightRow): void {
     this.storage.transactionSync(() => {
-      this.sql.exec(
+      this.write(
         `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, dispatched_at_ms, prompt_tokens, warmup)
           VALUES (?, ?, ?, ?, ?, ?, ?)`,
         row.pos,
@@ -90,12 +103,12 @@ export class ShardStorage {
   complete(pos: number, record: ShardRecord, progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
-      this.sql.exec(
+      this.write(
         `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
         record.seq,
         JSON.stringify(record),
       );
-      this.sql.exec(`DELETE FROM in_flight WHERE pos = ?`, pos);
+      this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
     });
   }
 
@@ -108,12 +121,12 @@ export class ShardStorage {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
       for (const { pos, record } of done) {
-        this.sql.exec(
+        this.write(
           `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
           record.seq,
           JSON.stringify(record),
         );
-        this.sql.exec(`DELETE FROM in_flight WHERE pos = ?`, pos);
+        this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
       }
     });
   }
@@ -151,7 +164,7 @@ export class ShardStorage {
   markFlushed(seqs: readonly number[], progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
-      for (const seq of seqs) this.sql.exec(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
+      for (const seq of seqs) this.write(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
     });
   }
 
@@ -160,8 +173,8 @@ export class ShardStorage {
   }
 
   dropRecords(): void {
-    this.sql.exec(`DELETE FROM records`);
-    this.sql.exec(`DELETE FROM in_flight`);
+    this.write(`DELETE FROM records`);
+    this.write(`DELETE FROM in_flight`);
   }
 
   /** Every finished record, in sequence order, for the shard's summary. */

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
-import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
+import { countOutcome, emptyProgress, emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
 import {
   CALIBRATION_SIM,
   instrumentCheckLeadMs,
@@ -148,6 +148,7 @@ export class Shard extends DurableObject<Env> {
   }
 
   private async runSlice(a: ShardAssignment): Promise<void> {
+    const sliceStartMs = Date.now();
     const settings = settingsOf(this.env);
     const progress = { ...emptyProgress(null), ...this.store.get('progress') };
     // Counting walks the shard's whole plan (up to 10M requests): once per shard, not per slice.
@@ -171,6 +172,10 @@ export class Shard extends DurableObject<Env> {
       if (stop !== 'slice_end') this.store.set('stop_kind', stop);
     }
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final();
+    progress.usage ??= emptyUsage();
+    const usage = progress.usage;
+    usage.do_rows_written += this.store.takeRowsWritten();
+    usage.active_ms += Date.now() - sliceStartMs;
     this.store.set('progress', progress);
     if (this.store.get('phase') === 'released') return;
     if (stop === 'slice_end') {
