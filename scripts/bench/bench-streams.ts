@@ -29,7 +29,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '4' },
     tokens: { type: 'string', default: '50' },
     'gap-ms': { type: 'string', default: '20' },
-    'streams-per-shard': { type: 'string', default: '256' },
+    /** Default: the run config's own default (32), so 64 streams run on 2 shards and 256 on 8. */
+    'streams-per-shard': { type: 'string' },
     clients: { type: 'string', default: 'fluidbench,node,python' },
     json: { type: 'boolean', default: false },
   },
@@ -142,10 +143,15 @@ const api = stack
   ? new ApiClient({ url: stack.url, token: { token: stack.token, source: 'the local stack' } })
   : undefined;
 
-async function runFluidbench(
-  streams: number,
-  seconds: number,
-): Promise<{ records: ClientRecord[]; cpuMs: number }> {
+interface RunOutput {
+  records: ClientRecord[];
+  cpuMs: number;
+  name?: string;
+  /** fluidbench only: its own instrument check and cost estimate, from /results. */
+  extra?: Record<string, number | null>;
+}
+
+async function runFluidbench(streams: number, seconds: number): Promise<RunOutput> {
   if (!api) throw new Error('no stack');
   const cpu0 = workerdCpuMs();
   const created = await api.createRun({
@@ -157,7 +163,7 @@ async function runFluidbench(
       duration_s: seconds,
     },
     regions: [{ location: 'wnam', share: 1 }],
-    streams_per_shard: Number(values['streams-per-shard']),
+    ...(values['streams-per-shard'] ? { streams_per_shard: Number(values['streams-per-shard']) } : {}),
     timeouts: { request_s: 120, run_s: seconds + 300 },
   });
   let state = 'running';
@@ -169,7 +175,18 @@ async function runFluidbench(
   const records: ClientRecord[] = [];
   for await (const page of api.requestPages(created.id, 100_000))
     for (const line of page.lines) records.push(JSON.parse(line) as ClientRecord);
-  return { records, cpuMs };
+  const results = await api.getResults(created.id);
+  const check = results.regions.wnam?.instrument_check;
+  return {
+    records,
+    cpuMs,
+    extra: {
+      shards: created.shards,
+      check_send_p99_ms: round(check?.send_to_headers_ms.p99),
+      check_err_p99_ms: round(check?.chunk_error_ms.p99),
+      usd_per_m_requests: round(results.cost?.usd_per_million_requests),
+    },
+  };
 }
 
 const rows: Record<string, number | string | null>[] = [];
@@ -179,7 +196,7 @@ try {
     await takeLog();
   }
   for (const streams of streamCounts) {
-    const runs: { client: string; go: () => Promise<{ records: ClientRecord[]; cpuMs: number }> }[] = [];
+    const runs: { client: string; go: () => Promise<RunOutput> }[] = [];
     if (api) runs.push({ client: 'fluidbench', go: () => runFluidbench(streams, durationS) });
     if (clients.has('node'))
       runs.push({
@@ -220,15 +237,14 @@ try {
       });
     for (const run of runs) {
       await takeLog();
-      const { records, cpuMs, name } = (await run.go()) as Awaited<ReturnType<typeof run.go>> & {
-        name?: string;
-      };
+      const { records, cpuMs, name, extra } = await run.go();
       const figures = compare(records, await takeLog());
       rows.push({
         streams,
         client: name ? `${run.client} (${name})` : run.client,
         ...figures,
         cpu_us_per_chunk: figures.chunks > 0 ? round((cpuMs * 1000) / figures.chunks) : null,
+        ...extra,
       });
       if (!values.json) console.error(JSON.stringify(rows[rows.length - 1]));
     }
