@@ -22,8 +22,8 @@ export const USD_PER_GB_MONTH_D1 = 0.75;
  * costs"): CPU of the whole local stack per streamed chunk (shards, coordinator, D1), rows written
  * per request in a shard's SQLite and in D1, and D1 bytes per request beyond the chunk timeline.
  */
-export const MEASURED_CPU_US_PER_CHUNK = 60;
-export const MEASURED_DO_ROWS_PER_REQUEST = 5;
+export const MEASURED_CPU_US_PER_CHUNK = 100;
+export const MEASURED_DO_ROWS_PER_REQUEST = 5.5;
 export const MEASURED_D1_ROWS_PER_REQUEST = 2;
 export const D1_BYTES_PER_REQUEST_BASE = 120;
 /** A chunk's timestamp in the stored timeline (delta-encoded varints): about 2 bytes. */

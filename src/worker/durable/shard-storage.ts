@@ -39,6 +39,8 @@ export class ShardStorage {
   private readonly storage: DurableObjectStorage;
   /** Rows written by this object's statements since the last `takeRowsWritten` (billed per row). */
   private rowsWritten = 0;
+  /** Positions dispatched by this isolate (the resume point, saved with finished requests). */
+  private dispatchedUpTo = 0;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -70,7 +72,12 @@ export class ShardStorage {
   }
 
   set<K extends keyof ShardMeta>(key: K, value: ShardMeta[K]): void {
-    this.write(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, JSON.stringify(value));
+    // An upsert rewrites one row; INSERT OR REPLACE deletes and reinserts it and its key's index entry.
+    this.write(
+      `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      key,
+      JSON.stringify(value),
+    );
   }
 
   assignment(): ShardAssignment | undefined {
@@ -79,10 +86,15 @@ export class ShardStorage {
 
   /** Requests of this shard's sequence dispatched so far (the resume point). */
   nextPosition(): number {
-    return this.get('next_pos') ?? 0;
+    // `next_pos` is saved with each batch of finished requests; anything dispatched since then
+    // still has its in-flight row (every request keeps one until the batch that finishes it).
+    const inFlight = this.sql.exec<{ p: number | null }>(`SELECT MAX(pos) AS p FROM in_flight`).one().p;
+    return Math.max(this.get('next_pos') ?? 0, inFlight === null ? 0 : inFlight + 1, this.dispatchedUpTo);
   }
 
+  /** One write per dispatch (its in-flight row); the resume point is saved with finished requests. */
   markDispatched(row: InFlightRow): void {
+    this.dispatchedUpTo = Math.max(this.dispatchedUpTo, row.pos + 1);
     this.storage.transactionSync(() => {
       this.write(
         `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, dispatched_at_ms, prompt_tokens, warmup)
@@ -95,7 +107,6 @@ export class ShardStorage {
         row.promptTokens,
         row.warmup ? 1 : 0,
       );
-      this.set('next_pos', row.pos + 1);
     });
   }
 
@@ -103,6 +114,7 @@ export class ShardStorage {
   complete(pos: number, record: ShardRecord, progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
+      this.set('next_pos', Math.max(this.nextPosition(), pos + 1));
       this.write(
         `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
         record.seq,
@@ -120,6 +132,7 @@ export class ShardStorage {
     if (done.length === 0) return;
     this.storage.transactionSync(() => {
       this.set('progress', progress);
+      this.set('next_pos', this.nextPosition());
       for (const { pos, record } of done) {
         this.write(
           `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
