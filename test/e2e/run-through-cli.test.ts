@@ -45,7 +45,7 @@ describe('a benchmark through the CLI against the local stack', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('records every request once, classifies faults, times chunks within ms, and analyze(export) = /results', async () => {
+  it('records every request once, classifies faults, never stamps a chunk before it was sent, and analyze(export) = /results', async () => {
     const config = path.join(dir, 'run.json');
     await writeFile(
       config,
