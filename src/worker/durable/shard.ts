@@ -340,8 +340,8 @@ export class Shard extends DurableObject<Env> {
       model: 'fluidbench-sim',
       extra_body: { sim: CALIBRATION_SIM },
     });
-    const self = this.ctx.exports.default;
-    const fetcher: typeof fetch = (input, init) => self.fetch(new Request(input, init));
+    // Through the loopback binding; any failure becomes a failed calibration request, never a failed slice.
+    const fetcher: typeof fetch = (input, init) => this.ctx.exports.default.fetch(new Request(input, init));
     const signal = AbortSignal.timeout(Math.max(250, a.startAtMs - 100 - Date.now()));
     const adapter = adapterFor('openai-chat');
     const defer = createDeferQueue();
