@@ -38,6 +38,9 @@ import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-pr
 import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
 import { type ShardPhase, ShardStorage } from './shard-storage.ts';
 
+/** How long a read's bytes may wait to be decoded (its timestamp is already taken). */
+const DECODE_BATCH_MS = 2;
+
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
  * finished record in its SQLite until D1 has it, heartbeats to the coordinator and, at the end,
@@ -228,7 +231,8 @@ export class Shard extends DurableObject<Env> {
     const wake = { now: false };
     // Finished requests reach storage in one transaction per timer turn, after the reads that are
     // ready: a write never runs between a read becoming ready and its timestamp.
-    const defer = createDeferQueue();
+    // Decoding waits at most DECODE_BATCH_MS: one timer per batch of reads, not one per read.
+    const defer = createDeferQueue(DECODE_BATCH_MS);
     const completed: { pos: number; record: ShardRecord }[] = [];
     let storeScheduled = false;
     const storeCompleted = (): void => {
