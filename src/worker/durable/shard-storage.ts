@@ -41,6 +41,8 @@ export class ShardStorage {
   private rowsWritten = 0;
   /** Positions dispatched by this isolate (the resume point, saved with finished requests). */
   private dispatchedUpTo = 0;
+  /** Sequence numbers of stored records D1 does not have yet; null until first needed. */
+  private pending: Set<number> | null = null;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -120,6 +122,7 @@ export class ShardStorage {
         record.seq,
         JSON.stringify(record),
       );
+      this.pending?.add(record.seq);
       this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
     });
   }
@@ -139,6 +142,7 @@ export class ShardStorage {
           record.seq,
           JSON.stringify(record),
         );
+        this.pending?.add(record.seq);
         this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
       }
     });
@@ -167,17 +171,43 @@ export class ShardStorage {
       }));
   }
 
+  /**
+   * The oldest `limit` records D1 does not have yet. Their sequence numbers are kept in memory as
+   * they finish, so a flush reads them by key instead of scanning every stored record (a scan per
+   * flush grows with the run); after a restart the first call finds them with one scan.
+   */
   unflushed(limit: number): ShardRecord[] {
-    return this.sql
-      .exec<{ record: string }>(`SELECT record FROM records WHERE flushed = 0 ORDER BY seq LIMIT ?`, limit)
-      .toArray()
-      .map((r) => JSON.parse(r.record) as ShardRecord);
+    if (this.pending === null)
+      this.pending = new Set(
+        this.sql
+          .exec<{ seq: number }>(`SELECT seq FROM records WHERE flushed = 0`)
+          .toArray()
+          .map((r) => r.seq),
+      );
+    // At most 90 keys: a statement binds at most 100 parameters.
+    const seqs = [...this.pending].sort((a, b) => a - b).slice(0, Math.min(limit, 90));
+    if (seqs.length === 0) return [];
+    const rows = this.sql
+      .exec<{ seq: number; record: string }>(
+        `SELECT seq, record FROM records WHERE seq IN (${seqs.map(() => '?').join(',')}) AND flushed = 0 ORDER BY seq`,
+        ...seqs,
+      )
+      .toArray();
+    // A key whose row is not there (a write that was rolled back, already flushed) is forgotten.
+    if (rows.length < seqs.length) {
+      const found = new Set(rows.map((r) => r.seq));
+      for (const seq of seqs) if (!found.has(seq)) this.pending.delete(seq);
+    }
+    return rows.map((r) => JSON.parse(r.record) as ShardRecord);
   }
 
   markFlushed(seqs: readonly number[], progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
-      for (const seq of seqs) this.write(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
+      for (const seq of seqs) {
+        this.write(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
+        this.pending?.delete(seq);
+      }
     });
   }
 
@@ -187,6 +217,7 @@ export class ShardStorage {
 
   dropRecords(): void {
     this.write(`DELETE FROM records`);
+    this.pending = new Set();
     this.write(`DELETE FROM in_flight`);
   }
 
