@@ -6,6 +6,7 @@
 //
 //   node scripts/bench/node-stream-client.ts --url URL --streams 64 --duration 4 --tokens 50
 import { parseArgs } from 'node:util';
+import { wallNowMs } from './wall-clock.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,7 +18,7 @@ const { values } = parseArgs({
   },
 });
 const url = values.url ?? '';
-const now = (): number => performance.timeOrigin + performance.now();
+const now = wallNowMs;
 const records: { id: string; sent_at_ms: number; chunks: [number, number][] }[] = [];
 const untilMs = now() + Number(values.duration) * 1000;
 const body = JSON.stringify({

@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { wallNowMs } from './wall-clock.ts';
 
 export interface TargetLogEntry {
   /** Wall ms when the request's headers arrived. */
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 });
 const firstMs = Number(values['first-ms']);
 const gapMs = Number(values['gap-ms']);
-const now = (): number => performance.timeOrigin + performance.now();
+const now = wallNowMs;
 let log: Record<string, TargetLogEntry> = {};
 let anon = 0;
 
