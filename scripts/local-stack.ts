@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   persistDir?: string;
   /** Extra Worker variables, passed as `--var KEY:VALUE` (e.g. SIM_CONFIG, HEARTBEAT_MS). */
   vars?: Record<string, string>;
+  /** Extra `wrangler dev` arguments (e.g. `--inspector-port 9333` for a CPU profile). */
+  extraArgs?: string[];
   /** Every line wrangler prints (default: dropped; the last lines appear in startup errors). */
   log?: (line: string) => void;
   /** How long to wait for `GET /health` (default 90 s: the first bundle on a slow machine). */
@@ -78,6 +80,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     persistDir,
     '--show-interactive-dev-session=false',
     ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+    ...(options.extraArgs ?? []),
   ];
   // Its own process group, so stop() reaches workerd too (wrangler's children stay in the group).
   const child = spawn(process.execPath, args, {

@@ -1,145 +1,264 @@
-// Chunk-timestamp accuracy and throughput of a local run (issue 3's measurement).
+// Timing fidelity, same run: fluidbench beside plain clients on one independent target.
 //
-//   npm run bench:streams -- [--streams 16,64,256] [--duration 20] [--tokens 200] [--decode-ms 20]
-//                            [--streams-per-shard 32] [--json]
+//   npm run bench:streams -- [--streams 8,16,64,256] [--duration 4] [--tokens 50] [--gap-ms 20]
+//                            [--streams-per-shard 256] [--clients fluidbench,node,python] [--json]
 //
-// Starts the Node simulator (which logs its own send time for every chunk) and the local stack
-// (wrangler dev: workerd with local D1 and Durable Objects), runs a closed-loop benchmark at each
-// stream count, exports the records and compares every client chunk timestamp with the target's
-// log. Prints: timestamp error p50/p99 (client − target, same host), ITL error p99, chunks per
-// second sustained, and workerd CPU per chunk (from /proc, all workerd processes of the stack:
-// shards, coordinator, D1 writes), beside the simulator's own CPU.
-import { execFileSync } from 'node:child_process';
+// Starts an independent loopback target in its own process (scripts/bench/timing-target.ts: a
+// plain node:http server that streams one token every --gap-ms and logs when it received each
+// request and wrote each chunk) and the local stack (wrangler dev: workerd with local D1 and
+// Durable Objects). For each stream count it runs, one after the other on the same target:
+// fluidbench (a closed-loop run, records exported), a plain Node streaming client in a separate
+// process, and a Python asyncio client in a separate process (aiohttp when installed, raw asyncio
+// streams otherwise; skipped without python3). Per row: send mark → target receipt p50/p99, chunk
+// error (client read time − target write time) p50/p99, and CPU per chunk (fluidbench: every
+// workerd process of the stack, from /proc; the clients: their own process). Loopback, same
+// host: the error is loopback latency, scheduling and clock resolution (workerd: whole ms).
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient } from '../../src/cli/api-client.ts';
 import { percentile } from '../../src/core/metrics/percentile.ts';
-import type { RequestRecord } from '../../src/core/record/request-record.ts';
 import { startLocalStack } from '../local-stack.ts';
-import { compareChunkTiming } from '../sim/chunk-timing.ts';
-import { startSimServer } from '../sim/sim-server.ts';
+import type { TargetLogEntry } from './timing-target.ts';
 
 const { values } = parseArgs({
   options: {
-    streams: { type: 'string', default: '16,64,256' },
-    duration: { type: 'string', default: '20' },
-    tokens: { type: 'string', default: '200' },
-    'decode-ms': { type: 'string', default: '20' },
-    'streams-per-shard': { type: 'string', default: '32' },
+    streams: { type: 'string', default: '8,16,64,256' },
+    duration: { type: 'string', default: '4' },
+    tokens: { type: 'string', default: '50' },
+    'gap-ms': { type: 'string', default: '20' },
+    /** Default: the run config's own default (32), so 64 streams run on 2 shards and 256 on 8. */
+    'streams-per-shard': { type: 'string' },
+    clients: { type: 'string', default: 'fluidbench,node,python' },
     json: { type: 'boolean', default: false },
   },
 });
 const streamCounts = values.streams.split(',').map(Number);
 const durationS = Number(values.duration);
 const outputTokens = Number(values.tokens);
-const decodeMs = Number(values['decode-ms']);
-const streamsPerShard = Number(values['streams-per-shard']);
+const clients = new Set(values.clients.split(','));
+const HERE = import.meta.dirname;
 
-/** utime + stime of every workerd process, in ms (Linux /proc; 0 elsewhere). */
+interface ClientRecord {
+  id: string;
+  sent_at_ms: number;
+  chunks: readonly (readonly [number, number])[];
+}
+
+/** utime + stime of the stack's workerd processes (its process group), in ms (Linux /proc; 0 elsewhere). */
 function workerdCpuMs(): number {
   let pids: string[] = [];
+  if (!stack) return 0;
   try {
-    pids = execFileSync('pgrep', ['workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    pids = execFileSync('pgrep', ['-g', String(stack.processGroup), 'workerd'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return 0;
   }
-  const ticksPerS = 100;
   let ticks = 0;
   for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
       ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited meanwhile
-    }
+    } catch {}
   }
-  return (ticks / ticksPerS) * 1000;
+  return (ticks / 100) * 1000;
 }
 
-const sim = await startSimServer({
-  port: 0,
-  config: {
-    prefill_base_ms: 20,
-    prefill_us_per_token: 20,
-    decode_ms_per_token: decodeMs,
-    jitter: 0,
-    capacity: { max_sequences: 100_000, queue_limit: 100_000, batch_slowdown: 0 },
-  },
-});
-const stack = await startLocalStack({ port: 0, log: () => {} });
-const client = new ApiClient({ url: stack.url, token: { token: stack.token, source: 'the local stack' } });
-
-const rows: Record<string, number | string | null>[] = [];
-try {
-  for (const streams of streamCounts) {
-    sim.chunkLog.clear();
-    const config = {
-      name: `bench-streams-${streams}`,
-      target: {
-        api: 'openai-chat',
-        base_url: `${sim.url}/v1`,
-        model: 'fluidbench-sim',
-        continuous_usage: true,
-      },
-      workload: {
-        arrivals: { type: 'concurrency', n: streams },
-        lengths: { type: 'fixed', prompt_tokens: 64, output_tokens: outputTokens },
-        duration_s: durationS,
-      },
-      regions: [{ location: 'wnam', share: 1 }],
-      streams_per_shard: streamsPerShard,
-      timeouts: { request_s: 300, run_s: durationS + 600 },
-    };
-    const cpu0 = workerdCpuMs();
-    const simCpu0 = process.cpuUsage();
-    const created = await client.createRun(config);
-    let state = 'running';
-    while (!['done', 'failed', 'cancelled'].includes(state)) {
-      await new Promise((r) => setTimeout(r, 1000));
-      state = (await client.getRun(created.id)).state;
-    }
-    const cpuMs = workerdCpuMs() - cpu0;
-    const simCpu = process.cpuUsage(simCpu0);
-    const records: RequestRecord[] = [];
-    for await (const page of client.requestPages(created.id, 100_000))
-      for (const line of page.lines) records.push(JSON.parse(line) as RequestRecord);
-
-    const timing = compareChunkTiming(records, sim.chunkLog);
-    const errors = timing.errorsMs;
-    const itlErrors = timing.itlErrorsMs;
-    const chunks = errors.length;
-    errors.sort((a, b) => a - b);
-    itlErrors.sort((a, b) => a - b);
-    const spanS = (timing.lastMs - timing.firstMs) / 1000;
-    rows.push({
-      streams,
-      shards: created.shards,
-      state,
-      requests: records.length,
-      ok: records.filter((r) => r.outcome === 'ok').length,
-      chunks,
-      chunks_per_s: Math.round(chunks / spanS),
-      err_p50_ms: round(percentile(errors, 0.5)),
-      err_p99_ms: round(percentile(errors, 0.99)),
-      err_max_ms: round(errors[errors.length - 1] ?? null),
-      itl_err_p99_ms: round(percentile(itlErrors, 0.99)),
-      workerd_cpu_s: round(cpuMs / 1000),
-      // The simulator runs in this process and competes for the same cores.
-      sim_cpu_s: round((simCpu.user + simCpu.system) / 1e6),
-      cpu_us_per_chunk: chunks > 0 ? round((cpuMs * 1000) / chunks) : null,
-    });
-    if (!values.json) console.error(JSON.stringify(rows[rows.length - 1]));
+function hasPython(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'import asyncio'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
-} finally {
-  await stack.stop();
-  await sim.close();
+}
+
+/** Runs a child to completion; resolves its stdout. */
+function runChild(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+function compare(records: readonly ClientRecord[], log: Record<string, TargetLogEntry>) {
+  const sendMs: number[] = [];
+  const errMs: number[] = [];
+  for (const r of records) {
+    const t = log[r.id];
+    if (!t) continue;
+    sendMs.push(t.receivedAtMs - r.sent_at_ms);
+    let tokens = 0;
+    for (const [offsetMs, n] of r.chunks) {
+      if (n <= 0) continue;
+      tokens += n;
+      const target = t.sentAtMs[Math.min(tokens, t.sentAtMs.length) - 1];
+      if (target !== undefined) errMs.push(r.sent_at_ms + offsetMs - target);
+    }
+  }
+  sendMs.sort((a, b) => a - b);
+  errMs.sort((a, b) => a - b);
+  return {
+    requests: sendMs.length,
+    chunks: errMs.length,
+    send_p50_ms: round(percentile(sendMs, 0.5)),
+    send_p99_ms: round(percentile(sendMs, 0.99)),
+    err_p50_ms: round(percentile(errMs, 0.5)),
+    err_p99_ms: round(percentile(errMs, 0.99)),
+    err_max_ms: round(errMs[errMs.length - 1]),
+  };
 }
 
 function round(x: number | null | undefined): number | null {
   return x === null || x === undefined ? null : Math.round(x * 100) / 100;
 }
 
-if (values.json)
-  console.log(JSON.stringify({ machine: `${cpus().length}× ${cpus()[0]?.model}`, rows }, null, 2));
-else console.table(rows);
+// The target, in its own process.
+const target = spawn(
+  process.execPath,
+  [path.join(HERE, 'timing-target.ts'), '--first-ms', '20', '--gap-ms', values['gap-ms']],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const targetUrl = await new Promise<string>((resolve, reject) => {
+  target.stdout.once('data', (b: Buffer) => resolve(/listening (\S+)/.exec(b.toString())?.[1] ?? ''));
+  target.once('exit', () => reject(new Error('the timing target exited')));
+});
+const takeLog = async (): Promise<Record<string, TargetLogEntry>> =>
+  (await (await fetch(`${targetUrl}/log`)).json()) as Record<string, TargetLogEntry>;
+const endpoint = `${targetUrl}/v1/chat/completions`;
+const python = clients.has('python') && hasPython();
+
+const stack = clients.has('fluidbench') ? await startLocalStack({ port: 0, log: () => {} }) : undefined;
+const api = stack
+  ? new ApiClient({ url: stack.url, token: { token: stack.token, source: 'the local stack' } })
+  : undefined;
+
+interface RunOutput {
+  records: ClientRecord[];
+  cpuMs: number;
+  name?: string;
+  /** fluidbench only: its own instrument check and cost estimate, from /results. */
+  extra?: Record<string, number | null>;
+}
+
+async function runFluidbench(streams: number, seconds: number): Promise<RunOutput> {
+  if (!api) throw new Error('no stack');
+  const cpu0 = workerdCpuMs();
+  const created = await api.createRun({
+    name: `bench-streams-${streams}`,
+    target: { api: 'openai-chat', base_url: `${targetUrl}/v1`, model: 't' },
+    workload: {
+      arrivals: { type: 'concurrency', n: streams },
+      lengths: { type: 'fixed', prompt_tokens: 64, output_tokens: outputTokens },
+      duration_s: seconds,
+    },
+    regions: [{ location: 'wnam', share: 1 }],
+    ...(values['streams-per-shard'] ? { streams_per_shard: Number(values['streams-per-shard']) } : {}),
+    timeouts: { request_s: 120, run_s: seconds + 300 },
+  });
+  let state = 'running';
+  while (!['done', 'failed', 'cancelled'].includes(state)) {
+    await new Promise((r) => setTimeout(r, 250));
+    state = (await api.getRun(created.id)).state;
+  }
+  const cpuMs = workerdCpuMs() - cpu0;
+  const records: ClientRecord[] = [];
+  for await (const page of api.requestPages(created.id, 100_000))
+    for (const line of page.lines) records.push(JSON.parse(line) as ClientRecord);
+  const results = await api.getResults(created.id);
+  const check = results.regions.wnam?.instrument_check;
+  return {
+    records,
+    cpuMs,
+    extra: {
+      shards: created.shards,
+      check_send_p99_ms: round(check?.send_to_headers_ms.p99),
+      check_err_p99_ms: round(check?.chunk_error_ms.p99),
+      usd_per_m_requests: round(results.cost?.usd_per_million_requests),
+    },
+  };
+}
+
+const rows: Record<string, number | string | null>[] = [];
+try {
+  if (api) {
+    await runFluidbench(2, 1); // warm-up: the first run compiles the Worker's code paths
+    await takeLog();
+  }
+  for (const streams of streamCounts) {
+    const runs: { client: string; go: () => Promise<RunOutput> }[] = [];
+    if (api) runs.push({ client: 'fluidbench', go: () => runFluidbench(streams, durationS) });
+    if (clients.has('node'))
+      runs.push({
+        client: 'node',
+        go: async () => {
+          const out = JSON.parse(
+            await runChild(process.execPath, [
+              path.join(HERE, 'node-stream-client.ts'),
+              '--url',
+              endpoint,
+              '--streams',
+              String(streams),
+              '--duration',
+              String(durationS),
+              '--tokens',
+              String(outputTokens),
+            ]),
+          ) as { records: ClientRecord[]; cpu_ms: number };
+          return { records: out.records, cpuMs: out.cpu_ms };
+        },
+      });
+    if (python)
+      runs.push({
+        client: 'python',
+        go: async () => {
+          const out = JSON.parse(
+            await runChild('python3', [
+              path.join(HERE, 'asyncio-stream-client.py'),
+              endpoint,
+              String(streams),
+              String(durationS),
+              String(outputTokens),
+              'py',
+            ]),
+          ) as { records: ClientRecord[]; cpu_ms: number; client: string };
+          return { records: out.records, cpuMs: out.cpu_ms, name: out.client };
+        },
+      });
+    for (const run of runs) {
+      await takeLog();
+      const { records, cpuMs, name, extra } = await run.go();
+      const figures = compare(records, await takeLog());
+      rows.push({
+        streams,
+        client: name ? `${run.client} (${name})` : run.client,
+        ...figures,
+        cpu_us_per_chunk: figures.chunks > 0 ? round((cpuMs * 1000) / figures.chunks) : null,
+        ...extra,
+      });
+      if (!values.json) console.error(JSON.stringify(rows[rows.length - 1]));
+    }
+  }
+} finally {
+  await stack?.stop();
+  target.kill('SIGTERM');
+}
+
+const machine = `${cpus().length}× ${cpus()[0]?.model}`;
+if (values.json) console.log(JSON.stringify({ machine, rows }, null, 2));
+else {
+  console.log(
+    `machine: ${machine}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
+  console.table(rows);
+}

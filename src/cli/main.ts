@@ -119,6 +119,7 @@ function registerApiCommands(program: Command): void {
     .addOption(urlOption())
     .addOption(jsonOption())
     .option('--wait', 'show live progress until the run ends (Ctrl-C cancels it), then print the results')
+    .option('--dry-run', 'print the plan and its estimated Cloudflare cost without starting anything')
     .action((flags) => runCommand(flags));
 
   program

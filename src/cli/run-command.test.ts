@@ -90,3 +90,34 @@ describe('run --wait exit status', () => {
     expect(results).toMatchObject({ state: 'done' });
   });
 });
+
+describe('run --dry-run', () => {
+  it('prints the plan and its estimated cost without contacting any API', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(tmpdir(), 'fluidbench-dry-'));
+    const file = path.join(dir, 'run.json');
+    await writeFile(file, JSON.stringify({ ...config, name: 'dry' }));
+    const { runCommand } = await import('./run-command.ts');
+    let text = '';
+    // Port 9 refuses connections: a request to it would fail the command.
+    await runCommand({ config: file, url: 'http://127.0.0.1:9', dryRun: true }, (t) => {
+      text += t;
+    });
+    expect(text).toMatch(/plan: 8 requests, 1 shard\(s\) \(1 in wnam\)/);
+    expect(text).toMatch(/total .*\$/);
+    let json = '';
+    await runCommand({ config: file, url: 'http://127.0.0.1:9', dryRun: true, json: true }, (t) => {
+      json += t;
+    });
+    const parsed = JSON.parse(json) as {
+      requests: number;
+      output_tokens: number;
+      cost: { total_usd: number };
+    };
+    expect(parsed.requests).toBe(8);
+    expect(parsed.output_tokens).toBe(64);
+    expect(parsed.cost.total_usd).toBeGreaterThan(0);
+  });
+});

@@ -1,4 +1,5 @@
 import type { RunResults } from '../core/api/run-results-schema.ts';
+import { dryRun, formatDryRun } from '../core/cost/dry-run.ts';
 import { formatResults } from '../core/report/format-results.ts';
 import { isTerminal } from '../core/run/run-state.ts';
 import type { RunStatus } from '../core/run/run-status.ts';
@@ -18,6 +19,7 @@ export interface RunFlags {
   url?: string;
   wait?: boolean;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 /**
@@ -27,6 +29,12 @@ export interface RunFlags {
  */
 export async function runCommand(flags: RunFlags, out: Output = writeStdout): Promise<void> {
   const loaded = await readRunConfig(flags.config);
+  if (flags.dryRun) {
+    // The plan and its estimated cost, computed locally: nothing is sent to the Worker.
+    const plan = dryRun(loaded.config, loaded.plan);
+    out(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : formatDryRun(plan));
+    return;
+  }
   const client = await ApiClient.fromEnvironment(flags.url);
   const created = await client.createRun(loaded.body);
   const expected =

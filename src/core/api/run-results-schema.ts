@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { runCostSchema, runUsageSchema } from '../cost/run-cost.ts';
 import { runListEntrySchema, shardProgressSchema, shardStatusSchema } from '../run/run-status.ts';
 import { alertSchema } from './alerts-api-schemas.ts';
+import { instrumentCheckResultSchema } from '../shard/instrument-check.ts';
 import { analysisSummarySchema, serviceLevelSchema, throughputSchema } from './report-schema.ts';
 
 /**
@@ -29,6 +31,7 @@ export const runResultsSchema = runListEntrySchema.extend({
       colos: z.array(z.string()),
       shards: z.number().int(),
       progress: shardProgressSchema,
+      instrument_check: instrumentCheckResultSchema.optional(),
     }),
   ),
   shards: z.array(shardStatusSchema),
@@ -37,5 +40,7 @@ export const runResultsSchema = runListEntrySchema.extend({
    * results are served (an alert is judged just after the results are stored).
    */
   alerts: z.array(alertSchema).optional(),
+  /** Absent for runs whose shards did not report their usage. */
+  cost: runCostSchema.extend({ usage: runUsageSchema }).optional(),
 });
 export type RunResults = z.infer<typeof runResultsSchema>;

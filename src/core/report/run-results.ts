@@ -1,9 +1,11 @@
 import type { RunResults } from '../api/run-results-schema.ts';
+import { costOfRun } from '../cost/run-cost.ts';
 import type { AnalysisReport } from '../metrics/analysis.ts';
 import type { RunConfig } from '../run/run-config.ts';
 import { offeredQps } from '../run/run-plan.ts';
 import type { RunState } from '../run/run-state.ts';
 import { addProgress, emptyProgress, type ShardStatus, shardStatusSchema } from '../run/run-status.ts';
+import { type InstrumentSample, summarizeInstrumentCheck } from '../shard/instrument-check.ts';
 
 /** What results need to know about the run (the coordinator's record of it). */
 interface ResultsRun {
@@ -20,6 +22,7 @@ interface ResultsRun {
 /** A shard's public status plus, once it finished, its measured sends (for the achieved rate). */
 interface ResultsShard extends ShardStatus {
   sends?: { count: number; firstMs: number | null; lastMs: number | null } | undefined;
+  instrumentCheck?: InstrumentSample | undefined;
 }
 
 /**
@@ -46,7 +49,9 @@ export function buildResults(input: {
   let sent = 0;
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
+  const checks = new Map<string, InstrumentSample[]>();
   for (const s of shards) {
+    if (s.instrumentCheck) checks.set(s.region, [...(checks.get(s.region) ?? []), s.instrumentCheck]);
     const region = regions[s.region] ?? { colos: [], shards: 0, progress: emptyProgress(0) };
     region.shards++;
     if (s.colo && !region.colos.includes(s.colo)) region.colos.push(s.colo);
@@ -58,6 +63,22 @@ export function buildResults(input: {
       if (s.sends.lastMs !== null) last = Math.max(last, s.sends.lastMs);
     }
   }
+  for (const [region, samples] of checks) {
+    const entry = regions[region];
+    if (entry) entry.instrument_check = summarizeInstrumentCheck(samples);
+  }
+  const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
+  const cost =
+    total.usage === undefined
+      ? undefined
+      : costOfRun({
+          requests: total.done,
+          chunks: total.chunks,
+          shards: shards.length,
+          slices: total.slices,
+          runS: ((run.finishedAtMs ?? run.startAtMs) - run.createdAtMs) / 1000,
+          usage: total.usage,
+        });
   const spanS = last > first ? (last - first) / 1000 : null;
   const { arrivals } = run.config.workload;
   return {
@@ -85,6 +106,7 @@ export function buildResults(input: {
     service_level: report.service_level,
     regions,
     shards: shards.map(publicStatus),
+    ...(cost ? { cost } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DEADLINES, type DeadlineOptions } from '../metrics/deadline-options.ts';
 import { type PredictorParams, predictorParamsSchema } from '../profile/prefill-profile.ts';
+import { instrumentCheckConfigSchema } from '../shard/instrument-check.ts';
 import { targetSchema } from '../stream/target-config.ts';
 import { workloadSchema } from '../workload/workload-config.ts';
 import {
@@ -146,6 +147,7 @@ export const runConfigSchema = z
     deadlines: runDeadlinesSchema.prefault({}),
     timeouts: timeoutsSchema.default({ request_s: 120 }),
     limits: limitsSchema.default({ max_concurrency: 1_024, max_requests: 100_000, max_duration_s: 3_600 }),
+    instrument_check: instrumentCheckConfigSchema.prefault({}),
   })
   .strict();
 export type RunConfig = z.infer<typeof runConfigSchema>;

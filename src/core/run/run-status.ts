@@ -32,6 +32,19 @@ export const shardProgressSchema = z.object({
    * ones, errors, …; see src/core/shard/probe-counts.ts), plain integers that add across shards.
    */
   probe_counts: z.record(z.string(), z.number().int()).optional(),
+  /** What the shard spent, for the cost estimate (docs/cost.md); absent in older runs. */
+  usage: z
+    .object({
+      /** Rows its own SQLite wrote (the storage API's count). */
+      do_rows_written: z.number().int(),
+      /** Rows D1 reported written by the shard's record inserts (indexes included). */
+      d1_rows_written: z.number().int(),
+      /** Bytes of the request rows it inserted into D1 (values, before SQLite's overhead). */
+      d1_bytes_written: z.number().int(),
+      /** Wall time its alarm slices ran (the Durable Object's billed duration), ms. */
+      active_ms: z.number(),
+    })
+    .optional(),
 });
 export type ShardProgress = z.infer<typeof shardProgressSchema>;
 
@@ -97,6 +110,12 @@ export function emptyProgress(scheduled: number | null): ShardProgress {
   };
 }
 
+export type ShardUsage = NonNullable<ShardProgress['usage']>;
+
+export function emptyUsage(): ShardUsage {
+  return { do_rows_written: 0, d1_rows_written: 0, d1_bytes_written: 0, active_ms: 0 };
+}
+
 /** Sums shards' progress (a region's, or the run's). */
 export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgress {
   into.scheduled = into.scheduled === null || p.scheduled === null ? null : into.scheduled + p.scheduled;
@@ -115,6 +134,7 @@ export function addProgress(into: ShardProgress, p: ShardProgress): ShardProgres
   into.d1_write_failures += p.d1_write_failures;
   into.slices += p.slices;
   if (p.probe_counts !== undefined) into.probe_counts = addCounters(into.probe_counts ?? {}, p.probe_counts);
+  if (p.usage !== undefined) into.usage = addCounters(into.usage ?? emptyUsage(), p.usage) as ShardUsage;
   return into;
 }
 

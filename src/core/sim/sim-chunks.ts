@@ -58,8 +58,9 @@ export function tokenChunk(
   tokens: number,
   finishReason: string | null,
   chunkUsage: Usage | null | undefined,
+  /** The tokens' text (default: TOKEN_TEXT per token). */
+  text = tokenText(tokens),
 ): unknown {
-  const text = tokenText(tokens);
   const choice =
     meta.endpoint === 'chat'
       ? { index: 0, delta: { content: text }, logprobs: null, finish_reason: finishReason }
@@ -100,6 +101,11 @@ export function completionBody(meta: ChunkMeta, tokens: number, finalUsage: Usag
 export const STREAM_ERROR = {
   error: { message: 'simulated failure', type: 'server_error', param: null, code: 'simulated' },
 };
+
+/** Token text carrying the send time (`emit_times`): " @<ms>" per token, one word each. */
+export function timedTokenText(tokens: number, sentAtMs: number): string {
+  return ` @${sentAtMs}`.repeat(tokens);
+}
 
 export function sseData(payload: unknown): string {
   return `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;

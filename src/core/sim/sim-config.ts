@@ -164,6 +164,12 @@ export const simOverrideSchema = z
     jitter: optional(knobFields.jitter),
     tokens_per_chunk: optional(knobFields.tokens_per_chunk),
     reasoning_tokens: optional(knobFields.reasoning_tokens),
+    emit_times: z
+      .boolean()
+      .optional()
+      .describe(
+        'Write the simulator\'s clock (epoch ms) when it sends each chunk into the text of its tokens, as " @<ms>" per token, so a client can compute its own timing error (the instrument check).',
+      ),
     stall: z
       .strictObject({ probability: optional(stallFields.probability), ms: optional(stallFields.ms) })
       .optional()
@@ -202,7 +208,7 @@ function defined<T extends object>(o: T): Partial<T> {
 export function mergeSimKnobs(config: SimConfig, override: SimOverride | undefined): SimKnobs {
   const { capacity: _capacity, api_key: _apiKey, seed: _seed, ...base } = config;
   if (!override) return base;
-  const { stall, errors, ...flat } = override;
+  const { stall, errors, emit_times: _emitTimes, ...flat } = override;
   return {
     ...base,
     ...defined(flat),

@@ -6,6 +6,7 @@ import {
   SSE_DONE,
   STREAM_ERROR,
   sseData,
+  timedTokenText,
   tokenChunk,
   type Usage,
   usage,
@@ -228,11 +229,21 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   function openAiEncoder(req: SimRequest, meta: ChunkMeta): SimStreamEncoder {
     const usageField = (completionTokens: number): Usage | null | undefined =>
       req.continuousUsage ? usage(req.promptTokens, completionTokens) : req.includeUsage ? null : undefined;
+    // The instrument check asks for the send time of every chunk in its tokens' text.
+    const emitTimes = req.override?.emit_times === true;
     return {
       contentType: 'text/event-stream; charset=utf-8',
       start: () => (meta.endpoint === 'chat' ? sseData(roleChunk(meta, usageField(0))) : null),
       chunk: (tokens, _reasoning, cumulative, isLast) =>
-        sseData(tokenChunk(meta, tokens, isLast ? 'length' : null, usageField(cumulative))),
+        sseData(
+          tokenChunk(
+            meta,
+            tokens,
+            isLast ? 'length' : null,
+            usageField(cumulative),
+            emitTimes ? timedTokenText(tokens, nowMs()) : undefined,
+          ),
+        ),
       done: () =>
         (req.includeUsage ? sseData(usageChunk(meta, usage(req.promptTokens, req.maxTokens))) : '') +
         SSE_DONE,

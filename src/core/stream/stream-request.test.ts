@@ -129,6 +129,30 @@ describe('streamRequest: one event per read', () => {
     expect(result.events).toBe(pieces.length);
   });
 
+  it('stamps reads that are ready together before decoding any of them', async () => {
+    // Decoding costs 7 ms of clock per event here; reads queued in the body are all ready at once,
+    // so each must carry the time it was read, not the time the events before it were decoded.
+    const { t, pieces } = aligned({ api: 'openai-chat', pieces: SAMPLE_CHAT_PIECES, continuousUsage: true });
+    let clock = 1000;
+    const chat = adapterFor('openai-chat');
+    const costly = {
+      ...chat,
+      createEventDecoder: () => {
+        const inner = chat.createEventDecoder();
+        return {
+          decode: (data: string, event: string | undefined) => {
+            clock += 7;
+            return inner.decode(data, event);
+          },
+        };
+      },
+    };
+    const result = await run('openai-chat', pieces, { nowMs: () => clock, adapter: costly });
+    expect(result.record.chunks).toHaveLength(t.tokenEvents);
+    expect(new Set(result.record.chunks.map((c) => c[0]))).toEqual(new Set([0]));
+    expect(result.record.outcome).toBe('ok');
+  });
+
   it('apportions a final usage over the token reads by their events', async () => {
     const { t, pieces } = aligned({ api: 'openai-completions', pieces: SAMPLE_COMPLETION_PIECES });
     const result = await run('openai-completions', pieces);

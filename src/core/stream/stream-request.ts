@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import type { Outcome, RequestRecord } from '../record/request-record.ts';
 import { chunkTokenCounts, type ReadObservation } from './chunk-token-counts.ts';
+import { createDeferQueue, type DeferTask } from './defer-task.ts';
 import { parseRetryAfter, readBounded, redact, summarizeErrorBody } from './error-response.ts';
 import type { HeaderWaitGauge } from './header-wait-gauge.ts';
 import { classifyNetworkError, type NetworkFailureKind } from './network-error.ts';
@@ -37,6 +38,8 @@ export interface StreamRequestInput {
   maxTokenReads?: number;
   /** Keep the generated text (all channels) in `result.text`, e.g. for a tokenizer after the run. */
   collectText?: boolean;
+  /** Runs decoding after the reads that are ready now: one queue per Durable Object (default: the request's own). */
+  defer?: DeferTask;
 }
 
 export interface StreamResult {
@@ -108,6 +111,7 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
   const { nowMs, signal, gauge, apiKey, timeoutMs } = input;
   const maxBufferSize = input.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
   const maxTokenReads = input.maxTokenReads ?? MAX_TOKEN_READS;
+  const defer = input.defer ?? createDeferQueue();
 
   // Built before the send mark: CPU work after it would read as network time
   // (docs/streaming.md#why-nothing-heavy-happens-before-the-send-mark).
@@ -204,7 +208,7 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
     const decoder = input.adapter.createEventDecoder();
     const reads: ReadObservation[] = [];
     const textParts: string[] | undefined = input.collectText ? [] : undefined;
-    let readAt = headersMs ?? 0; // offsets never decrease, even if the clock steps back
+    let readAt = headersMs ?? 0;
     let readTokenEvents = 0;
     let readUsage: number | undefined;
     let usagePrompt: number | undefined;
@@ -295,46 +299,74 @@ async function streamRequestUnguarded(given: StreamRequestInput): Promise<Stream
     const utf8 = new TextDecoder();
     let readFailure: unknown;
     let eof = false;
+    let cancelled = false;
+    const decodeRead = (value: Uint8Array): void => {
+      readCount++;
+      if (frames) frames.push(value, onFrame);
+      else {
+        const text = utf8.decode(value, { stream: true });
+        if (events === 0 && head.length < ERROR_BODY_LIMIT) head += text;
+        parser.feed(text);
+      }
+      endRead();
+      if (reads.length >= maxTokenReads && !ended && !streamError)
+        streamError = { kind: 'stream_error', message: `more than ${maxTokenReads} token-carrying reads` };
+    };
+    // The read loop only stamps and queues each read; decoding runs in a later task. Reads that
+    // become ready together are all stamped before any of them is decoded, so one stream's decoding
+    // never delays another stream's timestamp (docs/streaming.md#the-read-loop).
+    const queued: Uint8Array[] = [];
+    const queuedAt: number[] = [];
+    let decodeScheduled = false;
+    const decodeQueued = (): void => {
+      decodeScheduled = false;
+      for (let i = 0; i < queued.length && !ended && !streamError; i++) {
+        readAt = queuedAt[i] as number;
+        decodeRead(queued[i] as Uint8Array);
+      }
+      queued.length = 0;
+      queuedAt.length = 0;
+      if ((ended || streamError) && !cancelled) {
+        // Stop at the marker: HTTP/2 and keep-alive streams may stay open long after it.
+        cancelled = true;
+        reader.cancel().catch(() => {});
+      }
+    };
+    let stamp = readAt; // offsets never decrease, even if the clock steps back
     try {
       for (;;) {
         const { value, done } = await reader.read();
         const at = nowMs() - sentAt; // the read's single timestamp, before any decoding
-        if (at > readAt) readAt = at;
-        if (done) {
-          if (frames) {
-            const cut = frames.end();
-            if (cut && !ended) streamError ??= cut;
-          } else {
-            // Flush: a last event without its blank line is otherwise never dispatched.
-            parser.feed(utf8.decode());
-            flushing = true;
-            if (!streamError) parser.feed('\n\n');
-          }
-          endRead();
-          eof = true;
-          // No end marker in the protocol (Gemini): a finish reason, then EOF, is the end.
-          if (input.adapter.endsAtEof && finishReason !== undefined && !streamError && !cutOffAtEof)
-            ended = true;
-          break;
+        if (at > stamp) stamp = at;
+        if (done || cancelled) break;
+        queued.push(value);
+        queuedAt.push(stamp);
+        if (!decodeScheduled) {
+          decodeScheduled = true;
+          defer(decodeQueued);
         }
-        readCount++;
-        if (frames) frames.push(value, onFrame);
-        else {
-          const text = utf8.decode(value, { stream: true });
-          if (events === 0 && head.length < ERROR_BODY_LIMIT) head += text;
-          parser.feed(text);
+      }
+      decodeQueued();
+      if (!ended && !streamError && !cancelled) {
+        readAt = stamp;
+        if (frames) {
+          const cut = frames.end();
+          if (cut) streamError ??= cut;
+        } else {
+          // Flush: a last event without its blank line is otherwise never dispatched.
+          parser.feed(utf8.decode());
+          flushing = true;
+          if (!streamError) parser.feed('\n\n');
         }
         endRead();
-        if (reads.length >= maxTokenReads && !ended && !streamError)
-          streamError = { kind: 'stream_error', message: `more than ${maxTokenReads} token-carrying reads` };
-        if (ended || streamError) {
-          // Stop at the marker: HTTP/2 and keep-alive streams may stay open long after it.
-          reader.cancel().catch(() => {});
-          break;
-        }
+        eof = true;
+        // No end marker in the protocol (Gemini): a finish reason, then EOF, is the end.
+        if (input.adapter.endsAtEof && finishReason !== undefined && !streamError && !cutOffAtEof)
+          ended = true;
       }
     } catch (err) {
       readFailure = err;
+      decodeQueued();
       endRead();
     }
 

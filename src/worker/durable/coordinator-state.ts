@@ -27,10 +27,11 @@ export interface ShardEntry extends ShardStatus {
   pokes: number;
   hasSummary: boolean;
   sends?: ShardFinal['sends'];
+  instrumentCheck?: ShardFinal['instrumentCheck'];
 }
 
 export function publicShardStatus(entry: ShardEntry): ShardStatus {
-  const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, ...status } = entry;
+  const { pokes: _pokes, hasSummary: _hasSummary, sends: _sends, instrumentCheck: _check, ...status } = entry;
   return status;
 }
 

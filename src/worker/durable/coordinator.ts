@@ -11,6 +11,7 @@ import {
   type RunStatus,
   type ShardProgress,
 } from '../../core/run/run-status.ts';
+import { instrumentCheckLeadMs } from '../../core/shard/instrument-check.ts';
 import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.ts';
 import { isClosedLoop } from '../../core/workload/arrivals.ts';
 import { settingsOf } from '../env.ts';
@@ -53,7 +54,9 @@ export class Coordinator extends DurableObject<Env> {
   async start(input: StartRunInput): Promise<void> {
     if (await this.run()) return; // a retried start
     const settings = settingsOf(this.env);
-    const startAtMs = Date.now() + settings.START_DELAY_MS;
+    // Shards run their instrument check before the schedule's origin.
+    const startAtMs =
+      Date.now() + settings.START_DELAY_MS + instrumentCheckLeadMs(input.config.instrument_check);
     const run: RunRecord = {
       ...input,
       state: 'running',
@@ -151,6 +154,7 @@ export class Coordinator extends DurableObject<Env> {
       last_heartbeat_ms: Date.now(),
       hasSummary: true,
       sends: final.sends,
+      ...(final.instrumentCheck ? { instrumentCheck: final.instrumentCheck } : {}),
     } satisfies Partial<ShardEntry>);
     await this.putShard(entry);
     if (final.failure !== undefined) await this.failRun(final.failure);

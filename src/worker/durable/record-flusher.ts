@@ -1,11 +1,12 @@
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
-import type { ShardProgress } from '../../core/run/run-status.ts';
+import { emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { D1_MAX_BATCH_STATEMENTS, insertRequests, ROWS_PER_INSERT } from '../storage/records-store.ts';
 import type { ShardAssignment } from './run-protocol.ts';
 import type { ShardStorage } from './shard-storage.ts';
 
-const FLUSH_ROWS = 300;
+/** Rows per D1 round (ShardStorage.unflushed reads at most 90 by key). */
+const FLUSH_ROWS = 90;
 const FLUSH_EVERY_MS = 1_000;
 const FINAL_FLUSH_ATTEMPTS = 6;
 
@@ -46,7 +47,12 @@ export class RecordFlusher {
     const queries = RecordFlusher.queriesFor(rows.length);
     this.budget.d1Queries += queries;
     this.budget.subrequests += Math.ceil(queries / D1_MAX_BATCH_STATEMENTS);
-    await insertRequests(this.db, this.assignment.runId, rows);
+    const usage = { rowsWritten: 0, bytes: 0 };
+    await insertRequests(this.db, this.assignment.runId, rows, usage);
+    this.progress.usage ??= emptyUsage();
+    const u = this.progress.usage;
+    u.d1_rows_written += usage.rowsWritten;
+    u.d1_bytes_written += usage.bytes;
     this.progress.records_flushed += rows.length;
     this.store.markFlushed(
       rows.map((r) => r.seq),

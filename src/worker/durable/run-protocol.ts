@@ -2,6 +2,7 @@ import type { RunConfig } from '../../core/run/run-config.ts';
 import type { RunPlan } from '../../core/run/run-plan.ts';
 import type { RunState } from '../../core/run/run-state.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { InstrumentSample } from '../../core/shard/instrument-check.ts';
 import type { ProbeRunRule, ProbeStop } from '../../core/shard/probe-counts.ts';
 import type { ShardSummary } from '../../core/shard/shard-record.ts';
 
@@ -39,6 +40,8 @@ export interface ShardFinal extends ShardSummary {
   stopReason: string;
   /** Set when the shard gave up after its alarm kept throwing: the error, which fails the run. */
   failure?: string;
+  /** What its instrument check measured (absent when the check was off). */
+  instrumentCheck?: InstrumentSample;
 }
 
 /** A probe run as its coordinator sees it (the campaign reads it live and once the run ended). */

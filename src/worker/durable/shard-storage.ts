@@ -1,4 +1,5 @@
 import type { ShardProgress } from '../../core/run/run-status.ts';
+import type { InstrumentSample } from '../../core/shard/instrument-check.ts';
 import type { ShardStopReason } from '../../core/shard/shard-loop.ts';
 import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
 import type { ShardAssignment, ShardFinal } from './run-protocol.ts';
@@ -24,6 +25,8 @@ export interface ShardMeta {
   next_pos: number;
   /** Alarms that threw since the last one that did not. */
   failed_alarms: number;
+  /** What the instrument check measured before the load started. */
+  instrument_check: InstrumentSample;
 }
 
 /**
@@ -34,6 +37,12 @@ export interface ShardMeta {
 export class ShardStorage {
   private readonly sql: SqlStorage;
   private readonly storage: DurableObjectStorage;
+  /** Rows written by this object's statements since the last `takeRowsWritten` (billed per row). */
+  private rowsWritten = 0;
+  /** Positions dispatched by this isolate (the resume point, saved with finished requests). */
+  private dispatchedUpTo = 0;
+  /** Sequence numbers of stored records D1 does not have yet; null until first needed. */
+  private pending: Set<number> | null = null;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -48,13 +57,29 @@ export class ShardStorage {
     );
   }
 
+  private write(query: string, ...params: SqlStorageValue[]): void {
+    this.rowsWritten += this.sql.exec(query, ...params).rowsWritten;
+  }
+
+  /** Rows written since the last call (for the run's cost figures). */
+  takeRowsWritten(): number {
+    const n = this.rowsWritten;
+    this.rowsWritten = 0;
+    return n;
+  }
+
   get<K extends keyof ShardMeta>(key: K): ShardMeta[K] | undefined {
     const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0];
     return row ? (JSON.parse(row.value) as ShardMeta[K]) : undefined;
   }
 
   set<K extends keyof ShardMeta>(key: K, value: ShardMeta[K]): void {
-    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, JSON.stringify(value));
+    // An upsert rewrites one row; INSERT OR REPLACE deletes and reinserts it and its key's index entry.
+    this.write(
+      `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      key,
+      JSON.stringify(value),
+    );
   }
 
   assignment(): ShardAssignment | undefined {
@@ -63,12 +88,17 @@ export class ShardStorage {
 
   /** Requests of this shard's sequence dispatched so far (the resume point). */
   nextPosition(): number {
-    return this.get('next_pos') ?? 0;
+    // `next_pos` is saved with each batch of finished requests; anything dispatched since then
+    // still has its in-flight row (every request keeps one until the batch that finishes it).
+    const inFlight = this.sql.exec<{ p: number | null }>(`SELECT MAX(pos) AS p FROM in_flight`).one().p;
+    return Math.max(this.get('next_pos') ?? 0, inFlight === null ? 0 : inFlight + 1, this.dispatchedUpTo);
   }
 
+  /** One write per dispatch (its in-flight row); the resume point is saved with finished requests. */
   markDispatched(row: InFlightRow): void {
+    this.dispatchedUpTo = Math.max(this.dispatchedUpTo, row.pos + 1);
     this.storage.transactionSync(() => {
-      this.sql.exec(
+      this.write(
         `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, dispatched_at_ms, prompt_tokens, warmup)
           VALUES (?, ?, ?, ?, ?, ?, ?)`,
         row.pos,
@@ -79,7 +109,6 @@ export class ShardStorage {
         row.promptTokens,
         row.warmup ? 1 : 0,
       );
-      this.set('next_pos', row.pos + 1);
     });
   }
 
@@ -87,12 +116,35 @@ export class ShardStorage {
   complete(pos: number, record: ShardRecord, progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
-      this.sql.exec(
+      this.set('next_pos', Math.max(this.nextPosition(), pos + 1));
+      this.write(
         `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
         record.seq,
         JSON.stringify(record),
       );
-      this.sql.exec(`DELETE FROM in_flight WHERE pos = ?`, pos);
+      this.pending?.add(record.seq);
+      this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
+    });
+  }
+
+  /**
+   * Stores finished requests, clears their in-flight marks and saves the counters, in one
+   * transaction: the shard calls it once per timer turn for every request that ended in it.
+   */
+  completeAll(done: readonly { pos: number; record: ShardRecord }[], progress: ShardProgress): void {
+    if (done.length === 0) return;
+    this.storage.transactionSync(() => {
+      this.set('progress', progress);
+      this.set('next_pos', this.nextPosition());
+      for (const { pos, record } of done) {
+        this.write(
+          `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
+          record.seq,
+          JSON.stringify(record),
+        );
+        this.pending?.add(record.seq);
+        this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
+      }
     });
   }
 
@@ -119,17 +171,43 @@ export class ShardStorage {
       }));
   }
 
+  /**
+   * The oldest `limit` records D1 does not have yet. Their sequence numbers are kept in memory as
+   * they finish, so a flush reads them by key instead of scanning every stored record (a scan per
+   * flush grows with the run); after a restart the first call finds them with one scan.
+   */
   unflushed(limit: number): ShardRecord[] {
-    return this.sql
-      .exec<{ record: string }>(`SELECT record FROM records WHERE flushed = 0 ORDER BY seq LIMIT ?`, limit)
-      .toArray()
-      .map((r) => JSON.parse(r.record) as ShardRecord);
+    if (this.pending === null)
+      this.pending = new Set(
+        this.sql
+          .exec<{ seq: number }>(`SELECT seq FROM records WHERE flushed = 0`)
+          .toArray()
+          .map((r) => r.seq),
+      );
+    // At most 90 keys: a statement binds at most 100 parameters.
+    const seqs = [...this.pending].sort((a, b) => a - b).slice(0, Math.min(limit, 90));
+    if (seqs.length === 0) return [];
+    const rows = this.sql
+      .exec<{ seq: number; record: string }>(
+        `SELECT seq, record FROM records WHERE seq IN (${seqs.map(() => '?').join(',')}) AND flushed = 0 ORDER BY seq`,
+        ...seqs,
+      )
+      .toArray();
+    // A key whose row is not there (a write that was rolled back, already flushed) is forgotten.
+    if (rows.length < seqs.length) {
+      const found = new Set(rows.map((r) => r.seq));
+      for (const seq of seqs) if (!found.has(seq)) this.pending.delete(seq);
+    }
+    return rows.map((r) => JSON.parse(r.record) as ShardRecord);
   }
 
   markFlushed(seqs: readonly number[], progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
-      for (const seq of seqs) this.sql.exec(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
+      for (const seq of seqs) {
+        this.write(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
+        this.pending?.delete(seq);
+      }
     });
   }
 
@@ -138,8 +216,9 @@ export class ShardStorage {
   }
 
   dropRecords(): void {
-    this.sql.exec(`DELETE FROM records`);
-    this.sql.exec(`DELETE FROM in_flight`);
+    this.write(`DELETE FROM records`);
+    this.pending = new Set();
+    this.write(`DELETE FROM in_flight`);
   }
 
   /** Every finished record, in sequence order, for the shard's summary. */

@@ -1,7 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
-import { countOutcome, emptyProgress, type ShardProgress } from '../../core/run/run-status.ts';
+import { countOutcome, emptyProgress, emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
+import {
+  CALIBRATION_SIM,
+  instrumentCheckLeadMs,
+  instrumentSample,
+} from '../../core/shard/instrument-check.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
@@ -22,8 +27,10 @@ import {
 } from '../../core/shard/shard-record.ts';
 import { afterFailedAlarm, planSlice, shardFailure } from '../../core/shard/slice-plan.ts';
 import { adapterFor } from '../../core/stream/adapters.ts';
+import { createDeferQueue } from '../../core/stream/defer-task.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
+import { parseTarget } from '../../core/stream/target-config.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { aiBindingFetch, aiBindingOf } from '../workers-ai-binding.ts';
@@ -31,6 +38,9 @@ import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
 import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
 import { type ShardPhase, ShardStorage } from './shard-storage.ts';
+
+/** How long a read's bytes may wait to be decoded (its timestamp is already taken). */
+const DECODE_BATCH_MS = 2;
 
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
@@ -52,7 +62,8 @@ export class Shard extends DurableObject<Env> {
     if (this.store.assignment()) return; // a retried start
     this.store.set('assignment', assignment);
     this.store.set('phase', 'running' satisfies ShardPhase);
-    await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250));
+    const lead = instrumentCheckLeadMs(assignment.config.instrument_check);
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), assignment.startAtMs - 250 - lead));
   }
 
   async cancel(): Promise<void> {
@@ -141,6 +152,7 @@ export class Shard extends DurableObject<Env> {
   }
 
   private async runSlice(a: ShardAssignment): Promise<void> {
+    const sliceStartMs = Date.now();
     const settings = settingsOf(this.env);
     const progress = { ...emptyProgress(null), ...this.store.get('progress') };
     // Counting walks the shard's whole plan (up to 10M requests): once per shard, not per slice.
@@ -158,11 +170,16 @@ export class Shard extends DurableObject<Env> {
     // A shard that already decided to stop (and then failed its final flush) only finishes: a
     // retried alarm must not start sending again past a limit.
     let stop = this.store.get('stop_kind');
+    if (stop === undefined && progress.slices === 1) await this.instrumentCheck(a);
     if (stop === undefined) {
       stop = await this.dispatch(a, settings, progress, colo, budget);
       if (stop !== 'slice_end') this.store.set('stop_kind', stop);
     }
     await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final();
+    progress.usage ??= emptyUsage();
+    const usage = progress.usage;
+    usage.do_rows_written += this.store.takeRowsWritten();
+    usage.active_ms += Date.now() - sliceStartMs;
     this.store.set('progress', progress);
     if (this.store.get('phase') === 'released') return;
     if (stop === 'slice_end') {
@@ -214,6 +231,16 @@ export class Shard extends DurableObject<Env> {
     let stopped = false;
     // Set when this shard's own probe counts decide the probe: heartbeat at once, not in 2 s.
     const wake = { now: false };
+    // Finished requests reach storage in one transaction per timer turn, after the reads that are
+    // ready: a write never runs between a read becoming ready and its timestamp.
+    // Decoding waits at most DECODE_BATCH_MS: one timer per batch of reads, not one per read.
+    const defer = createDeferQueue(DECODE_BATCH_MS);
+    const completed: { pos: number; record: ShardRecord }[] = [];
+    let storeScheduled = false;
+    const storeCompleted = (): void => {
+      storeScheduled = false;
+      this.store.completeAll(completed.splice(0), progress);
+    };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
       flusher.loop(() => stopped),
@@ -273,6 +300,7 @@ export class Shard extends DurableObject<Env> {
               timeoutMs,
               signal: abort.signal,
               gauge,
+              defer,
             });
             countFinished(progress, record, {
               warmup: planned.warmup,
@@ -287,7 +315,11 @@ export class Shard extends DurableObject<Env> {
               seq: planned.seq,
               warmup: planned.warmup,
             };
-            this.store.complete(planned.pos, stored, progress);
+            completed.push({ pos: planned.pos, record: stored });
+            if (!storeScheduled) {
+              storeScheduled = true;
+              defer(storeCompleted);
+            }
           };
         },
       });
@@ -295,9 +327,51 @@ export class Shard extends DurableObject<Env> {
     } finally {
       // Also when the loop throws: no heartbeat may keep a broken slice looking alive.
       stopped = true;
+      storeCompleted();
       if (this.abort === abort) this.abort = null;
       await Promise.all(background);
     }
+  }
+
+  /**
+   * The instrument check (docs/metrics.md#instrument-check): a few requests, at once, to the
+   * Worker's own simulator (a loopback call, no network), which writes its send time into every
+   * token; done before the schedule's origin, once per shard.
+   */
+  private async instrumentCheck(a: ShardAssignment): Promise<void> {
+    const check = a.config.instrument_check;
+    if (!check || check.requests === 0 || this.store.get('instrument_check') !== undefined) return;
+    const target = parseTarget({
+      api: 'openai-chat',
+      base_url: 'http://fluidbench.internal/sim/v1',
+      model: 'fluidbench-sim',
+      extra_body: { sim: CALIBRATION_SIM },
+    });
+    // Through the loopback binding; any failure becomes a failed calibration request, never a failed slice.
+    const fetcher: typeof fetch = (input, init) => this.ctx.exports.default.fetch(new Request(input, init));
+    const signal = AbortSignal.timeout(Math.max(250, a.startAtMs - 100 - Date.now()));
+    const adapter = adapterFor('openai-chat');
+    const defer = createDeferQueue();
+    const results = await Promise.all(
+      Array.from({ length: check.requests }, (_, i) =>
+        streamRequest({
+          fetch: fetcher,
+          nowMs: Date.now,
+          adapter,
+          target,
+          ...(this.env.SIM_API_KEY ? { apiKey: this.env.SIM_API_KEY } : {}),
+          id: `${a.runId}-check-${a.index}-${i}`,
+          prompt: ' check',
+          promptTokens: 1,
+          maxTokens: check.output_tokens,
+          timeoutMs: 5_000,
+          signal,
+          collectText: true,
+          defer,
+        }),
+      ),
+    );
+    this.store.set('instrument_check', instrumentSample(results));
   }
 
   /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
@@ -311,9 +385,11 @@ export class Shard extends DurableObject<Env> {
   }
 
   private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {
+    const instrumentCheck = this.store.get('instrument_check');
     return {
       progress,
       colo,
+      ...(instrumentCheck ? { instrumentCheck } : {}),
       stopReason: this.store.get('stop') ?? 'completed',
       ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config), prefillPredictorOf(a.config)),
     };

@@ -30,10 +30,13 @@ export async function insertRequests(
   d1: D1Database,
   runId: string,
   rows: readonly StoredRequest[],
+  /** Adds what D1 reports written (rows, indexes included) and the rows' value bytes. */
+  usage?: { rowsWritten: number; bytes: number },
 ): Promise<number> {
   const db = openDatabase(d1);
   // Encode everything first: a bad record fails the call before anything is written.
   const values = rows.map((row) => toRow(runId, row));
+  if (usage) for (const v of values) usage.bytes += rowBytes(v);
   const statements: BatchItem<'sqlite'>[] = [];
   for (let i = 0; i < values.length; i += ROWS_PER_INSERT)
     statements.push(
@@ -46,9 +49,23 @@ export async function insertRequests(
   for (let i = 0; i < statements.length; i += D1_MAX_BATCH_STATEMENTS) {
     const [first, ...rest] = statements.slice(i, i + D1_MAX_BATCH_STATEMENTS);
     const results = (await db.batch([first!, ...rest])) as unknown as D1Result[];
-    for (const result of results) inserted += result.meta.changes;
+    for (const result of results) {
+      inserted += result.meta.changes;
+      if (usage) usage.rowsWritten += result.meta.rows_written ?? result.meta.changes;
+    }
   }
   return inserted;
+}
+
+/** A row's value bytes: text and blobs by length, numbers as 8 bytes (an estimate of what D1 stores). */
+function rowBytes(row: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const v of Object.values(row)) {
+    if (typeof v === 'string') bytes += v.length;
+    else if (v instanceof Uint8Array) bytes += v.byteLength;
+    else if (typeof v === 'number' || typeof v === 'boolean') bytes += 8;
+  }
+  return bytes;
 }
 
 function toRow(runId: string, r: StoredRequest): typeof requests.$inferInsert {
