@@ -82,6 +82,9 @@ async function expectKpisEqual(page: Page, results: unknown): Promise<number> {
     els.map((el) => ({ source: el.getAttribute('data-source'), value: el.getAttribute('data-value') })),
   );
   const sourced = kpis.filter((k) => k.source !== null);
+  expect(sourced.map((k) => k.source)).toEqual(
+    expect.arrayContaining(['summary.fluidity_index.p1', 'summary.fluidity_index.p50']),
+  );
   for (const k of sourced)
     expect(JSON.parse(k.value!), k.source!).toBe(valueAtPath(results, k.source!) ?? null);
   return sourced.length;
