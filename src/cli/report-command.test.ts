@@ -56,7 +56,16 @@ describe('fluidbench report', () => {
 
   it('escapes the data so no value can close its script element', () => {
     const html = reportHtml(
-      { kind: 'compare', title: '</script><b>', generated_at_ms: 0, rows: [], notes: ['</script>'] },
+      {
+        kind: 'compare',
+        title: '</script><b>',
+        generated_at_ms: 0,
+        runs: [],
+        rows: [],
+        scatter: { rows: [], ttft_split_s: null, output_tps_split: null },
+        matrix: { regions: [], cells: [] },
+        notes: ['</script>'],
+      },
       { js: 'void 0', css: '' },
     );
     expect(html.match(/<\/script>/g)).toHaveLength(2); // the data block's and the script's own ends

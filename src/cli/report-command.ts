@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { RunResults } from '../core/api/run-results-schema.ts';
 import { type RequestRecord, requestRecordSchema } from '../core/record/request-record.ts';
 import {
-  buildCompareReportData,
   buildHistoryReportData,
   buildProfileReportData,
   buildSearchReportData,
 } from '../core/report/campaign-report-data.ts';
+import { buildCompareReportData } from '../core/report/compare-report-data.ts';
 import { COMPARE_MAX_RUNS, type ReportData } from '../core/report/report-data.ts';
 import { buildRunReportData } from '../core/report/run-report-data.ts';
 import { analyzeCommand } from './analyze-command.ts';
