@@ -26,6 +26,11 @@ export function buildSearchReportData(search: SearchStatus, nowMs: number): Sear
   const notes: string[] = [];
   if (search.state === 'running' || search.state === 'queued')
     notes.push('The search is still running: probes and bracket so far.');
+  // The model strategy's logistic fit is recomputed at each step and not stored with the result.
+  if (result?.root)
+    notes.push(
+      "No fitted curve: the search result keeps the model strategy's root and its interval, not the fit's parameters.",
+    );
   return {
     kind: 'search',
     title: `Capacity search ${search.name ?? search.id}`,
