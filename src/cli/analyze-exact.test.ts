@@ -82,7 +82,7 @@ function type7Seconds(values: readonly number[], q: number): number {
   return (low + (h - lo) * (high - low)) / 1e6;
 }
 
-const QUANTILES = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p99_9: 0.999 } as const;
+const QUANTILES = { p1: 0.01, p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p99_9: 0.999 } as const;
 
 function reference(records: readonly TestRecord[]) {
   const tbt = records.flatMap((r) => tokenGapsUs(r).slice(1));

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { RUN_LIST_LIMIT } from '../core/api/control-api-schemas.ts';
+import { DEFAULT_DEADLINES } from '../core/metrics/deadline-options.ts';
 import { DEFAULT_URL } from './api-client.ts';
 
 // Options and argument parsers shared by the commands (src/cli/main.ts). A parser that throws
@@ -41,3 +42,17 @@ export const listLimitOption = () =>
     .default(20);
 export const cursorOption = () =>
   new Option('--cursor <cursor>', 'continue after a previous page (printed as `more:`)');
+
+/** `analyze`'s and `report`'s fixed TTFT deadline flag (seconds), declared once. */
+export const ttftDeadlineOption = (note = '') =>
+  new Option(
+    '--ttft-deadline <s>',
+    `fixed TTFT deadline in seconds (default: ${DEFAULT_DEADLINES.ttft_deadline_s})${note}`,
+  );
+
+/** `analyze`'s and `report`'s TBT deadline flag (seconds), declared once. */
+export const tbtDeadlineOption = (note = '') =>
+  new Option(
+    '--tbt-deadline <s>',
+    `TBT deadline in seconds (default: ${DEFAULT_DEADLINES.tbt_deadline_s})${note}`,
+  );

@@ -10,7 +10,15 @@ import { analyzeCommand, MAX_THREADS } from './analyze-command.ts';
 import { DEFAULT_PAGE_SIZE } from './api-client.ts';
 import { cancelCommand } from './cancel-command.ts';
 import { CliError, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK } from './cli-error.ts';
-import { cursorOption, jsonOption, listLimitOption, urlOption, wholeNumber } from './cli-options.ts';
+import {
+  cursorOption,
+  jsonOption,
+  listLimitOption,
+  tbtDeadlineOption,
+  ttftDeadlineOption,
+  urlOption,
+  wholeNumber,
+} from './cli-options.ts';
 import { compareCommand } from './compare-command.ts';
 import { EXPORT_FORMATS, exportCommand } from './export-command.ts';
 import { historyCommand } from './history-command.ts';
@@ -57,11 +65,8 @@ export async function main(argv: string[]): Promise<number> {
       'request records: JSONL, JSON array, {"requests": [...]}, or etalon request_level_metrics.json',
     )
     .option('--json', 'print {requests, summary, throughput, service_level} as JSON')
-    .option(
-      '--ttft-deadline <s>',
-      `fixed TTFT deadline in seconds (default: ${DEFAULT_DEADLINES.ttft_deadline_s})`,
-    )
-    .option('--tbt-deadline <s>', `TBT deadline in seconds (default: ${DEFAULT_DEADLINES.tbt_deadline_s})`)
+    .addOption(ttftDeadlineOption())
+    .addOption(tbtDeadlineOption())
     .option(
       '--target-miss-rate <r>',
       `miss rate for the minimum-deadline search, 0..1 (default: ${DEFAULT_DEADLINES.target_miss_rate})`,
@@ -239,6 +244,8 @@ function registerApiCommands(program: Command): void {
     .option('--out <file>', 'HTML file to write (default: fluidbench-KIND-ID.html)')
     .option('--history <schedule-id>', "a schedule's metrics over time, with baseline bands and regressions")
     .option('--compare <run-id...>', 'runs side by side: TTFT against output speed per region')
+    .addOption(ttftDeadlineOption(' (records file only; a run keeps its own)'))
+    .addOption(tbtDeadlineOption(' (records file only; a run keeps its own)'))
     .addOption(urlOption())
     .addOption(new Option('--json', "print the report's data as JSON instead of writing HTML"))
     .action((target, flags) => reportCommand(target, flags));

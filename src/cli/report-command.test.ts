@@ -37,6 +37,36 @@ describe('fluidbench report', () => {
       expect(kpi.value, kpi.key).toBe(valueAtPath(analysis, kpi.source!));
   });
 
+  it('FILE --ttft-deadline/--tbt-deadline: the report is judged against those deadlines, like analyze', async () => {
+    const flags = ['--ttft-deadline', '0.2', '--tbt-deadline', '0.015'];
+    const [report, analyze, defaults] = await Promise.all([
+      spawnCli(['report', file, '--json', ...flags], { cwd: dir }),
+      spawnCli(['analyze', file, '--json', ...flags], { cwd: dir }),
+      spawnCli(['report', file, '--json'], { cwd: dir }),
+    ]);
+    expect(report.code, report.stderr).toBe(0);
+    const data = JSON.parse(report.stdout) as RunReportData;
+    const analysis = JSON.parse(analyze.stdout) as unknown;
+    expect(data.deadlines.ttft_deadline_s).toBe(0.2);
+    expect(data.deadlines.tbt_deadline_s).toBe(0.015);
+    for (const kpi of data.kpis.filter((k) => k.source !== null))
+      expect(kpi.value, kpi.key).toBe(valueAtPath(analysis, kpi.source!));
+    const missRate = (d: RunReportData) => d.kpis.find((k) => k.key === 'miss_rate')!.value;
+    expect(missRate(data)).not.toBe(missRate(JSON.parse(defaults.stdout) as RunReportData));
+  });
+
+  it('rejects a bad deadline, naming the flag, and deadlines with a run id', async () => {
+    const bad = await spawnCli(['report', file, '--json', '--tbt-deadline', 'soon'], { cwd: dir });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--tbt-deadline');
+    const run = await spawnCli(['report', 'no-such-run', '--ttft-deadline', '1'], {
+      cwd: dir,
+      env: { FLUIDBENCH_URL: 'http://127.0.0.1:9', FLUIDBENCH_TOKEN: 't' },
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/run report uses the run.s own deadlines/);
+  });
+
   it('FILE --out: one HTML file whose CSP allows exactly its inline script and styles', async () => {
     const out = path.join(dir, 'r.html');
     const run = await spawnCli(['report', file, '--out', out], { cwd: dir });
@@ -56,7 +86,16 @@ describe('fluidbench report', () => {
 
   it('escapes the data so no value can close its script element', () => {
     const html = reportHtml(
-      { kind: 'compare', title: '</script><b>', generated_at_ms: 0, rows: [], notes: ['</script>'] },
+      {
+        kind: 'compare',
+        title: '</script><b>',
+        generated_at_ms: 0,
+        runs: [],
+        rows: [],
+        scatter: { rows: [], ttft_split_s: null, output_tps_split: null },
+        matrix: { regions: [], cells: [] },
+        notes: ['</script>'],
+      },
       { js: 'void 0', css: '' },
     );
     expect(html.match(/<\/script>/g)).toHaveLength(2); // the data block's and the script's own ends

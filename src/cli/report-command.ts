@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { RunResults } from '../core/api/run-results-schema.ts';
 import { type RequestRecord, requestRecordSchema } from '../core/record/request-record.ts';
 import {
-  buildCompareReportData,
   buildHistoryReportData,
   buildProfileReportData,
   buildSearchReportData,
 } from '../core/report/campaign-report-data.ts';
+import { buildCompareReportData } from '../core/report/compare-report-data.ts';
 import { COMPARE_MAX_RUNS, type ReportData } from '../core/report/report-data.ts';
 import { buildRunReportData } from '../core/report/run-report-data.ts';
 import { analyzeCommand } from './analyze-command.ts';
@@ -23,6 +23,9 @@ export interface ReportFlags {
   json?: boolean;
   history?: string;
   compare?: string[];
+  /** Deadlines of a records-file report, as `analyze` takes them (seconds). */
+  ttftDeadline?: string;
+  tbtDeadline?: string;
 }
 
 /**
@@ -67,7 +70,11 @@ function defaultName(data: ReportData): string {
 
 async function reportData(target: string | undefined, flags: ReportFlags): Promise<ReportData> {
   const now = Date.now();
-  if (target !== undefined && (await isFile(target))) return fileReport(target, now);
+  if (target !== undefined && (await isFile(target))) return fileReport(target, flags, now);
+  if (flags.ttftDeadline !== undefined || flags.tbtDeadline !== undefined)
+    throw new CliError(
+      'invalid options: --ttft-deadline and --tbt-deadline apply to a records file; a run report uses the run’s own deadlines',
+    );
   const client = await ApiClient.fromEnvironment(flags.url);
   if (flags.history !== undefined)
     return buildHistoryReportData(
@@ -135,8 +142,13 @@ async function runReport(client: ApiClient, id: string, nowMs: number): Promise<
 }
 
 /** An exported records file: its numbers are `analyze --json`'s (default deadlines). */
-async function fileReport(file: string, nowMs: number): Promise<ReportData> {
-  const { report } = await analyzeCommand(file, { curve: true, progress: false });
+async function fileReport(file: string, flags: ReportFlags, nowMs: number): Promise<ReportData> {
+  const { report } = await analyzeCommand(file, {
+    curve: true,
+    progress: false,
+    ...(flags.ttftDeadline !== undefined ? { ttftDeadline: flags.ttftDeadline } : {}),
+    ...(flags.tbtDeadline !== undefined ? { tbtDeadline: flags.tbtDeadline } : {}),
+  });
   const records: RequestRecord[] = [];
   const input = await openRecords(file);
   for await (const batch of input.batches)

@@ -62,6 +62,8 @@ export function lineChart(
     time?: boolean;
     bands?: [number, number][];
     draw?: (u: uPlot) => number;
+    /** Painted under the series (after the axes and grid); returns what it painted. */
+    underlay?: (u: uPlot) => number;
     yRange?: [number, number];
     /** Plot height in CSS pixels (default 260). */
     height?: number;
@@ -70,6 +72,7 @@ export function lineChart(
   },
 ): uPlot {
   const drawnPoints = options.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
+  let underlaid = 0;
   const u = new uPlot(
     {
       width: chartWidth(host),
@@ -106,7 +109,15 @@ export function lineChart(
         ? { bands: options.bands.map(([a, b]) => ({ series: [a, b], fill: 'rgba(56,103,214,0.12)' })) }
         : {}),
       hooks: {
-        draw: [(chart: uPlot) => markDrawn(host, drawnPoints + (options.draw ? options.draw(chart) : 0))],
+        drawAxes: [
+          (chart: uPlot) => {
+            underlaid = options.underlay ? options.underlay(chart) : 0;
+          },
+        ],
+        draw: [
+          (chart: uPlot) =>
+            markDrawn(host, drawnPoints + underlaid + (options.draw ? options.draw(chart) : 0)),
+        ],
       },
       legend: { live: true },
     },
@@ -130,6 +141,7 @@ export function joinedLineChart(
   }[],
   axes: { xUnit: Unit; yUnit: Unit; xLabel: string; yLabel: string; yRange?: [number, number] },
   draw?: (u: uPlot) => number,
+  underlay?: (u: uPlot) => number,
 ): uPlot {
   const joined = uPlot.join(curves.map((c) => [c.x, c.y] as uPlot.AlignedData));
   return lineChart(host, {
@@ -144,6 +156,7 @@ export function joinedLineChart(
     })),
     ...axes,
     ...(draw ? { draw } : {}),
+    ...(underlay ? { underlay } : {}),
   });
 }
 
@@ -197,4 +210,18 @@ export function vBand(u: uPlot, a: number, b: number, color: string): void {
   ctx.fillStyle = color;
   ctx.fillRect(x(a), u.bbox.top, x(b) - x(a), u.bbox.height);
   ctx.restore();
+}
+
+/** Shades the plot area left of x = xv and above y = yv (clipped to the plot); 1 when drawn. */
+export function topLeftQuadrant(u: uPlot, xv: number, yv: number, color: string): number {
+  const { ctx, x, y } = drawTools(u);
+  const { left, top, width, height } = u.bbox;
+  const right = Math.min(left + width, Math.max(left, x(xv)));
+  const bottom = Math.min(top + height, Math.max(top, y(yv)));
+  if (right <= left || bottom <= top) return 0;
+  ctx.save();
+  ctx.fillStyle = color;
+  ctx.fillRect(left, top, right - left, bottom - top);
+  ctx.restore();
+  return 1;
 }

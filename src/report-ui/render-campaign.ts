@@ -14,6 +14,7 @@ import {
   lineChart,
   OK,
   PALETTE,
+  topLeftQuadrant,
   vBand,
 } from './charts.ts';
 import { card, fmt, h, isoTime, table } from './dom.ts';
@@ -284,7 +285,9 @@ export function renderHistory(data: HistoryReportData): { el: HTMLElement; mount
 
 export function renderCompare(data: CompareReportData): { el: HTMLElement; mounts: Mount[] } {
   const host = chartHost('compare-scatter');
-  const points = data.rows.filter((r) => r.ttft_p50_s !== null && r.output_tps_p50 !== null);
+  const points = data.scatter.rows.map((i) => data.rows[i]!);
+  const { ttft_split_s: ttftSplit, output_tps_split: tpsSplit } = data.scatter;
+  if (ttftSplit !== null && tpsSplit !== null) host.dataset.quadrant = `${ttftSplit} ${tpsSplit}`;
   const mounts: Mount[] = [
     () => {
       joinedLineChart(
@@ -300,9 +303,22 @@ export function renderCompare(data: CompareReportData): { el: HTMLElement; mount
           })),
         ),
         { xUnit: 's', yUnit: 'tok/s', xLabel: 'TTFT p50', yLabel: 'output speed p50' },
+        undefined,
+        ttftSplit === null || tpsSplit === null
+          ? undefined
+          : (u) => topLeftQuadrant(u, ttftSplit, tpsSplit, 'rgba(46,158,91,0.12)'),
       );
     },
   ];
+  const cell = (i: number | null) => {
+    if (i === null) return '–';
+    const r = data.rows[i]!;
+    return `${fmt(r.ttft_p50_s, 's')} · ${fmt(r.output_tps_p50, 'tok/s')} · miss ${fmt(r.miss_rate, 'ratio')}${r.attractive ? ' ★' : ''}`;
+  };
+  const quadrant =
+    ttftSplit === null || tpsSplit === null
+      ? 'Too few points for a quadrant.'
+      : `The shaded top-left quadrant (TTFT p50 ≤ ${fmt(ttftSplit, 's')}, output speed p50 ≥ ${fmt(tpsSplit, 'tok/s')}, the medians of the points) is the attractive one; ★ marks its points.`;
   return {
     el: page(
       data.title,
@@ -312,7 +328,17 @@ export function renderCompare(data: CompareReportData): { el: HTMLElement; mount
         host,
         table(
           'Runs by region',
-          ['run', 'region', 'requests', 'TTFT p50', 'output tok/s p50', 'TBT p99', 'miss rate', 'errors'],
+          [
+            'run',
+            'region',
+            'requests',
+            'TTFT p50',
+            'output tok/s p50',
+            'TBT p99',
+            'miss rate',
+            'errors',
+            'quadrant',
+          ],
           data.rows.map((r) => [
             r.label,
             r.region,
@@ -322,7 +348,19 @@ export function renderCompare(data: CompareReportData): { el: HTMLElement; mount
             fmt(r.tbt_p99_s, 's'),
             fmt(r.miss_rate, 'ratio'),
             fmt(r.error_rate, 'ratio'),
+            r.attractive ? '★' : '',
           ]),
+        ),
+        quadrant,
+      ),
+      h(
+        'section',
+        { class: 'card', 'data-table': 'region-by-run' },
+        h('h3', {}, 'Region × run'),
+        table(
+          'TTFT p50 · output speed p50 · deadline miss rate, per region (rows) and run (columns)',
+          ['region', ...data.runs.map((r) => r.label)],
+          data.matrix.regions.map((region, i) => [region, ...data.matrix.cells[i]!.map(cell)]),
         ),
       ),
       notes(data.notes),

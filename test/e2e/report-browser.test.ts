@@ -82,6 +82,9 @@ async function expectKpisEqual(page: Page, results: unknown): Promise<number> {
     els.map((el) => ({ source: el.getAttribute('data-source'), value: el.getAttribute('data-value') })),
   );
   const sourced = kpis.filter((k) => k.source !== null);
+  expect(sourced.map((k) => k.source)).toEqual(
+    expect.arrayContaining(['summary.fluidity_index.p1', 'summary.fluidity_index.p50']),
+  );
   for (const k of sourced)
     expect(JSON.parse(k.value!), k.source!).toBe(valueAtPath(results, k.source!) ?? null);
   return sourced.length;
@@ -239,6 +242,23 @@ describe('reports and the dashboard in Chromium', () => {
           (cards) => cards.filter((c) => c.querySelector('.chart') && !c.querySelector('details.alt')).length,
         ),
       ).toBe(0);
+      if (name === 'compare') {
+        // The quadrant is shaded (one more painted thing than the points) and the region × run table is there.
+        const scatter = await page.$eval('[data-chart="compare-scatter"]', (el) => ({
+          quadrant: el.getAttribute('data-quadrant'),
+          drawn: Number(el.getAttribute('data-drawn')),
+        }));
+        expect(scatter.quadrant).toMatch(/^[\d.e-]+ [\d.e-]+$/);
+        const points = await page.$$eval(
+          '[data-chart="compare-scatter"] + details tbody tr',
+          (rows) => rows.length,
+        );
+        expect(scatter.drawn).toBeGreaterThan(0);
+        expect(points).toBeGreaterThan(0);
+        expect(
+          await page.$$eval('[data-table="region-by-run"] tbody tr', (rows) => rows.length),
+        ).toBeGreaterThan(1);
+      }
       await page.screenshot({ path: path.join(SHOTS, `report-${name}.png`) });
       expect(errors, name).toEqual([]);
       expect(offMachine, name).toEqual([]);

@@ -17,6 +17,8 @@ const quantileStatsSchema = z.object({
   count: int(),
   mean: nullableNumber(),
   min: nullableNumber(),
+  /** Null in results stored before the 1st percentile was reported. */
+  p1: nullableNumber().default(null),
   p50: nullableNumber(),
   p90: nullableNumber(),
   p95: nullableNumber(),

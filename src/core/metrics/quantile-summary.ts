@@ -24,7 +24,14 @@ export const DEFAULT_EXACT_LIMIT = 4096;
 export const ANALYZE_EXACT_LIMIT = 1 << 20;
 
 /** Quantiles every summary reports (docs/metrics.md#percentiles). */
-export const REPORTED_QUANTILES = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p99_9: 0.999 } as const;
+export const REPORTED_QUANTILES = {
+  p1: 0.01,
+  p50: 0.5,
+  p90: 0.9,
+  p95: 0.95,
+  p99: 0.99,
+  p99_9: 0.999,
+} as const;
 
 export const quantileSummaryStateSchema = z.object({
   count: z.number().int().nonnegative(),
@@ -49,6 +56,7 @@ export interface QuantileStats {
   count: number;
   mean: number | null;
   min: number | null;
+  p1: number | null;
   p50: number | null;
   p90: number | null;
   p95: number | null;
@@ -143,11 +151,12 @@ export class QuantileSummary {
   }
 
   stats(): QuantileStats {
-    const [p50, p90, p95, p99, p99_9] = this.quantiles(Object.values(REPORTED_QUANTILES));
+    const [p1, p50, p90, p95, p99, p99_9] = this.quantiles(Object.values(REPORTED_QUANTILES));
     return {
       count: this.count,
       mean: this.count === 0 ? null : this.sum / this.count,
       min: this.min,
+      p1: p1 ?? null,
       p50: p50 ?? null,
       p90: p90 ?? null,
       p95: p95 ?? null,

@@ -167,7 +167,7 @@ const OTHER_KEYS = [
   'reasoning',
   'miss_rate_curve',
 ];
-const QUANTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p99_9'] as const;
+const QUANTILE_KEYS = ['p1', 'p50', 'p90', 'p95', 'p99', 'p99_9'] as const;
 const SKETCH_TOLERANCE = 0.001 * (1 + 1e-9);
 
 function expectRelative(

@@ -310,6 +310,7 @@ function statsInSeconds(stats: QuantileStats): QuantileStats {
     ...stats,
     mean: s(stats.mean),
     min: s(stats.min),
+    p1: s(stats.p1),
     p50: s(stats.p50),
     p90: s(stats.p90),
     p95: s(stats.p95),

@@ -124,5 +124,12 @@ describe('buildSearchReportData', () => {
       [4, 0.005, 0.02, 'pass'],
       [8, 0.1, 0.4, 'fail'],
     ]);
+    expect(data.notes.join(' ')).not.toMatch(/fitted curve/);
+    const modelled = buildSearchReportData(
+      { ...search, result: { ...search.result, root: { load: 6, lo: 5, hi: 7 } } },
+      0,
+    );
+    expect(modelled.root).toEqual({ load: 6, lo: 5, hi: 7 });
+    expect(modelled.notes.join(' ')).toMatch(/No fitted curve/);
   });
 });

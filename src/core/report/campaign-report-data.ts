@@ -1,16 +1,9 @@
 import type { HistoryResponse } from '../api/history-api-schemas.ts';
 import type { ProfileDetail } from '../api/profile-api-schemas.ts';
-import type { RunResults } from '../api/run-results-schema.ts';
 import type { SearchStatus } from '../api/search-api-schemas.ts';
 import { baselineOf } from '../history/regression-rule.ts';
 import { predictPrefillS } from '../profile/prefill-predictor.ts';
-import {
-  COMPARE_MAX_RUNS,
-  type CompareReportData,
-  type HistoryReportData,
-  type ProfileReportData,
-  type SearchReportData,
-} from './report-data.ts';
+import type { HistoryReportData, ProfileReportData, SearchReportData } from './report-data.ts';
 
 /** Grid points of the profile's predictor curve. */
 const PROFILE_CURVE_POINTS = 120;
@@ -33,6 +26,11 @@ export function buildSearchReportData(search: SearchStatus, nowMs: number): Sear
   const notes: string[] = [];
   if (search.state === 'running' || search.state === 'queued')
     notes.push('The search is still running: probes and bracket so far.');
+  // The model strategy's logistic fit is recomputed at each step and not stored with the result.
+  if (result?.root)
+    notes.push(
+      "No fitted curve: the search result keeps the model strategy's root and its interval, not the fit's parameters.",
+    );
   return {
     kind: 'search',
     title: `Capacity search ${search.name ?? search.id}`,
@@ -123,36 +121,5 @@ export function buildHistoryReportData(
     generated_at_ms: nowMs,
     series,
     notes: history.truncated ? [`Only the newest ${history.points} points are shown.`] : [],
-  };
-}
-
-/** Runs side by side: per run and region, TTFT against output speed and the service level. */
-export function buildCompareReportData(runs: readonly RunResults[], nowMs: number): CompareReportData {
-  const rows: CompareReportData['rows'] = [];
-  for (const run of runs.slice(0, COMPARE_MAX_RUNS)) {
-    const label = `${run.name ?? run.id} (${run.target.model})`;
-    const entries: [string, RunResults['summary']['regions'][string]][] = [
-      ['all', run.summary],
-      ...Object.entries(run.summary.regions),
-    ];
-    for (const [region, s] of entries)
-      rows.push({
-        run_id: run.id,
-        label,
-        region,
-        requests: s.requests,
-        ttft_p50_s: s.ttft_s.p50,
-        output_tps_p50: s.output_throughput.p50,
-        tbt_p99_s: s.tbt_s.p99,
-        miss_rate: s.service_level.miss_rate,
-        error_rate: s.error_rate,
-      });
-  }
-  return {
-    kind: 'compare',
-    title: `Comparison of ${Math.min(runs.length, COMPARE_MAX_RUNS)} runs`,
-    generated_at_ms: nowMs,
-    rows,
-    notes: runs.length > COMPARE_MAX_RUNS ? [`Only the first ${COMPARE_MAX_RUNS} runs are compared.`] : [],
   };
 }

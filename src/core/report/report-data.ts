@@ -159,9 +159,13 @@ export interface CompareReportData {
   kind: 'compare';
   title: string;
   generated_at_ms: number;
+  /** The compared runs, in the order given (a run may be given twice). */
+  runs: { run_id: string; label: string }[];
   /** One row per run × region (`all` for the whole run). */
   rows: {
     run_id: string;
+    /** Index into `runs`. */
+    run: number;
     label: string;
     region: string;
     requests: number;
@@ -170,7 +174,17 @@ export interface CompareReportData {
     tbt_p99_s: number | null;
     miss_rate: number;
     error_rate: number | null;
+    /** In the attractive quadrant of the scatter: TTFT at most, output speed at least the medians. */
+    attractive: boolean;
   }[];
+  /**
+   * The TTFT-vs-output-speed scatter: the rows drawn (indices into `rows`: each run × region, or
+   * the whole runs when none has regions) and the medians of their two figures that split it into
+   * quadrants (null with fewer than 2 points).
+   */
+  scatter: { rows: number[]; ttft_split_s: number | null; output_tps_split: number | null };
+  /** The region × run table: `cells[i][j]` is the row (index into `rows`) of region i, run j. */
+  matrix: { regions: string[]; cells: (number | null)[][] };
   notes: string[];
 }
 

@@ -55,18 +55,18 @@ const KPI_DEFS: readonly KpiDef[] = [
     help: 'time between tokens, 99th percentile',
   },
   {
+    key: 'fluidity_p1',
+    label: 'fluidity p1',
+    unit: 'ratio',
+    source: 'summary.fluidity_index.p1',
+    help: 'per-request share of token deadlines met, 1st percentile (the least fluid 1 %)',
+  },
+  {
     key: 'fluidity_p50',
     label: 'fluidity p50',
     unit: 'ratio',
     source: 'summary.fluidity_index.p50',
     help: 'per-request share of token deadlines met, median',
-  },
-  {
-    key: 'fluidity_min',
-    label: 'fluidity min',
-    unit: 'ratio',
-    source: 'summary.fluidity_index.min',
-    help: 'the least fluid request',
   },
   {
     key: 'miss_rate',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Analyzer } from '../metrics/analysis.ts';
 import { DEFAULT_DEADLINES } from '../metrics/deadline-options.ts';
-import { deadlineMissesPerToken } from '../metrics/fluidity.ts';
+import { deadlineCounts, deadlineMissesPerToken, missRate } from '../metrics/fluidity.ts';
 import { interTokenTimesUs } from '../metrics/token-times.ts';
 import { sToUs } from '../metrics/units.ts';
 import { TIMELINE_MAX_REQUESTS } from './report-data.ts';
@@ -29,6 +29,35 @@ describe('buildRunReportData', () => {
     const sourced = data.kpis.filter((k) => k.source !== null);
     expect(sourced.length).toBeGreaterThanOrEqual(9);
     for (const kpi of sourced) expect(kpi.value, kpi.key).toBe(valueAtPath(report, kpi.source!));
+  });
+
+  it('shows the fluidity-index p1 and p50 of the successful requests, type-7 exact', () => {
+    const fluidity = records
+      .filter((r) => r.outcome === 'ok' && r.chunks.some(([, n]) => n > 0))
+      .map(
+        (r) =>
+          1 -
+          missRate(
+            deadlineCounts(
+              interTokenTimesUs(r.chunks),
+              sToUs(DEFAULT_DEADLINES.ttft_deadline_s),
+              sToUs(DEFAULT_DEADLINES.tbt_deadline_s),
+            ),
+          ),
+      )
+      .sort((a, b) => a - b);
+    const type7 = (q: number) => {
+      const h = (fluidity.length - 1) * q;
+      const lo = Math.floor(h);
+      return fluidity[lo]! + (h - lo) * (fluidity[Math.min(lo + 1, fluidity.length - 1)]! - fluidity[lo]!);
+    };
+    const byKey = new Map(data.kpis.map((k) => [k.key, k]));
+    expect(byKey.get('fluidity_p1')?.source).toBe('summary.fluidity_index.p1');
+    expect(byKey.get('fluidity_p1')?.value).toBeCloseTo(type7(0.01), 12);
+    expect(byKey.get('fluidity_p50')?.value).toBeCloseTo(type7(0.5), 12);
+    expect(byKey.has('fluidity_min')).toBe(false);
+    // Not the minimum: the synthetic run has a long low tail.
+    expect(type7(0.01)).not.toBe(fluidity[0]);
   });
 
   it('colours each read of the timeline by the deadline schedule', () => {
