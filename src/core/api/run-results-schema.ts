@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { runCostSchema, runUsageSchema } from '../cost/run-cost.ts';
 import { runListEntrySchema, shardProgressSchema, shardStatusSchema } from '../run/run-status.ts';
-import { alertSchema } from './alerts-api-schemas.ts';
 import { instrumentCheckResultSchema } from '../shard/instrument-check.ts';
+import { alertSchema } from './alerts-api-schemas.ts';
 import { analysisSummarySchema, serviceLevelSchema, throughputSchema } from './report-schema.ts';
 
 /**
