@@ -1,5 +1,6 @@
 import { AwsV4Signer } from 'aws4fetch';
 import { createEventFrameSplitter, type FrameMessage, stringHeader } from './aws-event-frames.ts';
+import { baseHeaders, count, isObject } from './native-adapter-kit.ts';
 import {
   type BuildRequestInput,
   type BuiltRequest,
@@ -20,14 +21,6 @@ import {
 
 const MAX_ERROR_MESSAGE = 300;
 const utf8 = new TextDecoder();
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
-}
 
 /** SigV4's basic ISO 8601 time (`20261205T120000Z`). */
 export function amzDate(epochMs: number): string {
@@ -52,12 +45,7 @@ function buildBedrockRequest(input: BuildRequestInput): BuiltRequest {
     inferenceConfig: { ...(isObject(extraInference) ? extraInference : {}), maxTokens },
   });
   const url = endpointUrl(target.base_url, `/model/${encodeURIComponent(target.model)}/converse-stream`);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/vnd.amazon.eventstream',
-  };
-  for (const [name, value] of Object.entries(target.extra_headers)) headers[name.toLowerCase()] = value;
-  headers['x-request-id'] = input.requestId;
+  const headers = baseHeaders(target, input.requestId, 'application/vnd.amazon.eventstream');
   // A Bedrock API key (the config check requires it or `aws`).
   if (!target.aws && input.apiKey) headers.authorization = `Bearer ${input.apiKey}`;
   return { url, init: { method: 'POST', headers, body } };

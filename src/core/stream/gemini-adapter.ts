@@ -6,7 +6,7 @@ import {
   type EventDecoder,
   endpointUrl,
   inStreamError,
-  NO_TOKEN,
+  payloadEvent,
   type TargetAdapter,
 } from './target-adapter.ts';
 
@@ -88,16 +88,8 @@ export function decodeGeminiEvent(data: string, event: string | undefined): Deco
   }
   const usage = geminiUsage(obj.usageMetadata);
   const text = thought + answer;
-  if (text === '' && usage === undefined && finishReason === undefined) return NO_TOKEN;
-  const decoded: DecodedEvent = { tokenEvents: text === '' ? 0 : 1 };
-  if (text !== '') {
-    decoded.text = text;
-    // An event with both kinds counts as visible: its read is the first visible token.
-    if (answer === '') decoded.reasoning = true;
-  }
-  if (usage) decoded.usage = usage;
-  if (finishReason !== undefined) decoded.finishReason = finishReason;
-  return decoded;
+  // An event with both kinds counts as visible: its read is the first visible token.
+  return payloadEvent(text, answer === '', usage, finishReason);
 }
 
 const decoder: EventDecoder = { decode: decodeGeminiEvent };

@@ -1,8 +1,9 @@
 import type { DecodedEvent, DecodedUsage } from './target-adapter.ts';
 import type { Target } from './target-config.ts';
 
-// Small helpers shared by the native (non-OpenAI-compatible) adapters: Anthropic Messages, OpenAI
-// Responses and Gemini. Everything here runs per event or per request, so it stays allocation-light.
+// Small helpers shared by the adapters (the OpenAI-style ones, Anthropic Messages, OpenAI Responses,
+// Gemini, Workers AI, Bedrock). Everything here runs per event or per request, so it stays
+// allocation-light.
 
 /** Event data that is not a JSON object: the `stream_error` the adapter returns for it. */
 export class BadEvent {
@@ -51,12 +52,13 @@ export function usageOf(u: DecodedUsage): DecodedUsage | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-/** Headers every native adapter sends; `extra_headers` override the defaults (lower-cased). */
-export function baseHeaders(target: Target, requestId: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'text/event-stream',
-  };
+/** Headers every adapter sends; `extra_headers` override the defaults (lower-cased). */
+export function baseHeaders(
+  target: Target,
+  requestId: string,
+  accept = 'text/event-stream',
+): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept };
   for (const [name, value] of Object.entries(target.extra_headers)) headers[name.toLowerCase()] = value;
   headers['x-request-id'] = requestId;
   return headers;

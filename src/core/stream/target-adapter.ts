@@ -1,3 +1,4 @@
+import { BadEvent, baseHeaders, isObject, parseEventObject } from './native-adapter-kit.ts';
 import type { Target } from './target-config.ts';
 
 // The seam between the streaming loop and a provider's wire format. The loop owns timing, the SSE
@@ -139,7 +140,7 @@ export function buildOpenAiRequest(
   const extra = target.extra_body;
   const extraStreamOptions = extra.stream_options;
   const streamOptions: Record<string, unknown> = {
-    ...(isPlainObject(extraStreamOptions) ? extraStreamOptions : {}),
+    ...(isObject(extraStreamOptions) ? extraStreamOptions : {}),
     include_usage: true,
   };
   if (target.continuous_usage) streamOptions.continuous_usage_stats = true;
@@ -155,22 +156,12 @@ export function buildOpenAiRequest(
     body.ignore_eos = true;
     body.min_tokens = maxTokens;
   }
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'text/event-stream',
-  };
-  // Lower-cased so an override replaces a default instead of being joined with it.
-  for (const [name, value] of Object.entries(target.extra_headers)) headers[name.toLowerCase()] = value;
-  headers['x-request-id'] = input.requestId;
+  const headers = baseHeaders(target, input.requestId);
   if (input.apiKey) headers.authorization = `Bearer ${input.apiKey}`;
   return {
     url: endpointUrl(target.base_url, path),
     init: { method: 'POST', headers, body: JSON.stringify(body) },
   };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Rate-limit equivalents across providers (docs/streaming.md#in-stream-errors-and-rate-limits). */
@@ -208,12 +199,12 @@ export function inStreamError(
   else if (obj.object === 'error' || event === 'error') detail = obj;
   else {
     const groq = obj.x_groq;
-    if (isPlainObject(groq) && groq.error !== undefined && groq.error !== null) detail = groq.error;
+    if (isObject(groq) && groq.error !== undefined && groq.error !== null) detail = groq.error;
     else return undefined;
   }
   let message: string;
   let rateLimited = false;
-  if (isPlainObject(detail)) {
+  if (isObject(detail)) {
     const codes = [detail.code, detail.type, detail.status, obj.error_type].filter(
       (c) => c !== undefined && c !== null && c !== '',
     );
@@ -253,8 +244,8 @@ export function reportedUsage(obj: Record<string, unknown>): DecodedUsage | unde
   if (isCount(c)) usage.completionTokens = c;
   if (usage.promptTokens === undefined && usage.completionTokens === undefined) return undefined;
   // OpenAI's hidden reasoning count and prompt-cache hits, when the server reports them.
-  if (isPlainObject(cd) && isCount(cd.reasoning_tokens)) usage.reasoningTokens = cd.reasoning_tokens;
-  if (isPlainObject(pd) && isCount(pd.cached_tokens)) usage.cachedPromptTokens = pd.cached_tokens;
+  if (isObject(cd) && isCount(cd.reasoning_tokens)) usage.reasoningTokens = cd.reasoning_tokens;
+  if (isObject(pd) && isCount(pd.cached_tokens)) usage.cachedPromptTokens = pd.cached_tokens;
   return usage;
 }
 
@@ -269,17 +260,8 @@ export function decodeOpenAiEvent(
   reasoningOnly?: (choice: Record<string, unknown>) => boolean,
 ): DecodedEvent {
   if (data === '[DONE]') return END_MARKER; // before JSON.parse: it is not JSON
-  let obj: unknown;
-  try {
-    obj = JSON.parse(data);
-  } catch {
-    const head = data.length > 80 ? `${data.slice(0, 80)}…` : data;
-    return { tokenEvents: 0, error: { kind: 'stream_error', message: `unparseable event data: ${head}` } };
-  }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    return { tokenEvents: 0, error: { kind: 'stream_error', message: 'event data is not a JSON object' } };
-  }
-  const chunk = obj as Record<string, unknown>;
+  const chunk = parseEventObject(data);
+  if (chunk instanceof BadEvent) return chunk.decoded;
   const error = inStreamError(chunk, event);
   if (error) return { tokenEvents: 0, error };
   const usage = reportedUsage(chunk);
@@ -295,10 +277,25 @@ export function decodeOpenAiEvent(
     if (text !== '' && reasoningOnly) reasoning = reasoningOnly(c);
     if (typeof c.finish_reason === 'string') finishReason = c.finish_reason;
   }
+  return payloadEvent(text, reasoning, usage, finishReason);
+}
+
+/**
+ * The event for one decoded payload: NO_TOKEN when it carries nothing, else a token event when
+ * `text` is non-empty (reasoning or visible), with the usage and finish reason it reported.
+ */
+export function payloadEvent(
+  text: string,
+  reasoning: boolean,
+  usage: DecodedUsage | undefined,
+  finishReason: string | undefined,
+): DecodedEvent {
   if (text === '' && usage === undefined && finishReason === undefined) return NO_TOKEN;
   const decoded: DecodedEvent = { tokenEvents: text === '' ? 0 : 1 };
-  if (text !== '') decoded.text = text;
-  if (reasoning) decoded.reasoning = true;
+  if (text !== '') {
+    decoded.text = text;
+    if (reasoning) decoded.reasoning = true;
+  }
   if (usage) decoded.usage = usage;
   if (finishReason !== undefined) decoded.finishReason = finishReason;
   return decoded;

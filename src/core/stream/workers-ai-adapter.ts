@@ -1,3 +1,4 @@
+import { BadEvent, baseHeaders, isObject, parseEventObject } from './native-adapter-kit.ts';
 import {
   type BuildRequestInput,
   type BuiltRequest,
@@ -5,7 +6,7 @@ import {
   END_MARKER,
   endpointUrl,
   inStreamError,
-  NO_TOKEN,
+  payloadEvent,
   reportedUsage,
   type TargetAdapter,
 } from './target-adapter.ts';
@@ -18,10 +19,6 @@ import {
 // stream ends with `data: [DONE]`. Usage is read only from events that carry no text: per-chunk
 // usage on OpenAI-style chunks is not documented as cumulative, so it is never summed or diffed.
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function buildWorkersAiRequest(input: BuildRequestInput): BuiltRequest {
   const { target } = input;
   const body = JSON.stringify({
@@ -31,9 +28,7 @@ function buildWorkersAiRequest(input: BuildRequestInput): BuiltRequest {
     // A ceiling: Workers AI has no ignore_eos, so the model may stop earlier (finish reason).
     max_tokens: input.maxTokens,
   });
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
-  for (const [name, value] of Object.entries(target.extra_headers)) headers[name.toLowerCase()] = value;
-  headers['x-request-id'] = input.requestId;
+  const headers = baseHeaders(target, input.requestId);
   if (input.apiKey) headers.authorization = `Bearer ${input.apiKey}`;
   // Model names contain slashes (`@cf/meta/llama-3.1-8b-instruct`): they are path segments.
   return {
@@ -58,15 +53,8 @@ function choicePayload(choice: Record<string, unknown>): { text: string; reasoni
 
 export function decodeWorkersAiEvent(data: string, event: string | undefined): DecodedEvent {
   if (data === '[DONE]') return END_MARKER;
-  let obj: unknown;
-  try {
-    obj = JSON.parse(data);
-  } catch {
-    const head = data.length > 80 ? `${data.slice(0, 80)}…` : data;
-    return { tokenEvents: 0, error: { kind: 'stream_error', message: `unparseable event data: ${head}` } };
-  }
-  if (!isObject(obj))
-    return { tokenEvents: 0, error: { kind: 'stream_error', message: 'event data is not a JSON object' } };
+  const obj = parseEventObject(data);
+  if (obj instanceof BadEvent) return obj.decoded;
   const error = inStreamError(obj, event);
   if (error) return { tokenEvents: 0, error };
   let text = typeof obj.response === 'string' ? obj.response : '';
@@ -81,13 +69,7 @@ export function decodeWorkersAiEvent(data: string, event: string | undefined): D
   }
   if (typeof obj.finish_reason === 'string') finishReason = obj.finish_reason;
   const usage = text === '' ? reportedUsage(obj) : undefined;
-  if (text === '' && usage === undefined && finishReason === undefined) return NO_TOKEN;
-  const decoded: DecodedEvent = { tokenEvents: text === '' ? 0 : 1 };
-  if (text !== '') decoded.text = text;
-  if (reasoning) decoded.reasoning = true;
-  if (usage) decoded.usage = usage;
-  if (finishReason !== undefined) decoded.finishReason = finishReason;
-  return decoded;
+  return payloadEvent(text, reasoning, usage, finishReason);
 }
 
 export const workersAiAdapter: TargetAdapter = {
