@@ -4,6 +4,7 @@ import { chooseFault } from './sim-faults.ts';
 import { chunkCount, type GenerationEnd, runGeneration } from './sim-generation.ts';
 import type { SimProtocol, SimRoute } from './sim-protocol.ts';
 import { requestRandom } from './sim-random.ts';
+import { simStreamBody } from './sim-stream-body.ts';
 
 // One request in a hosted provider's protocol (sim-protocol-*.ts), on the simulator's shared
 // timeline, capacity and fault injection: the same knobs give the same timings in every protocol.
@@ -97,24 +98,8 @@ export async function nativeCompletion(
   request.signal.addEventListener('abort', onClientGone, { once: true });
   if (request.signal.aborted) abort.abort(request.signal.reason);
 
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    cancel(reason) {
-      abort.abort(reason);
-    },
-  });
-  const send = (text: string): boolean => {
-    if (text === '' || abort.signal.aborted) return false;
-    try {
-      controller.enqueue(encoder.encode(text));
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const stream = simStreamBody(abort);
+  const send = (text: string): boolean => text !== '' && stream.enqueue(encoder.encode(text));
   send(writer.start());
   const deps = {
     capacity: ctx.capacity,
@@ -129,33 +114,16 @@ export async function nativeCompletion(
     fault: choice.fault,
     faultAtChunk: choice.faultAtChunk,
   };
-  runGeneration(deps, plan, abort.signal, (i, tokens, cumulative, isLast) => {
+  const generation = runGeneration(deps, plan, abort.signal, (i, tokens, cumulative, isLast) => {
     const reasoning = reasoningPart(reasoningTotal, tokens, cumulative);
     if (send(writer.chunk(reasoning, tokens - reasoning, cumulative, isLast)))
       ctx.chunkSent?.({ requestId, index: i, tokens, sentAtMs: ctx.nowMs() });
-  })
-    .finally(() => request.signal.removeEventListener('abort', onClientGone))
-    .then((end) => {
-      ctx.ended(requestId, end, 200);
-      if (end === 'done') send(writer.end());
-      else if (end === 'in_stream') send(writer.error());
-      else if (end === 'disconnect') {
-        controller.error(new Error('simulated disconnect'));
-        return;
-      }
-      try {
-        controller.close();
-      } catch {
-        // Already closed by the client's cancel.
-      }
-    })
-    .catch((e: unknown) => {
-      try {
-        controller.error(e);
-      } catch {}
-    });
+  }).finally(() => request.signal.removeEventListener('abort', onClientGone));
+  stream.settle(generation, { done: () => send(writer.end()), fault: () => send(writer.error()) }, (end) =>
+    ctx.ended(requestId, end, 200),
+  );
 
-  return new Response(stream, {
+  return new Response(stream.body, {
     status: 200,
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',

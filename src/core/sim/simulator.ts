@@ -31,6 +31,7 @@ import { geminiProtocol } from './sim-protocol-gemini.ts';
 import { responsesProtocol } from './sim-protocol-responses.ts';
 import { requestRandom } from './sim-random.ts';
 import { type Endpoint, openAIError, parseSimRequest, type SimRequest } from './sim-request.ts';
+import { simStreamBody } from './sim-stream-body.ts';
 
 /** Hosted providers' protocols, chosen by the request's path (docs/streaming.md#the-simulator). */
 const NATIVE_PROTOCOLS: readonly SimProtocol[] = [anthropicProtocol, responsesProtocol, geminiProtocol];
@@ -258,56 +259,24 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     wire: SimStreamEncoder,
     reasoningTokens: number,
   ): Response {
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        controller = c;
-      },
-      cancel(reason) {
-        abort.abort(reason);
-      },
-    });
-    // After a cancel the controller rejects writes: the generation stops at its next step anyway.
-    const send = (part: StreamPart | null): boolean => {
-      if (part === null || part.length === 0) return true;
-      if (abort.signal.aborted) return false;
-      try {
-        controller.enqueue(typeof part === 'string' ? encoder.encode(part) : part);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const stream = simStreamBody(abort);
+    const send = (part: StreamPart | null): boolean =>
+      part === null ||
+      part.length === 0 ||
+      stream.enqueue(typeof part === 'string' ? encoder.encode(part) : part);
 
     send(wire.start());
-    run((index, tokens, cumulative, isLast) => {
+    const generation = run((index, tokens, cumulative, isLast) => {
       const reasoning = reasoningInChunk(tokens, cumulative, reasoningTokens);
       if (send(wire.chunk(tokens, reasoning, cumulative, isLast)))
         options.onChunkSent?.({ requestId, index, tokens, sentAtMs: nowMs() });
-    })
-      .then((end) => {
-        countEnd(end);
-        options.onRequestEnd?.({ requestId, end, status: 200 });
-        if (end === 'done') send(wire.done());
-        else if (end === 'in_stream') send(wire.fault());
-        else if (end === 'disconnect') {
-          controller.error(new Error('simulated disconnect'));
-          return;
-        }
-        try {
-          controller.close();
-        } catch {
-          // Already closed by the client's cancel.
-        }
-      })
-      .catch((e: unknown) => {
-        // A bug, not a simulated fault: fail the stream rather than leave the client hanging.
-        try {
-          controller.error(e);
-        } catch {}
-      });
+    });
+    stream.settle(generation, { done: () => send(wire.done()), fault: () => send(wire.fault()) }, (end) => {
+      countEnd(end);
+      options.onRequestEnd?.({ requestId, end, status: 200 });
+    });
 
-    return new Response(body, {
+    return new Response(stream.body, {
       status: 200,
       headers: {
         'content-type': wire.contentType,
