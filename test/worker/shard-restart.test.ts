@@ -5,7 +5,7 @@ import { shardStub } from '../../src/worker/durable/run-protocol.ts';
 import { createRun, exportRecords, simRunConfig, waitForEnd, waitForStatus } from './run-kit.ts';
 
 describe('a shard restarted mid-run', () => {
-  it('resumes from its own storage: no request lost, none sent twice', async () => {
+  it('resumes from its own storage: every request recorded exactly once, those in flight as lost', async () => {
     const id = await createRun(
       simRunConfig(
         {

@@ -29,6 +29,11 @@ export interface InFlightRow {
   warmup: boolean;
 }
 
+/** A request's id: its run and its global position in the workload (docs/metrics.md#the-request-record). */
+export function requestIdOf(runId: string, seq: number): string {
+  return `${runId}-${seq}`;
+}
+
 /** A 32-bit FNV-1a hash of a run id: prompts differ between runs of the same seed. */
 export function runNonce(runId: string): number {
   let h = 0x811c9dc5;

@@ -1,19 +1,20 @@
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
-import { D1_MAX_BATCH_STATEMENTS, insertRequests, ROWS_PER_INSERT } from '../storage/records-store.ts';
+import { PAGE_MAX_RECORDS } from '../../core/shard/record-batches.ts';
+import { writeRecordPage } from '../storage/records-store.ts';
 import type { ShardAssignment } from './run-protocol.ts';
 import type { ShardStorage } from './shard-storage.ts';
 
-/** Rows per D1 round (ShardStorage.unflushed reads at most 90 by key). */
-const FLUSH_ROWS = 90;
-const FLUSH_EVERY_MS = 1_000;
+/** A page every 2 s while streams run: ~64 records a D1 row at 32 requests a second. */
+const FLUSH_EVERY_MS = 2_000;
 const FINAL_FLUSH_ATTEMPTS = 6;
 
 /**
- * Moves a shard's finished records from its SQLite to D1 in batches, away from the read loop. A
- * failed write is counted and retried; rows are marked flushed only after D1 has them, and D1
- * ignores a row it already holds, so a crash between the two never duplicates a record.
+ * Moves a shard's stored batches to D1 as pages of consecutive batches (one D1 row each), away
+ * from the read loop. A failed write is counted and retried; batches are marked flushed only after
+ * D1 has the page, and a page rewritten after a crash holds the same first batch and possibly more
+ * (writeRecordPage keeps the larger), so a crash between the two never duplicates or drops a record.
  */
 export class RecordFlusher {
   private readonly store: ShardStorage;
@@ -36,37 +37,40 @@ export class RecordFlusher {
     this.budget = budget;
   }
 
-  /** D1 queries writing `rows` records takes (multi-row INSERTs within the parameter limit). */
-  static queriesFor(rows: number): number {
-    return Math.ceil(rows / ROWS_PER_INSERT);
+  /** D1 queries that writing `records` records takes at most (a page holds up to 512; batches can end one early). */
+  static queriesFor(records: number): number {
+    return Math.ceil((2 * records) / PAGE_MAX_RECORDS);
   }
 
-  private async flushOnce(): Promise<number> {
-    const rows = this.store.unflushed(FLUSH_ROWS);
-    if (rows.length === 0) return 0;
-    const queries = RecordFlusher.queriesFor(rows.length);
-    this.budget.d1Queries += queries;
-    this.budget.subrequests += Math.ceil(queries / D1_MAX_BATCH_STATEMENTS);
+  /** Writes the next page; false when there was nothing to write. */
+  private async flushOnce(): Promise<boolean> {
+    const page = this.store.unflushedPage();
+    if (page === null) return false;
+    this.budget.d1Queries++;
+    this.budget.subrequests++;
     const usage = { rowsWritten: 0, bytes: 0 };
-    await insertRequests(this.db, this.assignment.runId, rows, usage);
+    await writeRecordPage(
+      this.db,
+      this.assignment.runId,
+      { shard: this.assignment.index, page: page.firstBatch },
+      page.records,
+      usage,
+    );
     this.progress.usage ??= emptyUsage();
     const u = this.progress.usage;
     u.d1_rows_written += usage.rowsWritten;
     u.d1_bytes_written += usage.bytes;
-    this.progress.records_flushed += rows.length;
-    this.store.markFlushed(
-      rows.map((r) => r.seq),
-      this.progress,
-    );
-    return rows.length;
+    this.progress.records_flushed += page.records.length;
+    this.store.markFlushed(page.lastBatch, this.progress);
+    return true;
   }
 
-  /** Flushes every second until `stopped`; a failure is counted and retried on the next round. */
-  async loop(stopped: () => boolean): Promise<void> {
-    while (!stopped()) {
-      await abortableSleep(FLUSH_EVERY_MS);
+  /** Flushes every FLUSH_EVERY_MS until `ended` aborts; a failure is counted and retried on the next round. */
+  async loop(ended: AbortSignal): Promise<void> {
+    while (!ended.aborted) {
+      await abortableSleep(FLUSH_EVERY_MS, ended);
       try {
-        while ((await this.flushOnce()) === FLUSH_ROWS && !stopped()) {}
+        while (!ended.aborted && (await this.flushOnce())) {}
       } catch (error) {
         this.progress.d1_write_failures++;
         console.warn(
@@ -80,7 +84,7 @@ export class RecordFlusher {
   async final(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        while ((await this.flushOnce()) > 0) {}
+        while (await this.flushOnce()) {}
         return;
       } catch (error) {
         this.progress.d1_write_failures++;

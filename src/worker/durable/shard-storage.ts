@@ -1,7 +1,14 @@
 import type { ShardProgress } from '../../core/run/run-status.ts';
+import {
+  type DispatchCheckpoint,
+  DispatchLedger,
+  EMPTY_CHECKPOINT,
+} from '../../core/shard/dispatch-ledger.ts';
 import type { InstrumentSample } from '../../core/shard/instrument-check.ts';
+import { batchesInPage, packBatches } from '../../core/shard/record-batches.ts';
 import type { ShardStopReason } from '../../core/shard/shard-loop.ts';
 import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
+import { convertLegacyTables } from './legacy-shard-tables.ts';
 import type { ShardAssignment, ShardFinal } from './run-protocol.ts';
 
 /** `running` → `finished` (reported, or reporting) → `released` (the run is finalised). */
@@ -21,8 +28,10 @@ export interface ShardMeta {
   /** The summary reported to the coordinator (kept until it has it). */
   final: ShardFinal;
   colo: string | null;
-  /** Requests of this shard's sequence dispatched so far (the resume point). */
-  next_pos: number;
+  /** Which positions were sent (docs/run-lifecycle.md#restarts). */
+  dispatch: DispatchCheckpoint;
+  /** Batches up to this id are in D1. */
+  flushed_through: number;
   /** Alarms that threw since the last one that did not. */
   failed_alarms: number;
   /** What the instrument check measured before the load started. */
@@ -30,31 +39,29 @@ export interface ShardMeta {
 }
 
 /**
- * The shard's own SQLite: its assignment and progress, the requests in flight, and every finished
- * record until D1 has it. Writes are synchronous and local, so they cost microseconds and survive
- * a restart: a retried alarm resumes where the last one stopped, never sending a request twice.
+ * The shard's own SQLite: its assignment and progress, which positions were sent, and every
+ * finished record until the run is released. Rows written are billed, so finished records are
+ * stored in batches (one row per batch, at most one batch a second while streams run) and sends
+ * are reserved in blocks (dispatch-ledger.ts): well under one row written per request. Writes are
+ * synchronous and local and survive a restart; a retried alarm resumes from them.
  */
 export class ShardStorage {
   private readonly sql: SqlStorage;
   private readonly storage: DurableObjectStorage;
   /** Rows written by this object's statements since the last `takeRowsWritten` (billed per row). */
   private rowsWritten = 0;
-  /** Positions dispatched by this isolate (the resume point, saved with finished requests). */
-  private dispatchedUpTo = 0;
-  /** Sequence numbers of stored records D1 does not have yet; null until first needed. */
-  private pending: Set<number> | null = null;
+  /** Which positions were sent; loaded from the checkpoint on first use (null until then). */
+  private ledgerState: DispatchLedger | null = null;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
     this.sql = storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS in_flight (pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL, id TEXT NOT NULL,
-        scheduled_at_ms REAL, dispatched_at_ms REAL, prompt_tokens INTEGER NOT NULL, warmup INTEGER NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, records TEXT NOT NULL)`,
     );
-    this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, flushed INTEGER NOT NULL DEFAULT 0)`,
-    );
+    // A shard that was running when a version with one row per request was replaced by this one.
+    storage.transactionSync(() => convertLegacyTables(this.sql));
   }
 
   private write(query: string, ...params: SqlStorageValue[]): void {
@@ -86,144 +93,90 @@ export class ShardStorage {
     return this.get('assignment');
   }
 
-  /** Requests of this shard's sequence dispatched so far (the resume point). */
+  private get ledger(): DispatchLedger {
+    this.ledgerState ??= new DispatchLedger(
+      this.get('dispatch') ?? EMPTY_CHECKPOINT,
+      this.assignment()?.runId ?? '',
+    );
+    return this.ledgerState;
+  }
+
+  /** The next position of this shard's sequence to send (the resume point). */
   nextPosition(): number {
-    // `next_pos` is saved with each batch of finished requests; anything dispatched since then
-    // still has its in-flight row (every request keeps one until the batch that finishes it).
-    const inFlight = this.sql.exec<{ p: number | null }>(`SELECT MAX(pos) AS p FROM in_flight`).one().p;
-    return Math.max(this.get('next_pos') ?? 0, inFlight === null ? 0 : inFlight + 1, this.dispatchedUpTo);
+    return this.ledger.next;
   }
 
-  /** One write per dispatch (its in-flight row); the resume point is saved with finished requests. */
+  /** Notes a send; saves a new reservation (one row) before the first send of each block. */
   markDispatched(row: InFlightRow): void {
-    this.dispatchedUpTo = Math.max(this.dispatchedUpTo, row.pos + 1);
-    this.storage.transactionSync(() => {
-      this.write(
-        `INSERT OR REPLACE INTO in_flight (pos, seq, id, scheduled_at_ms, dispatched_at_ms, prompt_tokens, warmup)
-          VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        row.pos,
-        row.seq,
-        row.id,
-        row.scheduledAtMs,
-        row.dispatchedAtMs,
-        row.promptTokens,
-        row.warmup ? 1 : 0,
-      );
-    });
-  }
-
-  /** Stores a finished request, clears its in-flight mark and saves the counters, atomically. */
-  complete(pos: number, record: ShardRecord, progress: ShardProgress): void {
-    this.storage.transactionSync(() => {
-      this.set('progress', progress);
-      this.set('next_pos', Math.max(this.nextPosition(), pos + 1));
-      this.write(
-        `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
-        record.seq,
-        JSON.stringify(record),
-      );
-      this.pending?.add(record.seq);
-      this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
-    });
+    if (this.ledger.dispatch(row)) this.set('dispatch', this.ledger.checkpoint());
   }
 
   /**
-   * Stores finished requests, clears their in-flight marks and saves the counters, in one
-   * transaction: the shard calls it once per timer turn for every request that ended in it.
+   * Sends whose streams are gone: those open when the isolate died (from the checkpoint), or when
+   * a slice of this isolate failed. The caller stores a failed record for each with `completeAll`.
+   */
+  interrupted(): InFlightRow[] {
+    return this.ledger.interrupted();
+  }
+
+  /**
+   * Stores finished requests in batch rows with the counters and the checkpoint, in one
+   * transaction. A request that is not open (a stale stream of an interrupted slice, already
+   * recorded as lost) is dropped, so every position has one record.
    */
   completeAll(done: readonly { pos: number; record: ShardRecord }[], progress: ShardProgress): void {
-    if (done.length === 0) return;
+    const records = done.filter((d) => this.ledger.finish(d.pos)).map((d) => d.record);
     this.storage.transactionSync(() => {
+      for (const batch of packBatches(records))
+        this.write(`INSERT INTO batches (n, records) VALUES (?, ?)`, batch.n, batch.json);
       this.set('progress', progress);
-      this.set('next_pos', this.nextPosition());
-      for (const { pos, record } of done) {
-        this.write(
-          `INSERT OR IGNORE INTO records (seq, record, flushed) VALUES (?, ?, 0)`,
-          record.seq,
-          JSON.stringify(record),
-        );
-        this.pending?.add(record.seq);
-        this.write(`DELETE FROM in_flight WHERE pos = ?`, pos);
-      }
+      this.set('dispatch', this.ledger.checkpoint());
     });
-  }
-
-  inFlight(): InFlightRow[] {
-    return this.sql
-      .exec<{
-        pos: number;
-        seq: number;
-        id: string;
-        scheduled_at_ms: number | null;
-        dispatched_at_ms: number | null;
-        prompt_tokens: number;
-        warmup: number;
-      }>(`SELECT * FROM in_flight ORDER BY pos`)
-      .toArray()
-      .map((r) => ({
-        pos: r.pos,
-        seq: r.seq,
-        id: r.id,
-        scheduledAtMs: r.scheduled_at_ms,
-        dispatchedAtMs: r.dispatched_at_ms,
-        promptTokens: r.prompt_tokens,
-        warmup: r.warmup === 1,
-      }));
   }
 
   /**
-   * The oldest `limit` records D1 does not have yet. Their sequence numbers are kept in memory as
-   * they finish, so a flush reads them by key instead of scanning every stored record (a scan per
-   * flush grows with the run); after a restart the first call finds them with one scan.
+   * The next page for D1: the oldest batches not in D1 yet, as many as batchesInPage takes (whole
+   * batches, so a retried page starts at the same batch). Null when every batch is in D1.
    */
-  unflushed(limit: number): ShardRecord[] {
-    if (this.pending === null)
-      this.pending = new Set(
-        this.sql
-          .exec<{ seq: number }>(`SELECT seq FROM records WHERE flushed = 0`)
-          .toArray()
-          .map((r) => r.seq),
-      );
-    // At most 90 keys: a statement binds at most 100 parameters.
-    const seqs = [...this.pending].sort((a, b) => a - b).slice(0, Math.min(limit, 90));
-    if (seqs.length === 0) return [];
-    const rows = this.sql
-      .exec<{ seq: number; record: string }>(
-        `SELECT seq, record FROM records WHERE seq IN (${seqs.map(() => '?').join(',')}) AND flushed = 0 ORDER BY seq`,
-        ...seqs,
+  unflushedPage(): { firstBatch: number; lastBatch: number; records: ShardRecord[] } | null {
+    const after = this.get('flushed_through') ?? 0;
+    // Sizes first (no JSON read), then only the batches that form the page.
+    const sizes = this.sql
+      .exec<{ id: number; n: number; chars: number }>(
+        `SELECT id, n, length(records) AS chars FROM batches WHERE id > ? ORDER BY id LIMIT 512`,
+        after,
       )
       .toArray();
-    // A key whose row is not there (a write that was rolled back, already flushed) is forgotten.
-    if (rows.length < seqs.length) {
-      const found = new Set(rows.map((r) => r.seq));
-      for (const seq of seqs) if (!found.has(seq)) this.pending.delete(seq);
-    }
-    return rows.map((r) => JSON.parse(r.record) as ShardRecord);
+    const taken = batchesInPage(sizes);
+    if (taken === 0) return null;
+    const firstBatch = sizes[0]!.id;
+    const lastBatch = sizes[taken - 1]!.id;
+    const records: ShardRecord[] = [];
+    for (const row of this.sql.exec<{ records: string }>(
+      `SELECT records FROM batches WHERE id BETWEEN ? AND ? ORDER BY id`,
+      firstBatch,
+      lastBatch,
+    ))
+      records.push(...(JSON.parse(row.records) as ShardRecord[]));
+    return { firstBatch, lastBatch, records };
   }
 
-  markFlushed(seqs: readonly number[], progress: ShardProgress): void {
+  /** D1 has every batch up to `lastBatch`: one row, with the counters. */
+  markFlushed(lastBatch: number, progress: ShardProgress): void {
     this.storage.transactionSync(() => {
       this.set('progress', progress);
-      for (const seq of seqs) {
-        this.write(`UPDATE records SET flushed = 1 WHERE seq = ?`, seq);
-        this.pending?.delete(seq);
-      }
+      this.set('flushed_through', lastBatch);
     });
   }
 
-  unflushedCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM records WHERE flushed = 0`).one().n;
-  }
-
+  /** The run is finalised: the records live in D1 now (a row written per batch deleted). */
   dropRecords(): void {
-    this.write(`DELETE FROM records`);
-    this.pending = new Set();
-    this.write(`DELETE FROM in_flight`);
+    this.write(`DELETE FROM batches`);
   }
 
-  /** Every finished record, in sequence order, for the shard's summary. */
+  /** Every finished record, in the order stored, for the shard's summary. */
   *records(): Generator<ShardRecord> {
-    for (const row of this.sql.exec<{ record: string }>(`SELECT record FROM records ORDER BY seq`))
-      yield JSON.parse(row.record) as ShardRecord;
+    for (const row of this.sql.exec<{ records: string }>(`SELECT records FROM batches ORDER BY id`))
+      yield* JSON.parse(row.records) as ShardRecord[];
   }
 }

@@ -9,6 +9,7 @@ import {
 } from '../../core/shard/instrument-check.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { countProbeRequest } from '../../core/shard/probe-counts.ts';
+import { BATCH_MAX_RECORDS } from '../../core/shard/record-batches.ts';
 import {
   describeStop,
   runShardLoop,
@@ -20,6 +21,7 @@ import {
   countFinished,
   lostRecord,
   promptRandom,
+  requestIdOf,
   runNonce,
   type ShardRecord,
   type ShardSummary,
@@ -41,6 +43,12 @@ import { type ShardPhase, ShardStorage } from './shard-storage.ts';
 
 /** How long a read's bytes may wait to be decoded (its timestamp is already taken). */
 const DECODE_BATCH_MS = 2;
+/**
+ * How long finished records may wait in memory before they are stored (sooner once a batch is
+ * full): rows written are billed, and a batch a second is a row per ~32 requests at 32 streams.
+ * A restart loses what waits here with the streams in flight (recorded as lost, as they are).
+ */
+const STORE_EVERY_MS = 1_000;
 
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
@@ -229,21 +237,25 @@ export class Shard extends DurableObject<Env> {
     );
 
     let stopped = false;
+    // Aborted when the slice's sends are over: the flusher's loop ends at once (final() follows).
+    const ended = new AbortController();
     // Set when this shard's own probe counts decide the probe: heartbeat at once, not in 2 s.
     const wake = { now: false };
-    // Finished requests reach storage in one transaction per timer turn, after the reads that are
-    // ready: a write never runs between a read becoming ready and its timestamp.
+    // Finished requests reach storage in batches (one transaction, a row per batch), at most
+    // STORE_EVERY_MS after the first of them finished, in a timer turn after the ready reads: a
+    // write never runs between a read becoming ready and its timestamp.
     // Decoding waits at most DECODE_BATCH_MS: one timer per batch of reads, not one per read.
     const defer = createDeferQueue(DECODE_BATCH_MS);
     const completed: { pos: number; record: ShardRecord }[] = [];
-    let storeScheduled = false;
+    let storeTimer: ReturnType<typeof setTimeout> | null = null;
     const storeCompleted = (): void => {
-      storeScheduled = false;
-      this.store.completeAll(completed.splice(0), progress);
+      if (storeTimer !== null) clearTimeout(storeTimer);
+      storeTimer = null;
+      if (completed.length > 0) this.store.completeAll(completed.splice(0), progress);
     };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     const background = [
-      flusher.loop(() => stopped),
+      flusher.loop(ended.signal),
       heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped, wake }),
     ];
     try {
@@ -267,7 +279,7 @@ export class Shard extends DurableObject<Env> {
         // A throwing prepare (a bug, a poisoned request): stop the sends in flight before failing.
         onFailure: () => abort.abort(),
         prepare: (planned) => {
-          const id = `${a.runId}-${planned.seq}`;
+          const id = requestIdOf(a.runId, planned.seq);
           const prompt = buildPrompt(
             planned.promptTokens,
             promptRandom(config.workload.seed, planned.seq, nonce),
@@ -316,20 +328,28 @@ export class Shard extends DurableObject<Env> {
               warmup: planned.warmup,
             };
             completed.push({ pos: planned.pos, record: stored });
-            if (!storeScheduled) {
-              storeScheduled = true;
-              defer(storeCompleted);
-            }
+            if (completed.length === 1) storeTimer = setTimeout(storeCompleted, STORE_EVERY_MS);
+            else if (completed.length === BATCH_MAX_RECORDS) defer(storeCompleted);
           };
         },
       });
       return limitHit ?? result.stop;
     } finally {
-      // Also when the loop throws: no heartbeat may keep a broken slice looking alive.
-      stopped = true;
+      ended.abort();
       storeCompleted();
+      // The slice's exact checkpoint: a restart before the next slice repeats no send.
+      this.store.completeAll([], progress);
       if (this.abort === abort) this.abort = null;
-      await Promise.all(background);
+      await background[0];
+      try {
+        // The last records reach D1 while the heartbeat still runs, so a D1 outage at the end is
+        // retried and counted without the coordinator taking the shard for dead.
+        await flusher.final();
+      } finally {
+        // Also when the loop throws: no heartbeat may keep a broken slice looking alive.
+        stopped = true;
+        await background[1];
+      }
     }
   }
 
@@ -374,14 +394,18 @@ export class Shard extends DurableObject<Env> {
     this.store.set('instrument_check', instrumentSample(results));
   }
 
-  /** Requests in flight when the isolate died cannot be resumed: they are recorded, not lost. */
+  /**
+   * Sends whose streams are gone (open when the isolate died, or when a slice failed) cannot be
+   * resumed: each is recorded as a lost request, never sent again (docs/run-lifecycle.md#restarts).
+   */
   private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
-    for (const row of this.store.inFlight()) {
+    const lost = this.store.interrupted().map((row) => {
       countOutcome(progress, 'network_error', 0, row.warmup);
-      const lost = lostRecord(row, a, Date.now());
-      if (a.probe) countProbeRequest(progress, a.probe, lost, row.warmup);
-      this.store.complete(row.pos, lost, progress);
-    }
+      const record = lostRecord(row, a, Date.now());
+      if (a.probe) countProbeRequest(progress, a.probe, record, row.warmup);
+      return { pos: row.pos, record };
+    });
+    if (lost.length > 0) this.store.completeAll(lost, progress);
   }
 
   private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {

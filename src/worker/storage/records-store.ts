@@ -182,3 +182,14 @@ export async function countRequests(
   }
   return { total, warmup, byOutcome };
 }
+
+/** TEMPORARY (replaced by the pages branch): one page written as rows. */
+export async function writeRecordPage(
+  d1: D1Database,
+  runId: string,
+  _key: { shard: number; page: number },
+  rows: readonly StoredRequest[],
+  usage?: { rowsWritten: number; bytes: number },
+): Promise<void> {
+  await insertRequests(d1, runId, rows, usage);
+}
