@@ -61,7 +61,7 @@ export class RecordFlusher {
     u.d1_rows_written += usage.rowsWritten;
     u.d1_bytes_written += usage.bytes;
     this.progress.records_flushed += page.records.length;
-    this.store.markFlushed(page.lastBatch, this.progress);
+    this.store.markFlushed(page.lastBatch);
     return true;
   }
 

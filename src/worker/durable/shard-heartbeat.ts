@@ -16,7 +16,11 @@ export function sliceBudget(settings: Settings): InvocationBudget {
   });
 }
 
-/** Saves and sends the progress every HEARTBEAT_MS until `stopped`; aborts the slice when told to stop. */
+/**
+ * Sends the progress every HEARTBEAT_MS until `stopped`; aborts the slice when told to stop. The
+ * progress is not saved here: it is saved only with the records it counts (ShardStorage), so a
+ * restart never counts a request whose record it lost — and then counts it again as lost.
+ */
 export async function heartbeatLoop(
   env: Env,
   store: ShardStorage,
@@ -36,7 +40,6 @@ export async function heartbeatLoop(
   while (!s.stopped()) {
     if (s.wake) s.wake.now = false;
     try {
-      store.set('progress', s.progress);
       s.budget.subrequests++;
       const { stop } = await coordinator.progress(s.a.index, s.progress, s.colo);
       if (stop) {

@@ -106,9 +106,16 @@ export class ShardStorage {
     return this.ledger.next;
   }
 
-  /** Notes a send; saves a new reservation (one row) before the first send of each block. */
-  markDispatched(row: InFlightRow): void {
-    if (this.ledger.dispatch(row)) this.set('dispatch', this.ledger.checkpoint());
+  /**
+   * Notes a send (already counted in `progress`); before the first send of each block saves the
+   * new reservation with the counters (two rows), which the send then waits for.
+   */
+  markDispatched(row: InFlightRow, progress: ShardProgress): void {
+    if (!this.ledger.dispatch(row)) return;
+    this.storage.transactionSync(() => {
+      this.set('progress', progress);
+      this.set('dispatch', this.ledger.checkpoint());
+    });
   }
 
   /**
@@ -121,7 +128,8 @@ export class ShardStorage {
 
   /**
    * Stores finished requests in batch rows with the counters and the checkpoint, in one
-   * transaction. A request that is not open (a stale stream of an interrupted slice, already
+   * transaction: the only place the counters are saved while streams run (and with a
+   * reservation), so what a restart reads counts exactly the stored records and open sends. A request that is not open (a stale stream of an interrupted slice, already
    * recorded as lost) is dropped, so every position has one record.
    */
   completeAll(done: readonly { pos: number; record: ShardRecord }[], progress: ShardProgress): void {
@@ -161,12 +169,24 @@ export class ShardStorage {
     return { firstBatch, lastBatch, records };
   }
 
-  /** D1 has every batch up to `lastBatch`: one row, with the counters. */
-  markFlushed(lastBatch: number, progress: ShardProgress): void {
-    this.storage.transactionSync(() => {
-      this.set('progress', progress);
-      this.set('flushed_through', lastBatch);
-    });
+  /**
+   * D1 has every batch up to `lastBatch`: one row. The counters are saved with the next batch (they
+   * count records still waiting in memory; see completeAll); flushedRecords recounts after a restart.
+   */
+  markFlushed(lastBatch: number): void {
+    this.set('flushed_through', lastBatch);
+  }
+
+  /** Records in the batches D1 has. */
+  flushedRecords(): number {
+    return (
+      this.sql
+        .exec<{ n: number | null }>(
+          `SELECT SUM(n) AS n FROM batches WHERE id <= ?`,
+          this.get('flushed_through') ?? 0,
+        )
+        .one().n ?? 0
+    );
   }
 
   /** The run is finalised: the records live in D1 now (a row written per batch deleted). */

@@ -137,6 +137,7 @@ export class Shard extends DurableObject<Env> {
     const reason = shardFailure(a, failed, error);
     const progress = { ...emptyProgress(null), ...this.store.get('progress') };
     progress.in_flight = 0;
+    progress.records_flushed = this.store.flushedRecords();
     // Best effort: what it measured still counts. None may keep the failure from being reported.
     try {
       this.recoverInFlight(a, progress);
@@ -167,6 +168,8 @@ export class Shard extends DurableObject<Env> {
     progress.scheduled ??= countShardRequests(a.config.workload, a.weights, a.index);
     progress.in_flight = 0;
     progress.slices++;
+    // Saved counters may lag the flushes of the last moments before a restart.
+    progress.records_flushed = this.store.flushedRecords();
     this.recoverInFlight(a, progress);
     this.store.set('progress', progress);
     const poisoned = settings.TEST_SHARD_THROW;
@@ -285,18 +288,21 @@ export class Shard extends DurableObject<Env> {
             promptRandom(config.workload.seed, planned.seq, nonce),
           );
           return async (scheduledAtMs) => {
-            this.store.markDispatched({
-              pos: planned.pos,
-              seq: planned.seq,
-              id,
-              scheduledAtMs: scheduledAtMs ?? null,
-              dispatchedAtMs: Date.now(),
-              promptTokens: planned.promptTokens,
-              warmup: planned.warmup,
-            });
             progress.dispatched++;
             progress.in_flight++;
             budget.subrequests++;
+            this.store.markDispatched(
+              {
+                pos: planned.pos,
+                seq: planned.seq,
+                id,
+                scheduledAtMs: scheduledAtMs ?? null,
+                dispatchedAtMs: Date.now(),
+                promptTokens: planned.promptTokens,
+                warmup: planned.warmup,
+              },
+              progress,
+            );
             const { record, headerWaitSaturated } = await streamRequest({
               fetch: fetcher,
               nowMs: Date.now,
