@@ -52,7 +52,9 @@ const recordArb: fc.Arbitrary<PageRecord> = fc
     warmup: fc.boolean(),
   })
   // Absent, not undefined: the shape a decoded record has.
-  .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as PageRecord);
+  .map(
+    (r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as PageRecord,
+  );
 
 /** The record with keys in the interchange order, then shard, seq and warm-up. */
 function canonical(r: PageRecord): PageRecord {
@@ -61,7 +63,7 @@ function canonical(r: PageRecord): PageRecord {
   const sorted = Object.fromEntries(
     order.filter((k) => k in record).map((k) => [k, record[k as keyof typeof record]]),
   );
-  return { ...(sorted as PageRecord), shard, seq, warmup };
+  return { ...(sorted as unknown as PageRecord), shard, seq, warmup };
 }
 
 const sample: PageRecord = {
@@ -143,12 +145,24 @@ describe('record page codec', () => {
       }),
       { numRuns: 500 },
     );
-    expect(() => decodePage(Uint8Array.from([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(RecordPageError);
+    expect(() => decodePage(Uint8Array.from([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(
+      RecordPageError,
+    );
   });
 
   it('refuses records the interchange format forbids while encoding', () => {
     expect(() => encodePage([{ ...sample, sent_at_ms: Number.NaN }])).toThrow(/finite/);
-    expect(() => encodePage([{ ...sample, chunks: [[5, 1], [4, 1]] }])).toThrow(/decrease/);
+    expect(() =>
+      encodePage([
+        {
+          ...sample,
+          chunks: [
+            [5, 1],
+            [4, 1],
+          ],
+        },
+      ]),
+    ).toThrow(/decrease/);
   });
 
   it('keeps a record whose timeline exceeds a page as a failed request without it', () => {
@@ -160,7 +174,9 @@ describe('record page codec', () => {
     expect(first).toStrictEqual(canonical(sample));
     expect(second!.outcome).toBe('stream_error');
     expect(second!.chunks).toEqual([]);
-    expect(second!.error).toMatch(/^timeline of 300000 chunks \(\d+ bytes\) exceeds the D1 row limit and was dropped; upstream said so$/);
+    expect(second!.error).toMatch(
+      /^timeline of 300000 chunks \(\d+ bytes\) exceeds the D1 row limit and was dropped; upstream said so$/,
+    );
     expect(stored[1]).toStrictEqual(second);
   });
 

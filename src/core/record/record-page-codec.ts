@@ -56,7 +56,7 @@ const FIELD_COUNT = 18;
 const REQUIRED_FIELDS = F.outcome + 1;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The record as it can be stored: a timeline too big for a page is dropped and the request kept as
@@ -258,7 +258,9 @@ function toRecord(f: unknown[], chunks: [number, number][], i: number): PageReco
 function readSlice(reader: { bytes: Uint8Array; pos: number }): Uint8Array {
   const length = readVarint(reader);
   if (length > reader.bytes.length - reader.pos)
-    throw new RecordPageError(`record page truncated: ${length} bytes announced, ${reader.bytes.length - reader.pos} left`);
+    throw new RecordPageError(
+      `record page truncated: ${length} bytes announced, ${reader.bytes.length - reader.pos} left`,
+    );
   const slice = reader.bytes.subarray(reader.pos, reader.pos + length);
   reader.pos += length;
   return slice;

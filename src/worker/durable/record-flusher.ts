@@ -1,7 +1,8 @@
+import { takePage } from '../../core/record/record-page-codec.ts';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
-import { D1_MAX_BATCH_STATEMENTS, insertRequests, ROWS_PER_INSERT } from '../storage/records-store.ts';
+import { writeRecordPage } from '../storage/records-store.ts';
 import type { ShardAssignment } from './run-protocol.ts';
 import type { ShardStorage } from './shard-storage.ts';
 
@@ -36,19 +37,27 @@ export class RecordFlusher {
     this.budget = budget;
   }
 
-  /** D1 queries writing `rows` records takes (multi-row INSERTs within the parameter limit). */
+  /** D1 queries writing `rows` records takes (one page per flush round of FLUSH_ROWS). */
   static queriesFor(rows: number): number {
-    return Math.ceil(rows / ROWS_PER_INSERT);
+    return Math.ceil(rows / FLUSH_ROWS);
   }
 
   private async flushOnce(): Promise<number> {
-    const rows = this.store.unflushed(FLUSH_ROWS);
-    if (rows.length === 0) return 0;
+    const unflushed = this.store.unflushed(FLUSH_ROWS);
+    if (unflushed.length === 0) return 0;
+    const rows = unflushed.slice(0, takePage(unflushed));
     const queries = RecordFlusher.queriesFor(rows.length);
     this.budget.d1Queries += queries;
-    this.budget.subrequests += Math.ceil(queries / D1_MAX_BATCH_STATEMENTS);
+    this.budget.subrequests += queries;
     const usage = { rowsWritten: 0, bytes: 0 };
-    await insertRequests(this.db, this.assignment.runId, rows, usage);
+    // Interim (the flusher's rewrite keys pages by batch): one page per round, keyed by its first seq.
+    await writeRecordPage(
+      this.db,
+      this.assignment.runId,
+      { shard: this.assignment.index, page: rows[0]!.seq },
+      rows,
+      usage,
+    );
     this.progress.usage ??= emptyUsage();
     const u = this.progress.usage;
     u.d1_rows_written += usage.rowsWritten;
@@ -58,7 +67,7 @@ export class RecordFlusher {
       rows.map((r) => r.seq),
       this.progress,
     );
-    return rows.length;
+    return unflushed.length === FLUSH_ROWS ? FLUSH_ROWS : rows.length;
   }
 
   /** Flushes every second until `stopped`; a failure is counted and retried on the next round. */
