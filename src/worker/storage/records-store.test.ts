@@ -18,30 +18,43 @@ import {
 } from './records-store.ts';
 import { requests } from './schema.ts';
 
-/** Wraps a D1 binding to record the parameters bound to each statement. */
-function spyOnD1(d1: D1Database): { db: D1Database; binds: number[] } {
+/** Wraps a D1 binding to record each statement: its SQL, parameters bound, and rows answered. */
+function spyOnD1(d1: D1Database): {
+  db: D1Database;
+  binds: number[];
+  queries: { sql: string; rows: number }[];
+} {
   const binds: number[] = [];
+  const queries: { sql: string; rows: number }[] = [];
   const passThrough = <T extends object>(target: T, prop: string | symbol) => {
     const value = Reflect.get(target, prop);
     return typeof value === 'function' ? value.bind(target) : value;
   };
+  const watch = (stmt: D1PreparedStatement, query: string): D1PreparedStatement =>
+    new Proxy(stmt, {
+      get(target, p) {
+        if (p === 'bind')
+          return (...values: unknown[]) => {
+            binds.push(values.length);
+            return watch(target.bind(...values), query);
+          };
+        if (p === 'raw' || p === 'all')
+          return async (...args: unknown[]) => {
+            const answer = await (target[p] as (...a: unknown[]) => Promise<unknown>)(...args);
+            const rows = Array.isArray(answer) ? answer : (answer as { results: unknown[] }).results;
+            queries.push({ sql: query, rows: rows.length });
+            return answer;
+          };
+        return passThrough(target, p);
+      },
+    });
   const db = new Proxy(d1, {
     get(target, prop) {
-      if (prop === 'prepare')
-        return (query: string) =>
-          new Proxy(target.prepare(query), {
-            get(stmt, p) {
-              if (p !== 'bind') return passThrough(stmt, p);
-              return (...values: unknown[]) => {
-                binds.push(values.length);
-                return stmt.bind(...values);
-              };
-            },
-          });
+      if (prop === 'prepare') return (query: string) => watch(target.prepare(query), query);
       return passThrough(target, prop);
     },
   });
-  return { db, binds };
+  return { db, binds, queries };
 }
 
 // Offsets at whole-ms (workerd clock) or whole-µs (Node clock) resolution are stored exactly.
@@ -216,6 +229,37 @@ describe('writeRecordPage and readRequests', () => {
     const first = await readRequests(env.DB, runId, { limit: 6, includeWarmup: true });
     expect(first.next).toMatch(/^p:0:\d+:2$/);
     await expect(readRequests(env.DB, runId, { limit: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('reads a run in bounded chunks: a few queries a read, only the pages it needs', async () => {
+    const runId = 'run-bounded';
+    const rows = makeRequests(1200, 61, 1);
+    await writePages(env.DB, runId, rows, 40); // 30 pages
+    const blobPages = (queries: { sql: string; rows: number }[]) =>
+      queries.filter((q) => q.sql.includes('"records"') && !q.sql.includes('length(')).map((q) => q.rows);
+    for (const [limit, maxPages] of [
+      [10, 1],
+      [100, 4],
+      [1000, 27],
+    ] as const) {
+      const spy = spyOnD1(env.DB);
+      const page = await readRequests(spy.db, runId, { limit, includeWarmup: true, after: 'p:0:40:3' });
+      expect(page.records).toHaveLength(limit);
+      expect(page.records[0]!.id).toBe(rows[43]!.id);
+      // The older table, the pages' counts, then the blobs.
+      expect(spy.queries.length).toBeLessThanOrEqual(3);
+      expect(blobPages(spy.queries)).toHaveLength(1);
+      expect(blobPages(spy.queries)[0]).toBeLessThanOrEqual(maxPages);
+    }
+    // Skipping 1,000 records reads the counts and at most the two pages where it starts and ends.
+    const spy = spyOnD1(env.DB);
+    expect(
+      await skipRequests(spy.db, runId, { after: 'p:0:40:3', count: 1000, includeWarmup: true }),
+    ).toEqual({
+      until: `p:0:${rows[1040]!.seq}:3`,
+      more: true,
+    });
+    expect(blobPages(spy.queries).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2);
   });
 
   it('finds where a read of n records ends without reading them, and bounds a read there', async () => {
