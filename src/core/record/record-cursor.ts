@@ -13,7 +13,7 @@ export type RecordCursor = { kind: 'legacy'; id: string } | ({ kind: 'page' } & 
 /** At or before every page (shard indexes and page keys are never negative). */
 export const FIRST_PAGE_POSITION: PagePosition = { shard: 0, page: 0, index: 0 };
 
-const PAGE_CURSOR = /^p:(\d{1,15}):(\d{1,15}):(\d{1,15})$/;
+const PAGE_CURSOR = /^p:(\d{1,16}):(\d{1,16}):(\d{1,16})$/;
 
 export function formatPageCursor(p: PagePosition): string {
   return `p:${p.shard}:${p.page}:${p.index}`;
@@ -22,8 +22,10 @@ export function formatPageCursor(p: PagePosition): string {
 /** A `p:` cursor, or else an id of the older table (any string: ids were never `p:<n>:<n>:<n>`). */
 export function parseRecordCursor(cursor: string): RecordCursor {
   const m = PAGE_CURSOR.exec(cursor);
-  if (!m) return { kind: 'legacy', id: cursor };
-  return { kind: 'page', shard: Number(m[1]), page: Number(m[2]), index: Number(m[3]) };
+  const [shard, page, index] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (!Number.isSafeInteger(shard) || !Number.isSafeInteger(page) || !Number.isSafeInteger(index))
+    return { kind: 'legacy', id: cursor };
+  return { kind: 'page', shard: shard!, page: page!, index: index! };
 }
 
 /** Orders two positions: negative when `a` comes first. */

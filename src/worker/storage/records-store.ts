@@ -103,6 +103,8 @@ export async function readRequests(
   const from = options.after === undefined ? undefined : parseRecordCursor(options.after);
   const until = options.until === undefined ? undefined : parseRecordCursor(options.until);
   const records: RequestRecord[] = [];
+  // A bound among the older rows ends before any page.
+  if (from?.kind === 'page' && until?.kind === 'legacy') return { records, next: null };
   if (from?.kind !== 'page') {
     const after = from?.id;
     const legacyUntil = until?.kind === 'legacy' ? until.id : undefined;
