@@ -197,7 +197,31 @@ describe('ApiClient', () => {
     );
   });
 
-  it('pages request records with after = the last id until a short page', async () => {
+  it('pages request records with after = the x-next-cursor header until it is empty', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `b-${i}`);
+    const { client, calls } = fakeClient((url) => {
+      const query = new URL(url).searchParams;
+      // Opaque positions, in an order that is not the ids' (the client must not care).
+      const from = Number(query.get('after')?.slice(2) ?? 0);
+      const to = Math.min(ids.length, from + Number(query.get('limit')));
+      const body = ids
+        .slice(from, to)
+        .reverse()
+        .map((id) => `${JSON.stringify({ id })}\n`)
+        .join('');
+      return new Response(body, {
+        headers: { 'x-run-state': 'running', 'x-next-cursor': to < ids.length ? `p:${to}` : '' },
+      });
+    });
+    const seen: string[] = [];
+    for await (const page of client.requestPages('r', 3))
+      seen.push(...page.lines.map((l) => JSON.parse(l).id));
+    expect(seen.sort()).toEqual(ids);
+    // A full last page ends on the empty header, without asking again.
+    expect(calls.map((c) => new URL(c.url).searchParams.get('after'))).toEqual([null, 'p:3']);
+  });
+
+  it('pages a server older than x-next-cursor with after = the last id until a short page', async () => {
     const ids = Array.from({ length: 7 }, (_, i) => `run-${String(i).padStart(2, '0')}`);
     const { client, calls } = fakeClient((url) => {
       const query = new URL(url).searchParams;

@@ -301,22 +301,28 @@ export class ApiClient {
     return this.json(scheduleStartRecordSchema, 'POST', `/v1/schedules/${encodeURIComponent(id)}/trigger`);
   }
 
-  /** One page of request records (JSONL lines, without blank ones) after `after`, ordered by id. */
+  /**
+   * One page of request records (JSONL lines, without blank ones) from the cursor `after`, and the
+   * cursor of the next page (`x-next-cursor`; null on the last page).
+   */
   async requestsPage(
     id: string,
     options: { after?: string; limit: number },
-  ): Promise<{ lines: string[]; runState: string | null }> {
+  ): Promise<{ lines: string[]; runState: string | null; next: string | null }> {
     const query = new URLSearchParams({ limit: String(options.limit) });
     if (options.after !== undefined) query.set('after', options.after);
     const response = await this.send('GET', `/v1/runs/${encodeURIComponent(id)}/requests?${query}`);
     const text = await response.text();
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
     return {
-      lines: text.split('\n').filter((l) => l.trim() !== ''),
+      lines,
       runState: response.headers.get('x-run-state'),
+      // Empty on the last page; absent from servers that paged by id.
+      next: nextCursor(response.headers.get('x-next-cursor'), lines, options.limit),
     };
   }
 
-  /** Every record of a run, page by page (`after` = the last id received). */
+  /** Every record of a run, page by page, each page from the cursor the previous one gave. */
   async *requestPages(
     id: string,
     pageSize = DEFAULT_PAGE_SIZE,
@@ -327,13 +333,9 @@ export class ApiClient {
         limit: pageSize,
         ...(after !== undefined ? { after } : {}),
       });
-      if (page.lines.length > 0) yield page;
-      if (page.lines.length < pageSize) return;
-      const last = page.lines[page.lines.length - 1]!;
-      const lastId = (JSON.parse(last) as { id?: unknown }).id;
-      if (typeof lastId !== 'string')
-        throw new CliError(`the API sent a record without an id: ${last.slice(0, 120)}`, EXIT_BUG);
-      after = lastId;
+      if (page.lines.length > 0) yield { lines: page.lines, runState: page.runState };
+      if (page.next === null) return;
+      after = page.next;
     }
   }
 
@@ -412,4 +414,18 @@ export class ApiClient {
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiCallError) return error.status >= 500;
   return error instanceof ApiUnreachableError;
+}
+
+/**
+ * The next page's cursor: the header's when there is one (empty: none); from a server older than
+ * `x-next-cursor`, the last record's id after a full page (those servers ordered records by id).
+ */
+function nextCursor(header: string | null, lines: readonly string[], limit: number): string | null {
+  if (header !== null) return header === '' ? null : header;
+  if (lines.length < limit) return null;
+  const last = lines[lines.length - 1]!;
+  const lastId = (JSON.parse(last) as { id?: unknown }).id;
+  if (typeof lastId !== 'string')
+    throw new CliError(`the API sent a record without an id: ${last.slice(0, 120)}`, EXIT_BUG);
+  return lastId;
 }

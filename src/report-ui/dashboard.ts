@@ -364,14 +364,16 @@ async function runPage(main: HTMLElement, id: string, mine: number): Promise<voi
   let after: string | undefined;
   while (records.length < MAX_RECORDS) {
     const query = new URLSearchParams({ limit: '10000', ...(after ? { after } : {}) });
-    const text = await (await apiResponse(`/v1/runs/${enc(id)}/requests?${query}`)).text();
-    const page = text
+    const response = await apiResponse(`/v1/runs/${enc(id)}/requests?${query}`);
+    const page = (await response.text())
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as RequestRecord);
     records.push(...page);
-    if (page.length < 10000) break;
-    after = page.at(-1)!.id;
+    // The next page's cursor; empty on the last page.
+    const next = response.headers.get('x-next-cursor');
+    if (!next) break;
+    after = next;
   }
   if (mine !== generation) return;
   const data = buildRunReportData({ results, records, source: { type: 'run', id }, nowMs: Date.now() });

@@ -19,12 +19,12 @@ describe('D1 write failures', () => {
       ),
     );
     // Take the table away while the shard is writing, then give it back.
-    await env.DB.exec('ALTER TABLE requests RENAME TO requests_away');
+    await env.DB.exec('ALTER TABLE request_pages RENAME TO request_pages_away');
     // Gives the table back whatever happens; the wait fails the test if no write ever failed.
     try {
       await waitForStatus(id, (s) => (s.shards[0]?.progress.d1_write_failures ?? 0) > 0, 5_000, 25);
     } finally {
-      await env.DB.exec('ALTER TABLE requests_away RENAME TO requests');
+      await env.DB.exec('ALTER TABLE request_pages_away RENAME TO request_pages');
     }
 
     const end = await waitForEnd(id, 30_000);

@@ -97,15 +97,17 @@ export async function exportRecords(id: string, limit?: number): Promise<Request
       ...(after ? { after } : {}),
       ...(limit ? { limit: String(limit) } : {}),
     });
-    const text = new TextDecoder().decode(
-      await (await call(`/v1/runs/${id}/requests?${query}`)).arrayBuffer(),
-    );
+    const res = await call(`/v1/runs/${id}/requests?${query}`);
+    const text = new TextDecoder().decode(await res.arrayBuffer());
     const page = text
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as RequestRecord);
     records.push(...page);
-    if (!limit || page.length < limit) return records;
-    after = page[page.length - 1]?.id;
+    // The route always says where the next page starts; empty on the last one.
+    const next = res.headers.get('x-next-cursor');
+    expect(next).not.toBeNull();
+    if (!next) return records;
+    after = next;
   }
 }

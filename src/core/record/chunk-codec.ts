@@ -1,5 +1,5 @@
-// Compact binary form of a record's `chunks` timeline, stored as one D1 BLOB per request
-// (docs/streaming.md#d1: one row per request, never one per token).
+// Compact binary form of a record's `chunks` timeline, stored inside a record page's BLOB
+// (record-page-codec.ts; docs/streaming.md#d1: many records a D1 row, never a row per token).
 //
 // Format version 1, all integers unsigned LEB128 varints:
 //   [version = 1] [unit exponent e ∈ 0..3] [count] then `count` pairs [Δoffset, tokens]

@@ -1,6 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../core/api/control-api-schemas.ts';
+import { writeRecordPage } from '../storage/records-store.ts';
 import { createRun } from '../storage/runs-store.ts';
 
 const TOKEN = 'test-control-token-0123456789';
@@ -124,6 +125,57 @@ describe('control API', () => {
     const body = (await res.json()) as ErrorBody;
     expect(body.error.message).toContain('limits.max_requests');
     expect(body.error.message).toContain('limits.max_concurrency');
+  });
+
+  it("pages a run's records with the x-next-cursor header, and refuses a cursor of another kind", async () => {
+    await createRun(env.DB, { id: 'run-paged', createdAtMs: 1, configJson: '{}', state: 'queued' });
+    const record = (shard: number, seq: number) => ({
+      id: `run-paged-${seq}`,
+      sent_at_ms: seq,
+      prompt_tokens: 1,
+      output_tokens: 0,
+      chunks: [],
+      token_count_source: 'events' as const,
+      outcome: 'ok' as const,
+      shard,
+      seq,
+      warmup: false,
+    });
+    // 2 shards × 2 pages × 3 records; seq 0–11 spread so that storage order is not id order.
+    for (const shard of [1, 0])
+      for (const page of [0, 1])
+        await writeRecordPage(
+          env.DB,
+          'run-paged',
+          { shard, page },
+          [0, 1, 2].map((i) => record(shard, shard * 6 + page * 3 + i)),
+        );
+    const ids: string[] = [];
+    const cursors: (string | null)[] = [];
+    let after = '';
+    for (let calls = 0; calls < 10; calls++) {
+      const res = await call(
+        `/v1/runs/run-paged/requests?limit=5${after && `&after=${encodeURIComponent(after)}`}`,
+        {
+          headers: auth,
+        },
+      );
+      expect(res.status).toBe(200);
+      ids.push(
+        ...(await res.text())
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { id: string }).id),
+      );
+      after = res.headers.get('x-next-cursor') ?? 'missing';
+      cursors.push(after);
+      if (after === '') break;
+    }
+    expect(ids).toEqual(Array.from({ length: 12 }, (_, seq) => `run-paged-${seq}`));
+    expect(cursors).toEqual(['p:0:1:2', 'p:1:1:1', '']);
+    const res = await call('/v1/runs/run-paged/requests?after=run-paged-4', { headers: auth });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.issues?.[0]?.path).toEqual(['after']);
   });
 
   it('answers 404 for an unknown run or route, 409 for cancelling a finished run', async () => {

@@ -13,7 +13,7 @@ import { type RunListEntry, type RunStatus, runStatusSchema } from '../../core/r
 import { coordinatorStub } from '../durable/run-protocol.ts';
 import { startRun } from '../runs/start-run.ts';
 import { queryAlerts } from '../storage/alerts-store.ts';
-import { readRequests } from '../storage/records-store.ts';
+import { RecordCursorError, readRequests, skipRequests } from '../storage/records-store.ts';
 import { getRun, listRuns } from '../storage/runs-store.ts';
 import type { RunRow } from '../storage/schema.ts';
 import { alertView } from './alerts-routes.ts';
@@ -145,7 +145,8 @@ export function registerRunRoutes(app: App): void {
     createRoute({
       method: 'get',
       path: '/v1/runs/{id}/requests',
-      summary: 'The request records as JSONL (what `fluidbench analyze` reads), ordered by id, paginated',
+      summary:
+        'The request records as JSONL (what `fluidbench analyze` reads), in storage order (shard, then the order they were stored), paginated',
       request: {
         params: idParams,
         query: z.object({
@@ -153,8 +154,10 @@ export function registerRunRoutes(app: App): void {
             .string()
             .max(200)
             .optional()
-            .describe('return records after this id (the last one you received)'),
-          // Pages of 2,000 rows: at most 250 D1 queries per call, well inside 1,000 per invocation.
+            .describe(
+              'an opaque cursor: the `x-next-cursor` header of the previous page (omit it for the first page)',
+            ),
+          // Pages of 2,000 records a read, each a few D1 queries, well inside 1,000 per invocation.
           limit: z.coerce
             .number()
             .int()
@@ -166,6 +169,12 @@ export function registerRunRoutes(app: App): void {
       responses: {
         200: {
           content: { 'application/x-ndjson': { schema: z.string() } },
+          headers: z.object({
+            'x-next-cursor': z
+              .string()
+              .describe('the `after` of the next page; empty on the last page (no record follows yet)'),
+            'x-run-state': z.string().describe("the run's state when the page was read"),
+          }),
           description: 'One record a line',
         },
         ...errorResponses,
@@ -175,6 +184,20 @@ export function registerRunRoutes(app: App): void {
       const row = await findRun(c.env, c.req.valid('param').id);
       const { after, limit } = c.req.valid('query');
       const db = c.env.DB;
+      // Where this page ends, found from the pages' counts before any record is sent: the cursor
+      // goes in a header, and the body stops exactly there even while the run is still writing.
+      const end = await skipRequests(db, row.id, {
+        ...(after !== undefined ? { after } : {}),
+        count: limit,
+      }).catch((error: unknown) => {
+        if (!(error instanceof RecordCursorError)) throw error;
+        throw new ApiError('invalid_request', `after: ${error.message}`, [
+          {
+            path: ['after'],
+            message: 'not a cursor of this run: pass the x-next-cursor of the previous page',
+          },
+        ]);
+      });
       const encoder = new TextEncoder();
       let cursor = after;
       let left = limit;
@@ -185,16 +208,22 @@ export function registerRunRoutes(app: App): void {
           const page = await readRequests(db, row.id, {
             limit: Math.min(2_000, left),
             ...(cursor !== undefined ? { after: cursor } : {}),
+            ...(end ? { until: end.until } : {}),
           });
           if (page.records.length > 0)
             controller.enqueue(encoder.encode(`${page.records.map((r) => JSON.stringify(r)).join('\n')}\n`));
           left -= page.records.length;
-          cursor = page.records[page.records.length - 1]?.id ?? cursor;
-          if (page.next === null || page.records.length === 0) controller.close();
+          if (page.next === null || page.records.length === 0) return controller.close();
+          cursor = page.next;
         },
       });
       return new Response(body, {
-        headers: { 'content-type': 'application/x-ndjson', 'x-run-state': row.state },
+        headers: {
+          'content-type': 'application/x-ndjson',
+          'x-run-state': row.state,
+          // Always sent, empty on the last page: clients tell this server from one that paged by id.
+          'x-next-cursor': end?.more ? end.until : '',
+        },
       }) as never;
     },
   );

@@ -1,11 +1,15 @@
-// Retention against a real local D1 in workerd: only records of runs finished before the cutoff go,
-// in bounded batches, and the runs' results stay. Also measures what one stored record costs.
+// Retention against a real local D1 in workerd: only records of runs finished before the cutoff go
+// (pages, and rows of the older one-row-per-request table), in bounded batches, and the runs'
+// results stay. Also measures what one stored record costs.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { takePage } from '../../core/record/record-page-codec.ts';
 import { cronTick } from '../cron/cron-tick.ts';
+import { openDatabase } from './database.ts';
 import { pruneRecords } from './prune-records.ts';
-import { countRequests, insertRequests, type StoredRequest } from './records-store.ts';
+import { countRequests, type StoredRequest, writeRecordPage } from './records-store.ts';
 import { createRun, getRun, updateRun } from './runs-store.ts';
+import { requests } from './schema.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -30,6 +34,19 @@ function record(runId: string, seq: number, tokens: number): StoredRequest {
   };
 }
 
+/** Stores records as a flush does: pages of up to `perPage`, split further by takePage. */
+async function storePages(runId: string, records: StoredRequest[], perPage: number): Promise<number> {
+  let pages = 0;
+  for (let at = 0; at < records.length; pages++) {
+    const batch = records.slice(at, at + perPage);
+    const n = takePage(batch);
+    await writeRecordPage(env.DB, runId, { shard: 0, page: at }, batch.slice(0, n));
+    at += n;
+  }
+  return pages;
+}
+
+/** A run, finished at `finishedAtMs` (null: still going), with `records` records in pages of 5. */
 async function finishedRun(id: string, finishedAtMs: number | null, records: number): Promise<void> {
   await createRun(env.DB, { id, createdAtMs: 0, configJson: '{}', state: 'queued' });
   await updateRun(env.DB, id, {
@@ -37,39 +54,54 @@ async function finishedRun(id: string, finishedAtMs: number | null, records: num
     finishedAtMs,
     resultsJson: finishedAtMs === null ? null : '{"kept":true}',
   });
-  await insertRequests(
-    env.DB,
+  await storePages(
     id,
     Array.from({ length: records }, (_, i) => record(id, i, 8)),
+    5,
   );
 }
 
+/** Rows of the older one-row-per-request table, as runs stored before pages have them. */
+async function legacyRows(runId: string, n: number): Promise<void> {
+  const values = Array.from({ length: n }, (_, seq) => ({
+    runId,
+    id: `${runId}-${seq}`,
+    shard: 0,
+    seq,
+    sentAtMs: seq,
+    promptTokens: 1,
+    outputTokens: 0,
+    chunks: new Uint8Array([1, 0, 0]),
+    tokenCountSource: 'events' as const,
+    outcome: 'ok' as const,
+  }));
+  for (let i = 0; i < n; i += 5)
+    await openDatabase(env.DB)
+      .insert(requests)
+      .values(values.slice(i, i + 5));
+}
+
 describe('pruneRecords', () => {
-  it('deletes only records of runs finished before the cutoff, in bounded batches, keeping results', async () => {
+  it('deletes only records of runs finished before the cutoff, pages and older rows, in bounded batches, keeping results', async () => {
     const now = 100 * DAY_MS;
-    await finishedRun('run-old-a', now - 40 * DAY_MS, 25);
-    await finishedRun('run-old-b', now - 31 * DAY_MS, 5);
+    await finishedRun('run-old-a', now - 40 * DAY_MS, 25); // 5 pages
+    await finishedRun('run-old-b', now - 31 * DAY_MS, 5); // 1 page
+    await legacyRows('run-old-b', 12); // and 12 rows of the older table
     await finishedRun('run-recent', now - 29 * DAY_MS, 7);
+    await legacyRows('run-recent', 3);
     await finishedRun('run-going', null, 3);
     const cutoff = now - 30 * DAY_MS;
 
-    // 30 old rows, 10 a statement, 2 statements a tick: the first tick stops with more to do.
-    expect(await pruneRecords(env.DB, cutoff, { batchRows: 10, maxBatches: 2 })).toEqual({
-      deleted: 20,
-      more: true,
-    });
-    expect(await pruneRecords(env.DB, cutoff, { batchRows: 10, maxBatches: 2 })).toEqual({
-      deleted: 10,
-      more: false,
-    });
-    expect(await pruneRecords(env.DB, cutoff, { batchRows: 10, maxBatches: 2 })).toEqual({
-      deleted: 0,
-      more: false,
-    });
+    // 12 old rows, 5 a statement (5, 5, 2), then 6 old pages, 4 a statement (4, 2); 2 statements a tick.
+    const tick = () => pruneRecords(env.DB, cutoff, { batchRows: 5, batchPages: 4, maxBatches: 2 });
+    expect(await tick()).toEqual({ deleted: 10, more: true });
+    expect(await tick()).toEqual({ deleted: 2 + 4, more: true });
+    expect(await tick()).toEqual({ deleted: 2, more: false });
+    expect(await tick()).toEqual({ deleted: 0, more: false });
 
     expect((await countRequests(env.DB, 'run-old-a')).total).toBe(0);
     expect((await countRequests(env.DB, 'run-old-b')).total).toBe(0);
-    expect((await countRequests(env.DB, 'run-recent')).total).toBe(7);
+    expect((await countRequests(env.DB, 'run-recent')).total).toBe(10);
     expect((await countRequests(env.DB, 'run-going')).total).toBe(3);
     expect((await getRun(env.DB, 'run-old-a'))?.resultsJson).toBe('{"kept":true}');
   });
@@ -89,17 +121,18 @@ describe('pruneRecords', () => {
     const records = 2_000;
     const tokens = 256;
     await createRun(env.DB, { id: 'run-size', createdAtMs: 0, configJson: '{}', state: 'queued' });
-    await insertRequests(
-      env.DB,
+    const pages = await storePages(
       'run-size',
       Array.from({ length: records }, (_, i) => record('run-size', i, tokens)),
+      90,
     );
+    expect(pages).toBe(Math.ceil(records / 90));
     const bytesPerRecord = ((await sizeOf()) - before) / records;
     console.log(
       `D1: ${bytesPerRecord.toFixed(0)} bytes per stored record (${tokens} output tokens, one a read)`,
     );
-    // The chunk timeline is ~2 bytes a token; the other columns and the key ~150 bytes.
+    // The chunk timeline is ~2 bytes a token; the other fields ~120 bytes, the page's key shared.
     expect(bytesPerRecord).toBeGreaterThan(tokens * 2);
-    expect(bytesPerRecord).toBeLessThan(tokens * 2 + 600);
+    expect(bytesPerRecord).toBeLessThan(tokens * 2 + 300);
   });
 });

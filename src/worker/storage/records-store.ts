@@ -1,195 +1,188 @@
-// Request records in D1: one row per request, written in multi-row INSERTs sized to D1's limits
-// (docs/streaming.md#d1) and read back in the interchange format (docs/metrics.md#the-request-record).
-import { and, asc, count, eq, getTableColumns, gt, type SQL } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
-import { decodeChunks, encodeChunks } from '../../core/record/chunk-codec.ts';
+// Request records in D1, many to a row: a shard's records go in pages (`request_pages`, one
+// record-page-codec blob per row), so D1 writes a row per page rather than per request
+// (docs/streaming.md#d1). Runs stored before pages stay in `requests` (legacy-requests.ts) and read
+// first; records come back in the interchange format (docs/metrics.md#the-request-record).
+import { sql } from 'drizzle-orm';
+import {
+  FIRST_PAGE_POSITION,
+  formatPageCursor,
+  parseRecordCursor,
+  type RecordCursor,
+} from '../../core/record/record-cursor.ts';
+import {
+  encodePage,
+  MAX_PAGE_BYTES,
+  type PageRecord,
+  pageCounts,
+} from '../../core/record/record-page-codec.ts';
 import type { RequestRecord } from '../../core/record/request-record.ts';
 import { openDatabase } from './database.ts';
-import { type RequestDbRow, requests } from './schema.ts';
+import { countLegacy, legacyAfter, nthLegacyId, readLegacy } from './legacy-requests.ts';
+import { countPages, readPages, skipPages } from './record-pages-read.ts';
+import { requestPages } from './schema.ts';
 
 /** A record plus where it came from: the shard, its order there, and whether it was warm-up. */
-export type StoredRequest = RequestRecord & { shard: number; seq: number; warmup: boolean };
+export type StoredRequest = PageRecord;
 
-/** D1's bound-parameter limit per query (docs/streaming.md#d1). */
-export const D1_MAX_BOUND_PARAMETERS = 100;
-/** INSERTs per `batch()`: our own size, not a documented D1 cap (one batch is one transaction). */
-export const D1_MAX_BATCH_STATEMENTS = 50;
-/** D1's row limit is 2 MB; leave room for the other columns. */
-export const MAX_CHUNKS_BYTES = 2_000_000 - 64 * 1024;
-
-export const REQUEST_COLUMN_COUNT = Object.keys(getTableColumns(requests)).length;
-/** Every column is bound once per row, so this many rows keep an INSERT within the parameter limit. */
-export const ROWS_PER_INSERT = Math.floor(D1_MAX_BOUND_PARAMETERS / REQUEST_COLUMN_COUNT);
+/** An `after` that is no cursor of this run (an id of a run stored in pages, say). */
+export class RecordCursorError extends Error {
+  override name = 'RecordCursorError';
+}
 
 /**
- * Inserts the rows of one run. The first write of a request id wins (`ON CONFLICT DO NOTHING`), so a
- * retry after a crash never duplicates. Each `batch()` is one transaction; errors propagate, and a
- * retry of the whole call is safe. Returns how many rows were new.
+ * Writes one page of a shard's records under `key` (the shard, and the shard's first batch number
+ * in the page). Idempotent: a page already stored under the key is replaced only by one with more
+ * records (a retry after a crash that gathered the same records and more); the same or fewer
+ * change nothing. One statement with 7 bound parameters. Split records with `takePage` first: a
+ * page over MAX_PAGE_BYTES is refused. Returns whether the row was written.
  */
-export async function insertRequests(
+export async function writeRecordPage(
   d1: D1Database,
   runId: string,
-  rows: readonly StoredRequest[],
-  /** Adds what D1 reports written (rows, indexes included) and the rows' value bytes. */
+  key: { shard: number; page: number },
+  records: readonly StoredRequest[],
+  /** Adds what D1 reports written (rows, indexes included) and the row's value bytes. */
   usage?: { rowsWritten: number; bytes: number },
-): Promise<number> {
-  const db = openDatabase(d1);
-  // Encode everything first: a bad record fails the call before anything is written.
-  const values = rows.map((row) => toRow(runId, row));
-  if (usage) for (const v of values) usage.bytes += rowBytes(v);
-  const statements: BatchItem<'sqlite'>[] = [];
-  for (let i = 0; i < values.length; i += ROWS_PER_INSERT)
-    statements.push(
-      db
-        .insert(requests)
-        .values(values.slice(i, i + ROWS_PER_INSERT))
-        .onConflictDoNothing(),
+): Promise<boolean> {
+  const { shard, page } = key;
+  for (const [name, v] of [
+    ['shard', shard],
+    ['page', page],
+  ] as const)
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`page ${name} must be an integer ≥ 0, got ${v}`);
+  if (records.length === 0) throw new RangeError('a record page needs at least one record');
+  const other = records.find((r) => r.shard !== shard);
+  if (other) throw new RangeError(`record ${other.id} is of shard ${other.shard}, not ${shard}`);
+  const { bytes, stored } = encodePage(records);
+  if (bytes.length > MAX_PAGE_BYTES)
+    throw new RangeError(
+      `page of ${records.length} records is ${bytes.length} bytes, over ${MAX_PAGE_BYTES}`,
     );
-  let inserted = 0;
-  for (let i = 0; i < statements.length; i += D1_MAX_BATCH_STATEMENTS) {
-    const [first, ...rest] = statements.slice(i, i + D1_MAX_BATCH_STATEMENTS);
-    const results = (await db.batch([first!, ...rest])) as unknown as D1Result[];
-    for (const result of results) {
-      inserted += result.meta.changes;
-      if (usage) usage.rowsWritten += result.meta.rows_written ?? result.meta.changes;
-    }
+  const { n, warmupN, outcomes } = pageCounts(stored);
+  const outcomesJson = JSON.stringify(outcomes);
+  const result = (await openDatabase(d1)
+    .insert(requestPages)
+    .values({ runId, shard, page, n, warmupN, outcomes: outcomesJson, records: bytes })
+    .onConflictDoUpdate({
+      target: [requestPages.runId, requestPages.shard, requestPages.page],
+      set: {
+        n: sql`excluded.n`,
+        warmupN: sql`excluded.warmup_n`,
+        outcomes: sql`excluded.outcomes`,
+        records: sql`excluded.records`,
+      },
+      setWhere: sql`excluded.n > request_pages.n`,
+    })) as unknown as D1Result;
+  if (usage) {
+    usage.rowsWritten += result.meta.rows_written ?? result.meta.changes;
+    usage.bytes += bytes.byteLength + runId.length + outcomesJson.length + 4 * 8;
   }
-  return inserted;
-}
-
-/** A row's value bytes: text and blobs by length, numbers as 8 bytes (an estimate of what D1 stores). */
-function rowBytes(row: Record<string, unknown>): number {
-  let bytes = 0;
-  for (const v of Object.values(row)) {
-    if (typeof v === 'string') bytes += v.length;
-    else if (v instanceof Uint8Array) bytes += v.byteLength;
-    else if (typeof v === 'number' || typeof v === 'boolean') bytes += 8;
-  }
-  return bytes;
-}
-
-function toRow(runId: string, r: StoredRequest): typeof requests.$inferInsert {
-  let chunks = encodeChunks(r.chunks);
-  let outcome = r.outcome;
-  let error = r.error ?? null;
-  if (chunks.length > MAX_CHUNKS_BYTES) {
-    // Throwing would fail every flush holding this record (and then the shard): the request is
-    // kept as a failed one without its timeline instead. Streams are capped well below this
-    // (MAX_TOKEN_READS), so only absurd token counts per read get here.
-    error = `timeline of ${r.chunks.length} chunks (${chunks.length} bytes) exceeds the D1 row limit and was dropped${error ? `; ${error}` : ''}`;
-    outcome = 'stream_error';
-    chunks = encodeChunks([]);
-  }
-  return {
-    runId,
-    id: r.id,
-    shard: r.shard,
-    seq: r.seq,
-    region: r.region ?? null,
-    warmup: r.warmup,
-    scheduledAtMs: r.scheduled_at_ms ?? null,
-    sentAtMs: r.sent_at_ms,
-    headersMs: r.headers_ms ?? null,
-    promptTokens: r.prompt_tokens,
-    outputTokens: r.output_tokens,
-    chunks,
-    tokenCountSource: r.token_count_source,
-    outcome,
-    status: r.status ?? null,
-    error,
-    reasoningTokens: r.reasoning_tokens ?? null,
-    firstReasoningMs: r.first_reasoning_ms ?? null,
-    firstVisibleMs: r.first_visible_ms ?? null,
-    cachedPromptTokens: r.cached_prompt_tokens ?? null,
-  };
+  return result.meta.changes > 0;
 }
 
 export type ReadRequestsOptions = {
-  /** Return ids strictly after this one (the `next` of the previous page). */
+  /** Where to start: the `next` of the previous read (an opaque cursor, record-cursor.ts). */
   after?: string;
   limit: number;
   /** Warm-up requests are excluded unless this is true. */
   includeWarmup?: boolean;
+  /** Stop before this cursor (the `until` of skipRequests): what lies after it is not read. */
+  until?: string;
 };
 
-/** One page of a run's records ordered by id; `next` is null on the last page. */
+/** Up to `limit` records in the run's order; `next` is null when no record follows. */
 export async function readRequests(
   d1: D1Database,
   runId: string,
   options: ReadRequestsOptions,
 ): Promise<{ records: RequestRecord[]; next: string | null }> {
-  const { after, limit, includeWarmup = false } = options;
+  const { limit, includeWarmup = false } = options;
   if (!Number.isSafeInteger(limit) || limit < 1)
     throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  const conditions: SQL[] = [eq(requests.runId, runId)];
-  if (after !== undefined) conditions.push(gt(requests.id, after));
-  if (!includeWarmup) conditions.push(eq(requests.warmup, false));
-  const rows = await openDatabase(d1)
-    .select()
-    .from(requests)
-    .where(and(...conditions))
-    .orderBy(asc(requests.id))
-    .limit(limit + 1); // one extra row says whether another page exists
-  const page = rows.slice(0, limit);
-  return {
-    records: page.map(toRecord),
-    next: rows.length > limit ? page[page.length - 1]!.id : null,
-  };
+  const from = options.after === undefined ? undefined : parseRecordCursor(options.after);
+  const until = options.until === undefined ? undefined : parseRecordCursor(options.until);
+  const records: RequestRecord[] = [];
+  // A bound among the older rows ends before any page.
+  if (from?.kind === 'page' && until?.kind === 'legacy') return { records, next: null };
+  if (from?.kind !== 'page') {
+    const after = from?.id;
+    const legacyUntil = until?.kind === 'legacy' ? until.id : undefined;
+    const rows = await readLegacy(d1, runId, { after, limit: limit + 1, includeWarmup, until: legacyUntil });
+    if (rows.length > limit) return { records: rows.slice(0, limit), next: rows[limit - 1]!.id };
+    if (after !== undefined && rows.length === 0) await checkLegacyCursor(d1, runId, after);
+    records.push(...rows);
+    if (until?.kind === 'legacy') return { records, next: null };
+  }
+  const page = await readPages(d1, runId, {
+    from: from?.kind === 'page' ? from : FIRST_PAGE_POSITION,
+    limit: limit - records.length,
+    includeWarmup,
+    until: until?.kind === 'page' ? until : undefined,
+  });
+  records.push(...page.records);
+  return { records, next: page.next && formatPageCursor(page.next) };
 }
 
-/** The interchange record: optional fields absent rather than null, keys in the order of docs/metrics.md. */
-export function toRecord(row: RequestDbRow): RequestRecord {
-  return {
-    id: row.id,
-    ...(row.region !== null && { region: row.region }),
-    ...(row.scheduledAtMs !== null && { scheduled_at_ms: row.scheduledAtMs }),
-    sent_at_ms: row.sentAtMs,
-    ...(row.headersMs !== null && { headers_ms: row.headersMs }),
-    prompt_tokens: row.promptTokens,
-    output_tokens: row.outputTokens,
-    chunks: decodeChunks(row.chunks),
-    token_count_source: row.tokenCountSource,
-    outcome: row.outcome,
-    ...(row.status !== null && { status: row.status }),
-    ...(row.error !== null && { error: row.error }),
-    ...(row.reasoningTokens !== null && { reasoning_tokens: row.reasoningTokens }),
-    ...(row.firstReasoningMs !== null && { first_reasoning_ms: row.firstReasoningMs }),
-    ...(row.firstVisibleMs !== null && { first_visible_ms: row.firstVisibleMs }),
-    ...(row.cachedPromptTokens !== null && { cached_prompt_tokens: row.cachedPromptTokens }),
-  };
+/** An id cursor only means something for a run with rows in the older table. */
+async function checkLegacyCursor(d1: D1Database, runId: string, after: string): Promise<void> {
+  if (!(await legacyAfter(d1, runId, undefined, true)))
+    throw new RecordCursorError(`${JSON.stringify(after.slice(0, 80))} is not a cursor of run ${runId}`);
 }
 
 /**
- * Row counts of a run. `total` counts every row, `warmup` the warm-up ones, and `byOutcome` the
- * measured (non-warm-up) rows per outcome that occurs, so Σ byOutcome + warmup = total.
+ * Where a reader is after `count` more records from `after` (`until`, for readRequests' bound and
+ * the next read's `after`), and whether any record follows it; null when fewer than `count` follow.
+ * Reads the pages' counts, not their records, except where `after` or the count falls mid-page.
+ */
+export async function skipRequests(
+  d1: D1Database,
+  runId: string,
+  options: { after?: string; count: number; includeWarmup?: boolean },
+): Promise<{ until: string; more: boolean } | null> {
+  const { count, includeWarmup = false } = options;
+  if (!Number.isSafeInteger(count) || count < 1)
+    throw new RangeError(`count must be a positive integer, got ${count}`);
+  const from: RecordCursor | undefined =
+    options.after === undefined ? undefined : parseRecordCursor(options.after);
+  let left = count;
+  if (from?.kind !== 'page') {
+    const after = from?.id;
+    const nth = await nthLegacyId(d1, runId, { after, n: count, includeWarmup });
+    if ('id' in nth) {
+      const more =
+        (await legacyAfter(d1, runId, nth.id, includeWarmup)) ||
+        (await readPages(d1, runId, { from: FIRST_PAGE_POSITION, limit: 1, includeWarmup })).records.length >
+          0;
+      return { until: nth.id, more };
+    }
+    if (after !== undefined && nth.fewer === 0) await checkLegacyCursor(d1, runId, after);
+    left -= nth.fewer;
+  }
+  const skipped = await skipPages(d1, runId, {
+    from: from?.kind === 'page' ? from : FIRST_PAGE_POSITION,
+    count: left,
+    includeWarmup,
+  });
+  return 'at' in skipped ? { until: formatPageCursor(skipped.at), more: skipped.more } : null;
+}
+
+/**
+ * Record counts of a run. `total` counts every record, `warmup` the warm-up ones, and `byOutcome`
+ * the measured (non-warm-up) records per outcome that occurs, so Σ byOutcome + warmup = total.
+ * From the pages' counts and the older table's rows, without decoding anything.
  */
 export async function countRequests(
   d1: D1Database,
   runId: string,
 ): Promise<{ total: number; warmup: number; byOutcome: Record<string, number> }> {
-  const groups = await openDatabase(d1)
-    .select({ warmup: requests.warmup, outcome: requests.outcome, n: count() })
-    .from(requests)
-    .where(eq(requests.runId, runId))
-    .groupBy(requests.warmup, requests.outcome);
-  let total = 0;
-  let warmup = 0;
-  const byOutcome: Record<string, number> = {};
+  const [groups, pages] = await Promise.all([countLegacy(d1, runId), countPages(d1, runId)]);
+  let { total, warmup } = pages;
+  const byOutcome = { ...pages.byOutcome };
   for (const g of groups) {
     total += g.n;
     if (g.warmup) warmup += g.n;
     else byOutcome[g.outcome] = (byOutcome[g.outcome] ?? 0) + g.n;
   }
   return { total, warmup, byOutcome };
-}
-
-/** TEMPORARY (replaced by the pages branch): one page written as rows. */
-export async function writeRecordPage(
-  d1: D1Database,
-  runId: string,
-  _key: { shard: number; page: number },
-  rows: readonly StoredRequest[],
-  usage?: { rowsWritten: number; bytes: number },
-): Promise<void> {
-  await insertRequests(d1, runId, rows, usage);
 }

@@ -53,8 +53,8 @@ export const runs = sqliteTable(
 );
 
 /**
- * One row per request (docs/streaming.md#d1), the chunk timeline packed into `chunks` by
- * chunk-codec. Only the primary key is indexed: every extra index costs a row written per insert.
+ * Records of runs stored before pages (`request_pages`): read and counted, never written now. One
+ * row per request (docs/streaming.md#d1), the chunk timeline packed into `chunks` by chunk-codec. Only the primary key is indexed: every extra index costs a row written per insert.
  * 20 columns, so ⌊100 / 20⌋ = 5 rows fit one INSERT under D1's 100 bound parameters (the four
  * nullable reasoning-split columns took it from 6; any 17th column would have).
  */
@@ -85,6 +85,26 @@ export const requests = sqliteTable(
     cachedPromptTokens: integer('cached_prompt_tokens'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.id] })],
+);
+
+/**
+ * Request records, many to a row (docs/streaming.md#d1): `records` is a record-page-codec page of
+ * one shard's records, keyed by the shard's first batch number in it. `n`, `warmup_n` and
+ * `outcomes` (JSON: measured records per outcome) let a run be counted without decoding. Only the
+ * primary key is indexed: every extra index costs a row written per insert.
+ */
+export const requestPages = sqliteTable(
+  'request_pages',
+  {
+    runId: text('run_id').notNull(),
+    shard: integer('shard').notNull(),
+    page: integer('page').notNull(),
+    n: integer('n').notNull(),
+    warmupN: integer('warmup_n').notNull(),
+    outcomes: text('outcomes').notNull(),
+    records: bytes('records').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.shard, t.page] })],
 );
 
 /**
