@@ -143,12 +143,18 @@ const api = stack
   ? new ApiClient({ url: stack.url, token: { token: stack.token, source: 'the local stack' } })
   : undefined;
 
+function perRequest(n: number | undefined, requests: number | undefined): number | null {
+  return n === undefined || !requests ? null : Math.round((n / requests) * 1000) / 1000;
+}
+
 interface RunOutput {
   records: ClientRecord[];
   cpuMs: number;
   name?: string;
   /** fluidbench only: its own instrument check and cost estimate, from /results. */
   extra?: Record<string, number | null>;
+  /** fluidbench with --json: the run's cost section from /results. */
+  cost?: unknown;
 }
 
 async function runFluidbench(streams: number, seconds: number): Promise<RunOutput> {
@@ -185,11 +191,15 @@ async function runFluidbench(streams: number, seconds: number): Promise<RunOutpu
       check_send_p99_ms: round(check?.send_to_headers_ms.p99),
       check_err_p99_ms: round(check?.chunk_error_ms.p99),
       usd_per_m_requests: round(results.cost?.usd_per_million_requests),
+      // Rows written per request (the part of the cost the storage design decides).
+      do_rows_per_req: perRequest(results.cost?.usage.do_rows_written, results.cost?.usage.requests),
+      d1_rows_per_req: perRequest(results.cost?.usage.d1_rows_written, results.cost?.usage.requests),
     },
+    ...(values.json && results.cost ? { cost: results.cost } : {}),
   };
 }
 
-const rows: Record<string, number | string | null>[] = [];
+const rows: Record<string, unknown>[] = [];
 try {
   if (api) {
     await runFluidbench(2, 1); // warm-up: the first run compiles the Worker's code paths
@@ -237,7 +247,7 @@ try {
       });
     for (const run of runs) {
       await takeLog();
-      const { records, cpuMs, name, extra } = await run.go();
+      const { records, cpuMs, name, extra, cost } = await run.go();
       const figures = compare(records, await takeLog());
       rows.push({
         streams,
@@ -245,6 +255,7 @@ try {
         ...figures,
         cpu_us_per_chunk: figures.chunks > 0 ? round((cpuMs * 1000) / figures.chunks) : null,
         ...extra,
+        ...(cost !== undefined ? { cost: cost as never } : {}),
       });
       if (!values.json) console.error(JSON.stringify(rows[rows.length - 1]));
     }

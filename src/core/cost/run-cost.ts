@@ -23,7 +23,12 @@ export const USD_PER_GB_MONTH_D1 = 0.75;
  * per request in a shard's SQLite and in D1, and D1 bytes per request beyond the chunk timeline.
  */
 export const MEASURED_CPU_US_PER_CHUNK = 100;
-export const MEASURED_DO_ROWS_PER_REQUEST = 5.5;
+/**
+ * Shard SQLite rows per request: batches of finished records (a row a second with the counters and
+ * the send checkpoint), a reservation per 16 sends, the flush marks and the final delete — 98 rows
+ * for 352 requests at 32 streams (README). Fewer requests a second per shard means smaller batches.
+ */
+export const MEASURED_DO_ROWS_PER_REQUEST = 0.28;
 /** Records go ~90 to a D1 row (a page), 2 rows written each (row and key): 12 for 500 records measured. */
 export const MEASURED_D1_ROWS_PER_REQUEST = 0.024;
 export const D1_BYTES_PER_REQUEST_BASE = 120;

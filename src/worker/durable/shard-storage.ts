@@ -5,6 +5,7 @@ import {
   EMPTY_CHECKPOINT,
 } from '../../core/shard/dispatch-ledger.ts';
 import type { InstrumentSample } from '../../core/shard/instrument-check.ts';
+import { takePage } from '../../core/record/record-page-codec.ts';
 import { batchesInPage, packBatches } from '../../core/shard/record-batches.ts';
 import type { ShardStopReason } from '../../core/shard/shard-loop.ts';
 import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
@@ -155,18 +156,23 @@ export class ShardStorage {
         after,
       )
       .toArray();
-    const taken = batchesInPage(sizes);
+    let taken = batchesInPage(sizes);
     if (taken === 0) return null;
-    const firstBatch = sizes[0]!.id;
-    const lastBatch = sizes[taken - 1]!.id;
-    const records: ShardRecord[] = [];
-    for (const row of this.sql.exec<{ records: string }>(
-      `SELECT records FROM batches WHERE id BETWEEN ? AND ? ORDER BY id`,
-      firstBatch,
-      lastBatch,
-    ))
-      records.push(...(JSON.parse(row.records) as ShardRecord[]));
-    return { firstBatch, lastBatch, records };
+    for (;;) {
+      const firstBatch = sizes[0]!.id;
+      const lastBatch = sizes[taken - 1]!.id;
+      const records: ShardRecord[] = [];
+      for (const row of this.sql.exec<{ records: string }>(
+        `SELECT records FROM batches WHERE id BETWEEN ? AND ? ORDER BY id`,
+        firstBatch,
+        lastBatch,
+      ))
+        records.push(...(JSON.parse(row.records) as ShardRecord[]));
+      // The JSON caps keep a page's encoding far below D1's row limit; should a page of unusual
+      // records not fit, it holds fewer whole batches (still a function of the batches alone).
+      if (taken === 1 || takePage(records) === records.length) return { firstBatch, lastBatch, records };
+      taken--;
+    }
   }
 
   /**

@@ -33,8 +33,8 @@ export class RecordCursorError extends Error {
  * Writes one page of a shard's records under `key` (the shard, and the shard's first batch number
  * in the page). Idempotent: a page already stored under the key is replaced only by one with more
  * records (a retry after a crash that gathered the same records and more); the same or fewer
- * change nothing. One statement with 7 bound parameters. Split records with `takePage` first: a
- * page over MAX_PAGE_BYTES is refused. Returns whether the row was written.
+ * change nothing. One statement with 7 bound parameters. A page over MAX_PAGE_BYTES is refused
+ * (the shard's unflushedPage keeps pages under it, with `takePage`). Returns whether the row was written.
  */
 export async function writeRecordPage(
   d1: D1Database,
