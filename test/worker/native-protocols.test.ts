@@ -38,7 +38,9 @@ function config(api: Api, sim: Record<string, unknown>, requests = 6) {
 
 describe.each(APIS)('a run against the simulator speaking %s', (api) => {
   it('records token counts, the reasoning split and ok outcomes; results report them', async () => {
-    const id = await createRun(config(api, { reasoning_tokens: 2 }));
+    // 25 ms a token: the answer starts 50 ms after the reasoning, so a busy machine never delivers
+    // both in one read (at 4 ms a token it sometimes did, and the two marks were equal).
+    const id = await createRun(config(api, { reasoning_tokens: 2, decode_ms_per_token: 25 }));
     const end = await waitForEnd(id);
     expect(end.state, JSON.stringify(end)).toBe('done');
     const records = await exportRecords(id);

@@ -1,3 +1,4 @@
+import { takePage } from '../../core/record/record-page-codec.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
 import {
   type DispatchCheckpoint,
@@ -5,7 +6,6 @@ import {
   EMPTY_CHECKPOINT,
 } from '../../core/shard/dispatch-ledger.ts';
 import type { InstrumentSample } from '../../core/shard/instrument-check.ts';
-import { takePage } from '../../core/record/record-page-codec.ts';
 import { batchesInPage, packBatches } from '../../core/shard/record-batches.ts';
 import type { ShardStopReason } from '../../core/shard/shard-loop.ts';
 import type { InFlightRow, ShardRecord } from '../../core/shard/shard-record.ts';
