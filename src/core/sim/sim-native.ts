@@ -4,7 +4,7 @@ import { chooseFault } from './sim-faults.ts';
 import { chunkCount, type GenerationEnd, runGeneration } from './sim-generation.ts';
 import type { SimProtocol, SimRoute } from './sim-protocol.ts';
 import { requestRandom } from './sim-random.ts';
-import { simStreamBody } from './sim-stream-body.ts';
+import { type ChunkSentEvent, simStreamResponse } from './sim-stream-body.ts';
 
 // One request in a hosted provider's protocol (sim-protocol-*.ts), on the simulator's shared
 // timeline, capacity and fault injection: the same knobs give the same timings in every protocol.
@@ -19,21 +19,14 @@ export interface NativeContext {
   nextIndex(): number;
   /** Counts a request that ended, by how (the simulator's stats). */
   ended(requestId: string, end: GenerationEnd | 'http_error' | 'rejected', status: number): void;
-  chunkSent?: (e: { requestId: string; index: number; tokens: number; sentAtMs: number }) => void;
+  chunkSent?: (e: ChunkSentEvent) => void;
 }
-
-const encoder = new TextEncoder();
 
 function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
-}
-
-/** Reasoning tokens of a chunk: the part of it that falls within the first `reasoningTotal` tokens. */
-export function reasoningPart(reasoningTotal: number, tokens: number, cumulative: number): number {
-  return Math.max(0, Math.min(tokens, reasoningTotal - (cumulative - tokens)));
 }
 
 export async function nativeCompletion(
@@ -98,9 +91,6 @@ export async function nativeCompletion(
   request.signal.addEventListener('abort', onClientGone, { once: true });
   if (request.signal.aborted) abort.abort(request.signal.reason);
 
-  const stream = simStreamBody(abort);
-  const send = (text: string): boolean => text !== '' && stream.enqueue(encoder.encode(text));
-  send(writer.start());
   const deps = {
     capacity: ctx.capacity,
     nowMs: ctx.nowMs,
@@ -114,21 +104,16 @@ export async function nativeCompletion(
     fault: choice.fault,
     faultAtChunk: choice.faultAtChunk,
   };
-  const generation = runGeneration(deps, plan, abort.signal, (i, tokens, cumulative, isLast) => {
-    const reasoning = reasoningPart(reasoningTotal, tokens, cumulative);
-    if (send(writer.chunk(reasoning, tokens - reasoning, cumulative, isLast)))
-      ctx.chunkSent?.({ requestId, index: i, tokens, sentAtMs: ctx.nowMs() });
-  }).finally(() => request.signal.removeEventListener('abort', onClientGone));
-  stream.settle(generation, { done: () => send(writer.end()), fault: () => send(writer.error()) }, (end) =>
-    ctx.ended(requestId, end, 200),
-  );
-
-  return new Response(stream.body, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      ...idHeaders,
-    },
+  return simStreamResponse(writer, {
+    requestId,
+    abort,
+    reasoningTokens: reasoningTotal,
+    nowMs: ctx.nowMs,
+    generate: (sink) =>
+      runGeneration(deps, plan, abort.signal, sink).finally(() =>
+        request.signal.removeEventListener('abort', onClientGone),
+      ),
+    onChunkSent: ctx.chunkSent,
+    onEnd: (end) => ctx.ended(requestId, end, 200),
   });
 }

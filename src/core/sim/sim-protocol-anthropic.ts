@@ -10,6 +10,7 @@ import {
   simFieldSchema,
   sse,
 } from './sim-protocol.ts';
+import { type SimStreamWriter, SSE_CONTENT_TYPE, sseBytes } from './sim-stream-writer.ts';
 
 // Anthropic Messages as the simulator speaks it: `POST …/v1/messages` with `x-api-key`;
 // message_start → (thinking block) → text block → message_delta (cumulative usage, stop_reason)
@@ -38,7 +39,7 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-function writer(meta: StreamMeta) {
+function writer(meta: StreamMeta): SimStreamWriter {
   const id = `msg_sim_${meta.index}`;
   let block = -1;
   let open: 'thinking' | 'text' | null = null;
@@ -56,7 +57,8 @@ function writer(meta: StreamMeta) {
     const start = kind === 'thinking' ? { type: 'thinking', thinking: '' } : { type: 'text', text: '' };
     return `${out}${sse({ type: 'content_block_start', index: block, content_block: start }, 'content_block_start')}`;
   };
-  return {
+  return sseBytes({
+    contentType: SSE_CONTENT_TYPE,
     start: () =>
       sse(
         {
@@ -118,7 +120,7 @@ function writer(meta: StreamMeta) {
       sse({ type: 'message_stop' }, 'message_stop'),
     error: () =>
       sse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded (simulated)' } }, 'error'),
-  };
+  });
 }
 
 export const anthropicProtocol: SimProtocol = {

@@ -10,6 +10,7 @@ import {
   simFieldSchema,
   sse,
 } from './sim-protocol.ts';
+import { type SimStreamWriter, SSE_CONTENT_TYPE, sseBytes } from './sim-stream-writer.ts';
 
 // Gemini's native stream as the simulator speaks it: `POST …/v1beta/models/{model}:streamGenerateContent`
 // (`?alt=sse`) with `x-goog-api-key`; one GenerateContentResponse per chunk with the running
@@ -40,9 +41,10 @@ const STATUS_NAMES: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
-function writer(meta: StreamMeta) {
+function writer(meta: StreamMeta): SimStreamWriter {
   let thoughts = 0;
-  return {
+  return sseBytes({
+    contentType: SSE_CONTENT_TYPE,
     start: () => '',
     chunk(reasoning: number, answer: number, cumulative: number, isLast: boolean): string {
       thoughts += reasoning;
@@ -70,7 +72,7 @@ function writer(meta: StreamMeta) {
     end: () => '',
     error: () =>
       sse({ error: { code: 503, message: 'The model is overloaded (simulated).', status: 'UNAVAILABLE' } }),
-  };
+  });
 }
 
 export const geminiProtocol: SimProtocol = {

@@ -11,6 +11,7 @@ import {
   sse,
 } from './sim-protocol.ts';
 import { openAIError } from './sim-request.ts';
+import { type SimStreamWriter, SSE_CONTENT_TYPE, sseBytes } from './sim-stream-writer.ts';
 
 // OpenAI Responses as the simulator speaks it: `POST …/v1/responses` with a bearer key; created →
 // in_progress → (reasoning summary deltas, with `reasoning.summary`) → output_text deltas →
@@ -41,7 +42,7 @@ function promptTokens(input: z.infer<typeof inputSchema>): number {
   return n;
 }
 
-function writer(meta: StreamMeta) {
+function writer(meta: StreamMeta): SimStreamWriter {
   let seq = 0;
   const id = `resp_sim_${meta.index}`;
   const event = (type: string, data: Record<string, unknown>) =>
@@ -58,7 +59,8 @@ function writer(meta: StreamMeta) {
     usage: null,
     ...extra,
   });
-  return {
+  return sseBytes({
+    contentType: SSE_CONTENT_TYPE,
     start: () =>
       event('response.created', { response: response('in_progress') }) +
       event('response.in_progress', { response: response('in_progress') }),
@@ -94,7 +96,7 @@ function writer(meta: StreamMeta) {
         }),
       }),
     error: () => event('error', { code: 'server_error', message: 'simulated failure', param: null }),
-  };
+  });
 }
 
 export const responsesProtocol: SimProtocol = {

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { type SimOverride, simOverrideSchema } from './sim-config.ts';
+import type { SimStreamWriter } from './sim-stream-writer.ts';
 
 // A hosted provider's wire protocol as the simulator speaks it (Anthropic Messages, OpenAI
-// Responses, Gemini): how a request is read, how the stream is written, and the provider's error
-// bodies. One file per protocol (sim-protocol-*.ts); the timeline, capacity and faults are shared
-// (sim-native.ts).
+// Responses, Gemini): how a request is read, its stream writer (sim-stream-writer.ts), and the
+// provider's error bodies. One file per protocol (sim-protocol-*.ts); the timeline, capacity and
+// faults are shared (sim-native.ts).
 
 /** One simulated token's text: answer tokens, and reasoning tokens. Prompt words are tokens too. */
 export const ANSWER_TOKEN = ' tok';
@@ -17,21 +18,6 @@ export interface NativeRequest {
   /** Reasoning is streamed; otherwise it is hidden (it takes decode time and counts in usage only). */
   showReasoning: boolean;
   override: SimOverride | undefined;
-}
-
-/** Writes one request's stream; every method returns the SSE text to send (possibly ''). */
-export interface NativeStreamWriter {
-  /** Before the first token (message_start, response.created, …). */
-  start(): string;
-  /**
-   * One generated chunk: `reasoning` reasoning tokens then `answer` answer tokens (either may be 0);
-   * `cumulative` counts every output token so far, this chunk's included.
-   */
-  chunk(reasoning: number, answer: number, cumulative: number, isLast: boolean): string;
-  /** After the last chunk: final usage and the end marker. */
-  end(): string;
-  /** The provider's in-stream error, sent instead of a chunk mid-way. */
-  error(): string;
 }
 
 export interface StreamMeta {
@@ -62,7 +48,8 @@ export interface SimProtocol {
   errorBody(status: number, message: string): unknown;
   /** The status a full queue answers with (Anthropic: 529 overloaded). */
   readonly overloadedStatus: number;
-  writer(meta: StreamMeta): NativeStreamWriter;
+  /** The stream's writer (SSE text through `sseBytes`). */
+  writer(meta: StreamMeta): SimStreamWriter;
 }
 
 export const maxTokensSchema = z.int().min(1).max(1_000_000);

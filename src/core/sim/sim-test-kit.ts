@@ -1,7 +1,8 @@
 import { createParser } from 'eventsource-parser';
 import { createFakeClock, type FakeClock } from '../testing/fake-clock.ts';
 import { parseSimConfig, type SimConfigInput } from './sim-config.ts';
-import { type ChunkSentEvent, createSimulator, type Simulator, type SimulatorOptions } from './simulator.ts';
+import type { ChunkSentEvent } from './sim-stream-body.ts';
+import { createSimulator, type Simulator, type SimulatorOptions } from './simulator.ts';
 
 // Test support for the simulator: a simulator on the fake clock (src/core/testing/fake-clock.ts:
 // timings are exact and tests take no wall time), and an SSE reader.

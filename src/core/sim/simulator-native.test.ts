@@ -4,7 +4,7 @@ import { adapterFor } from '../stream/adapters.ts';
 import { streamRequest } from '../stream/stream-request.ts';
 import { parseTarget } from '../stream/target-config.ts';
 import type { SimConfigInput } from './sim-config.ts';
-import { reasoningPart } from './sim-native.ts';
+import { reasoningInChunk } from './sim-stream-writer.ts';
 import { simHarness, simRequest, words } from './sim-test-kit.ts';
 
 // The simulator's hosted-provider protocols read back by fluidbench's own adapters, on the fake
@@ -149,6 +149,8 @@ describe('protocol errors', () => {
   });
 
   it('splits a chunk at the end of the reasoning', () => {
-    expect([reasoningPart(5, 4, 4), reasoningPart(5, 4, 8), reasoningPart(5, 4, 12)]).toEqual([4, 1, 0]);
+    expect([reasoningInChunk(4, 4, 5), reasoningInChunk(4, 8, 5), reasoningInChunk(4, 12, 5)]).toEqual([
+      4, 1, 0,
+    ]);
   });
 });

@@ -1,37 +1,23 @@
 import { type CapacityModel, createCapacityModel } from './capacity-model.ts';
-import {
-  type ChunkMeta,
-  completionBody,
-  roleChunk,
-  SSE_DONE,
-  STREAM_ERROR,
-  sseData,
-  timedTokenText,
-  tokenChunk,
-  type Usage,
-  usage,
-  usageChunk,
-} from './sim-chunks.ts';
+import { asChatBody, type WireProtocol, wireRoute, wireWriter } from './sim-chat-protocols.ts';
+import { type ChunkMeta, completionBody, STREAM_ERROR, usage } from './sim-chunks.ts';
 import { mergeSimKnobs, type SimConfig } from './sim-config.ts';
 import { chooseFault } from './sim-faults.ts';
-import { chunkCount, type GenerationEnd, type GenerationPlan, runGeneration } from './sim-generation.ts';
-import { type NativeContext, nativeCompletion } from './sim-native.ts';
 import {
-  asChatBody,
-  bedrockEncoder,
-  reasoningInChunk,
-  type SimStreamEncoder,
-  type StreamPart,
-  type WireProtocol,
-  workersAiEncoder,
-} from './sim-native-encoders.ts';
+  type ChunkSink,
+  chunkCount,
+  type GenerationEnd,
+  type GenerationPlan,
+  runGeneration,
+} from './sim-generation.ts';
+import { type NativeContext, nativeCompletion } from './sim-native.ts';
 import type { SimProtocol } from './sim-protocol.ts';
 import { anthropicProtocol } from './sim-protocol-anthropic.ts';
 import { geminiProtocol } from './sim-protocol-gemini.ts';
 import { responsesProtocol } from './sim-protocol-responses.ts';
 import { requestRandom } from './sim-random.ts';
 import { type Endpoint, openAIError, parseSimRequest, type SimRequest } from './sim-request.ts';
-import { simStreamBody } from './sim-stream-body.ts';
+import { type ChunkSentEvent, simStreamResponse } from './sim-stream-body.ts';
 
 /** Hosted providers' protocols, chosen by the request's path (docs/streaming.md#the-simulator). */
 const NATIVE_PROTOCOLS: readonly SimProtocol[] = [anthropicProtocol, responsesProtocol, geminiProtocol];
@@ -40,16 +26,9 @@ const NATIVE_PROTOCOLS: readonly SimProtocol[] = [anthropicProtocol, responsesPr
 // so the same code serves from a Worker and from Node. Clock, sleep and randomness are injected.
 // Other wire protocols are chosen by path: Anthropic Messages, OpenAI Responses and Gemini's native
 // stream (sim-native.ts), Workers AI `…/ai/run/{model}` and Bedrock `…/model/{modelId}/converse-stream`
-// (sim-native-encoders.ts).
+// (sim-chat-protocols.ts). Every stream is written by its protocol's SimStreamWriter (sim-stream-writer.ts).
 
 const SIM_MODEL_ID = 'fluidbench-sim';
-
-export interface ChunkSentEvent {
-  requestId: string;
-  index: number;
-  tokens: number;
-  sentAtMs: number;
-}
 
 export interface SimulatorOptions {
   config: SimConfig;
@@ -89,23 +68,11 @@ export interface Simulator {
   stats(): SimulatorStats;
 }
 
-const encoder = new TextEncoder();
-
 function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
-}
-
-/** Workers AI `…/ai/run/{model}` (the model may contain slashes) and Bedrock `…/model/{id}/converse-stream`. */
-function nativeRoute(path: string): { protocol: WireProtocol; model: string } | null {
-  const run = path.indexOf('/ai/run/');
-  if (run >= 0)
-    return { protocol: 'workers-ai', model: decodeURIComponent(path.slice(run + '/ai/run/'.length)) };
-  const bedrock = /\/model\/([^/]+)\/converse-stream$/.exec(path);
-  if (bedrock?.[1]) return { protocol: 'bedrock', model: decodeURIComponent(bedrock[1]) };
-  return null;
 }
 
 export function createSimulator(options: SimulatorOptions): Simulator {
@@ -214,74 +181,23 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       sleep: options.sleep,
       random: options.random ?? requestRandom(config.seed ^ 0x5bd1e995, index),
     };
-    const run = (sink: Parameters<typeof runGeneration>[3]) =>
+    const run = (sink: ChunkSink) =>
       runGeneration(deps, plan, abort.signal, sink).finally(() =>
         request.signal.removeEventListener('abort', onClientGone),
       );
-    if (protocol !== 'openai') {
-      const encoder = protocol === 'bedrock' ? bedrockEncoder(req, knobs, nowMs) : workersAiEncoder(req);
-      return streamResponse(requestId, abort, run, encoder, knobs.reasoning_tokens);
-    }
-    return req.stream
-      ? streamResponse(requestId, abort, run, openAiEncoder(req, meta), 0)
-      : jsonResponse(req, meta, requestId, run);
-  }
-
-  function openAiEncoder(req: SimRequest, meta: ChunkMeta): SimStreamEncoder {
-    const usageField = (completionTokens: number): Usage | null | undefined =>
-      req.continuousUsage ? usage(req.promptTokens, completionTokens) : req.includeUsage ? null : undefined;
-    // The instrument check asks for the send time of every chunk in its tokens' text.
-    const emitTimes = req.override?.emit_times === true;
-    return {
-      contentType: 'text/event-stream; charset=utf-8',
-      start: () => (meta.endpoint === 'chat' ? sseData(roleChunk(meta, usageField(0))) : null),
-      chunk: (tokens, _reasoning, cumulative, isLast) =>
-        sseData(
-          tokenChunk(
-            meta,
-            tokens,
-            isLast ? 'length' : null,
-            usageField(cumulative),
-            emitTimes ? timedTokenText(tokens, nowMs()) : undefined,
-          ),
-        ),
-      done: () =>
-        (req.includeUsage ? sseData(usageChunk(meta, usage(req.promptTokens, req.maxTokens))) : '') +
-        SSE_DONE,
-      fault: () => sseData(STREAM_ERROR),
-    };
-  }
-
-  function streamResponse(
-    requestId: string,
-    abort: AbortController,
-    run: (sink: Parameters<typeof runGeneration>[3]) => Promise<GenerationEnd>,
-    wire: SimStreamEncoder,
-    reasoningTokens: number,
-  ): Response {
-    const stream = simStreamBody(abort);
-    const send = (part: StreamPart | null): boolean =>
-      part === null ||
-      part.length === 0 ||
-      stream.enqueue(typeof part === 'string' ? encoder.encode(part) : part);
-
-    send(wire.start());
-    const generation = run((index, tokens, cumulative, isLast) => {
-      const reasoning = reasoningInChunk(tokens, cumulative, reasoningTokens);
-      if (send(wire.chunk(tokens, reasoning, cumulative, isLast)))
-        options.onChunkSent?.({ requestId, index, tokens, sentAtMs: nowMs() });
-    });
-    stream.settle(generation, { done: () => send(wire.done()), fault: () => send(wire.fault()) }, (end) => {
-      countEnd(end);
-      options.onRequestEnd?.({ requestId, end, status: 200 });
-    });
-
-    return new Response(stream.body, {
-      status: 200,
-      headers: {
-        'content-type': wire.contentType,
-        'cache-control': 'no-cache',
-        'x-request-id': requestId,
+    // Workers AI and Bedrock always stream.
+    if (protocol === 'openai' && !req.stream) return jsonResponse(req, meta, requestId, run);
+    const writer = wireWriter(protocol, req, knobs, meta, nowMs);
+    return simStreamResponse(writer, {
+      requestId,
+      abort,
+      reasoningTokens: knobs.reasoning_tokens,
+      nowMs,
+      generate: run,
+      onChunkSent: options.onChunkSent,
+      onEnd: (end) => {
+        countEnd(end);
+        options.onRequestEnd?.({ requestId, end, status: 200 });
       },
     });
   }
@@ -290,7 +206,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     req: SimRequest,
     meta: ChunkMeta,
     requestId: string,
-    run: (sink: Parameters<typeof runGeneration>[3]) => Promise<GenerationEnd>,
+    run: (sink: ChunkSink) => Promise<GenerationEnd>,
   ): Promise<Response> {
     const end = await run(() => {});
     countEnd(end);
@@ -341,7 +257,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         return nativeCompletion(native, protocol, route, request);
       }
       const path = url.pathname.replace(/\/+$/, '');
-      const wire = nativeRoute(path);
+      const wire = wireRoute(path);
       const route = wire
         ? { method: 'POST', run: () => completion('chat', request, wire.protocol, wire.model) }
         : path.endsWith('/v1/chat/completions')
