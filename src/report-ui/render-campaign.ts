@@ -32,25 +32,41 @@ function page(title: string, meta: string, ...body: (HTMLElement | null)[]): HTM
 export function renderSearch(data: SearchReportData): { el: HTMLElement; mounts: Mount[] } {
   const host = chartHost('search-probes');
   const probes = [...data.probes].sort((a, b) => a.load - b.load);
+  // One x for the probes (replicates share a load) and the fitted curve's grid, each row one of them.
+  const fit = data.fit;
+  const rows = [
+    ...probes.map((p) => ({ x: p.load, probe: p, fitted: null as number | null })),
+    ...(fit?.curve.load ?? []).map((x, i) => ({ x, probe: null, fitted: fit!.curve.bad_fraction[i]! })),
+  ].sort((a, b) => a.x - b.x);
   const mounts: Mount[] = [
     () => {
       lineChart(host, {
-        x: probes.map((p) => p.load),
+        x: rows.map((r) => r.x),
         series: [
           {
             label: 'pass',
-            values: probes.map((p) => (p.verdict === 'pass' ? p.bad_fraction : null)),
+            values: rows.map((r) => (r.probe?.verdict === 'pass' ? r.probe.bad_fraction : null)),
             color: OK,
             points: true,
             line: false,
           },
           {
             label: 'fail',
-            values: probes.map((p) => (p.verdict === 'fail' ? p.bad_fraction : null)),
+            values: rows.map((r) => (r.probe?.verdict === 'fail' ? r.probe.bad_fraction : null)),
             color: BAD,
             points: true,
             line: false,
           },
+          ...(fit
+            ? [
+                {
+                  label: `fitted (${fit.part})`,
+                  values: rows.map((r) => r.fitted),
+                  color: '#3867d6',
+                  dash: [6, 4],
+                },
+              ]
+            : []),
         ],
         xUnit: 'plain',
         yUnit: 'ratio',
@@ -72,7 +88,7 @@ export function renderSearch(data: SearchReportData): { el: HTMLElement; mounts:
   return {
     el: page(
       data.title,
-      `state ${data.search.state}${data.search.stop_reason ? ` · ${data.search.stop_reason}` : ''} · capacity between ${b.lo ?? '–'} and ${b.hi ?? '–'}`,
+      `state ${data.search.state}${data.search.stop_reason ? ` · ${data.search.stop_reason}` : ''} · capacity between ${b.lo === null ? '–' : fmt(b.lo, 'plain')} and ${b.hi === null ? '–' : fmt(b.hi, 'plain')}`,
       card(
         'Probes: bad fraction with its Wilson interval',
         host,
@@ -81,7 +97,7 @@ export function renderSearch(data: SearchReportData): { el: HTMLElement; mounts:
           ['#', 'load', 'requests', 'bad fraction', 'interval', 'verdict', 'binding part'],
           data.probes.map((p) => [
             p.index,
-            p.load,
+            fmt(p.load, 'plain'),
             p.requests,
             fmt(p.bad_fraction, 'ratio'),
             `${fmt(p.lo, 'ratio')} – ${fmt(p.hi, 'ratio')}`,
@@ -89,7 +105,9 @@ export function renderSearch(data: SearchReportData): { el: HTMLElement; mounts:
             p.binding_part,
           ]),
         ),
-        'Each probe at its offered load: the share of bad requests with its 95% Wilson interval, the threshold (dashed) and the final bracket (shaded).',
+        fit
+          ? `Each probe at its offered load: the share of bad requests with its 95% Wilson interval, the threshold (grey) and the final bracket (shaded). Dashed: the model strategy's logistic fit of the ${fit.part} part's bad fraction on log-load, recomputed from the probes; it crosses the threshold (${fmt(fit.threshold, 'ratio')}) at ${fmt(fit.root, 'plain')}, the root before it is clamped to the bracket.`
+          : 'Each probe at its offered load: the share of bad requests with its 95% Wilson interval, the threshold and the final bracket (shaded).',
       ),
       Object.keys(data.region_brackets).length > 0
         ? h(
@@ -99,7 +117,11 @@ export function renderSearch(data: SearchReportData): { el: HTMLElement; mounts:
             table(
               'Bracket per region',
               ['region', 'lo', 'hi'],
-              Object.entries(data.region_brackets).map(([r, v]) => [r, v.lo ?? '–', v.hi ?? '–']),
+              Object.entries(data.region_brackets).map(([r, v]) => [
+                r,
+                v.lo === null ? '–' : fmt(v.lo, 'plain'),
+                v.hi === null ? '–' : fmt(v.hi, 'plain'),
+              ]),
             ),
           )
         : null,

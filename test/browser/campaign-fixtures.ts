@@ -1,59 +1,49 @@
-// Made-up search, profile and history answers (the API's shapes) for the browser tests of those
+// Search, profile and history answers (the API's shapes) for the browser tests of those
 // report pages; only the fields the report builders read are meaningful.
 import type { HistoryResponse } from '../../src/core/api/history-api-schemas.ts';
 import type { ProfileDetail } from '../../src/core/api/profile-api-schemas.ts';
 import type { SearchStatus } from '../../src/core/api/search-api-schemas.ts';
 import { fitPrefillPredictor, prefillFitReport } from '../../src/core/profile/prefill-predictor.ts';
+import { createCapacitySearch } from '../../src/core/search/capacity-search.ts';
+import { searchSloSchema } from '../../src/core/search/search-protocol.ts';
+import { type KneeTarget, runKneeProbe, seededRandom } from '../../src/core/search/synthetic-knee.ts';
 
+/**
+ * A finished model-strategy search, run for real (the pure search against a seeded synthetic knee
+ * at 9 QPS), so the page has probes, a bracket, a root and the fit that gave it.
+ */
 export function searchFixture(): SearchStatus {
-  const loads = [2, 4, 8, 6, 7, 7, 6.5];
-  const probes = loads.map((load, index) => {
-    const bad = load >= 7 ? 0.2 + (load - 7) * 0.1 : 0.01 * load;
-    const verdict = bad > 0.1 ? ('fail' as const) : ('pass' as const);
-    return {
-      index,
-      offered_load: load,
-      achieved_load: load,
-      replicate_of: index === 5 ? 4 : null,
-      planned_requests: 200,
-      requests: 200,
-      bad: Math.round(bad * 200),
-      errors: 0,
-      output_tokens: 200 * 64,
-      counts: {},
-      binding_part: 'ttft',
-      bad_fraction: bad,
-      threshold_fraction: 0.1,
-      interval: { lo: Math.max(0, bad - 0.04), hi: Math.min(1, bad + 0.05) },
-      statistic: null,
-      verdict,
-      resolved: true,
-      reason: verdict,
-      elapsed_s: 20,
-    };
-  });
-  return {
-    id: 'search-fixture',
-    name: 'capacity of the sim',
-    state: 'done',
-    reason: null,
-    created_at_ms: 1_800_000_000_000,
-    finished_at_ms: 1_800_000_600_000,
-    warm_start_load: null,
-    current: null,
-    probes: [],
-    result: {
-      stop_reason: 'bracket_narrow',
-      bracket: { lo: 6.5, hi: 7 },
-      lower_bound_only: false,
-      root: { load: 6.8, lo: 6.5, hi: 7 },
-      probes,
-      requests_used: 1400,
-      output_tokens_used: 89_600,
-      elapsed_s: 140,
-      regions: { wnam: { bracket: { lo: 6.5, hi: 7 } }, weur: { bracket: { lo: 6, hi: 7 } } },
-    },
-  };
+  const sloInput = { type: 'ttft_tpot', ttft_percentile: 0.99, tpot_percentile: 0.5 } as const;
+  const slo = searchSloSchema.parse(sloInput);
+  const random = seededRandom(11);
+  const target: KneeTarget = { capacity: 9, allowedFraction: 0.01, steepness: 16, jitter: 0.03 };
+  const search = createCapacitySearch({ dimension: 'qps', slo: sloInput, load: { min: 0.5, max: 64 } });
+  for (let guard = 0; guard < 200; guard++) {
+    const step = search.next();
+    if (step.kind === 'done') {
+      if (step.result.root === null) throw new Error('fixture: the search found no root');
+      return {
+        id: 'search-fixture',
+        name: 'capacity of the sim',
+        state: 'done',
+        reason: null,
+        created_at_ms: 1_800_000_000_000,
+        finished_at_ms: 1_800_000_600_000,
+        warm_start_load: null,
+        current: null,
+        probes: [],
+        result: {
+          ...step.result,
+          regions: {
+            wnam: { bracket: step.result.bracket },
+            weur: { bracket: { lo: step.result.bracket.lo, hi: null } },
+          },
+        },
+      };
+    }
+    search.record(runKneeProbe(target, slo, step.probe, random, true));
+  }
+  throw new Error('fixture: the search did not finish');
 }
 
 export function profileFixture(): ProfileDetail {

@@ -16,7 +16,7 @@ import {
   buildProfileReportData,
   buildSearchReportData,
 } from '../../src/core/report/campaign-report-data.ts';
-import type { ReportData } from '../../src/core/report/report-data.ts';
+import type { ReportData, SearchReportData } from '../../src/core/report/report-data.ts';
 import { valueAtPath } from '../../src/core/report/report-kpis.ts';
 import { seededRandom, syntheticRecords } from '../../src/core/report/synthetic-records.ts';
 import { historyFixture, profileFixture, searchFixture } from '../browser/campaign-fixtures.ts';
@@ -242,6 +242,20 @@ describe('reports and the dashboard in Chromium', () => {
           (cards) => cards.filter((c) => c.querySelector('.chart') && !c.querySelector('details.alt')).length,
         ),
       ).toBe(0);
+      if (name === 'search') {
+        // The fitted curve is drawn with the probes: its 120 points beside every probe's.
+        const drawn = Number(
+          await page.$eval('[data-chart="search-probes"]', (el) => el.getAttribute('data-drawn')),
+        );
+        const fit = (data as SearchReportData).fit;
+        expect(fit).not.toBeNull();
+        expect(drawn).toBeGreaterThanOrEqual(
+          fit!.curve.load.length + (data as SearchReportData).probes.length,
+        );
+        expect(
+          await page.$eval('[data-chart="search-probes"]', (el) => el.closest('.card')?.textContent ?? ''),
+        ).toMatch(/Dashed: the model strategy's logistic fit/);
+      }
       if (name === 'compare') {
         // The quadrant is shaded (one more painted thing than the points) and the region × run table is there.
         const scatter = await page.$eval('[data-chart="compare-scatter"]', (el) => ({

@@ -4,6 +4,7 @@ import type { SearchStatus } from '../api/search-api-schemas.ts';
 import { baselineOf } from '../history/regression-rule.ts';
 import { predictPrefillS } from '../profile/prefill-predictor.ts';
 import type { HistoryReportData, ProfileReportData, SearchReportData } from './report-data.ts';
+import { searchFitCurve } from './search-fit-curve.ts';
 
 /** Grid points of the profile's predictor curve. */
 const PROFILE_CURVE_POINTS = 120;
@@ -26,11 +27,9 @@ export function buildSearchReportData(search: SearchStatus, nowMs: number): Sear
   const notes: string[] = [];
   if (search.state === 'running' || search.state === 'queued')
     notes.push('The search is still running: probes and bracket so far.');
-  // The model strategy's logistic fit is recomputed at each step and not stored with the result.
-  if (result?.root)
-    notes.push(
-      "No fitted curve: the search result keeps the model strategy's root and its interval, not the fit's parameters.",
-    );
+  // The model strategy's fit is not stored; it is recomputed from the probes (search-fit-curve.ts).
+  const fitted = result ? searchFitCurve(result.probes, result.root, result.bracket) : null;
+  if (result?.root && fitted?.fit === null) notes.push(`No fitted curve: ${fitted.why}.`);
   return {
     kind: 'search',
     title: `Capacity search ${search.name ?? search.id}`,
@@ -45,6 +44,7 @@ export function buildSearchReportData(search: SearchStatus, nowMs: number): Sear
     threshold: result?.probes[0]?.threshold_fraction ?? null,
     bracket: result?.bracket ?? { lo: null, hi: null },
     root: result?.root ?? null,
+    fit: fitted?.fit ?? null,
     region_brackets: Object.fromEntries(
       Object.entries(result?.regions ?? {}).map(([region, r]) => [region, r.bracket]),
     ),

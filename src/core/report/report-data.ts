@@ -1,4 +1,5 @@
 import type { Outcome } from '../record/request-record.ts';
+import type { SearchFitCurve } from './search-fit-curve.ts';
 
 // What a report page draws (docs/reports.md): plain JSON built by the pure builders beside this file
 // (run-report-data.ts, campaign-report-data.ts) and drawn by the browser renderer (src/report-ui).
@@ -121,6 +122,8 @@ export interface SearchReportData {
   threshold: number | null;
   bracket: { lo: number | null; hi: number | null };
   root: { load: number; lo: number; hi: number } | null;
+  /** The model strategy's fit, recomputed from the probes; null without one (see notes). */
+  fit: SearchFitCurve | null;
   region_brackets: Record<string, { lo: number | null; hi: number | null }>;
   notes: string[];
 }

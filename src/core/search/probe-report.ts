@@ -144,7 +144,7 @@ export function regionBrackets(reports: readonly ProbeReport[]) {
 }
 
 /** Whether a report was judged on its SLO counts (not a gate, not cancelled). */
-export function judgedOnCounts(r: ProbeReport): boolean {
+export function judgedOnCounts(r: { reason: string }): boolean {
   return r.reason === 'complete' || r.reason === 'verdict_decided';
 }
 
