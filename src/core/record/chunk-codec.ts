@@ -10,6 +10,8 @@
 // is relative to the previous chunk (the first to 0); offsets never decrease, so deltas are ≥ 0.
 // The count makes any truncation detectable.
 
+import { type ByteReader, readVarint, type VarintProblem, writeVarint } from './varint.ts';
+
 const FORMAT_VERSION = 1;
 const MAX_UNIT_EXPONENT = 3;
 /** ceil(53 / 7): a safe integer never needs more varint bytes. */
@@ -59,17 +61,17 @@ export function decodeChunks(input: Uint8Array | ArrayBuffer | readonly number[]
   if (exponent > MAX_UNIT_EXPONENT) throw new Error(`invalid chunk unit exponent ${exponent}`);
   const unit = 10 ** exponent;
   const reader = { bytes, pos: 2 };
-  const count = readVarint(reader);
+  const count = readChunkVarint(reader);
   // Each pair takes at least two bytes: reject an impossible count before allocating for it.
   if (count > (bytes.length - reader.pos) / 2)
     throw new Error(`chunk data truncated: ${count} chunks cannot fit in ${bytes.length} bytes`);
   const chunks = new Array<[number, number]>(count);
   let units = 0;
   for (let i = 0; i < count; i++) {
-    units += readVarint(reader);
+    units += readChunkVarint(reader);
     const us = units * unit;
     if (!Number.isSafeInteger(us)) throw new Error(`chunk ${i}: offset overflows`);
-    chunks[i] = [us / 1000, readVarint(reader)];
+    chunks[i] = [us / 1000, readChunkVarint(reader)];
   }
   if (reader.pos !== bytes.length)
     throw new Error(`chunk data has ${bytes.length - reader.pos} unexpected trailing bytes`);
@@ -90,29 +92,14 @@ function toBytes(input: Uint8Array | ArrayBuffer | readonly number[]): Uint8Arra
   throw new Error('chunk data must be bytes');
 }
 
-// Arithmetic rather than bit operations: offsets in µs exceed 32 bits after about 36 minutes.
-function writeVarint(out: Uint8Array, pos: number, value: number): number {
-  let v = value;
-  while (v >= 0x80) {
-    out[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[pos++] = v;
-  return pos;
+function readChunkVarint(reader: ByteReader): number {
+  return readVarint(reader, MAX_VARINT_BYTES, (problem) => {
+    throw new Error(CHUNK_VARINT_PROBLEMS[problem]);
+  });
 }
 
-function readVarint(reader: { bytes: Uint8Array; pos: number }): number {
-  let value = 0;
-  let scale = 1;
-  for (let n = 0; n < MAX_VARINT_BYTES; n++) {
-    const b = reader.bytes[reader.pos++];
-    if (b === undefined) throw new Error('chunk data truncated inside a varint');
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) {
-      if (!Number.isSafeInteger(value)) throw new Error('chunk varint exceeds the safe integer range');
-      return value;
-    }
-    scale *= 0x80;
-  }
-  throw new Error(`chunk varint longer than ${MAX_VARINT_BYTES} bytes`);
-}
+const CHUNK_VARINT_PROBLEMS: Record<VarintProblem, string> = {
+  truncated: 'chunk data truncated inside a varint',
+  too_long: `chunk varint longer than ${MAX_VARINT_BYTES} bytes`,
+  unsafe: 'chunk varint exceeds the safe integer range',
+};

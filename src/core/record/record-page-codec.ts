@@ -10,6 +10,7 @@
 // RecordPageError.
 import { decodeChunks, encodeChunks } from './chunk-codec.ts';
 import { OUTCOMES, type RequestRecord, TOKEN_COUNT_SOURCES } from './request-record.ts';
+import { type ByteReader, readVarint, type VarintProblem, writeVarint } from './varint.ts';
 
 /** A record plus where it came from: the shard, its order there, and whether it was warm-up. */
 export type PageRecord = RequestRecord & { shard: number; seq: number; warmup: boolean };
@@ -172,7 +173,7 @@ export function decodePage(input: Uint8Array): PageRecord[] {
   if (input.length < 2) throw new RecordPageError('record page truncated: missing header');
   if (input[0] !== FORMAT_VERSION) throw new RecordPageError(`unknown record page version ${input[0]}`);
   reader.pos = 1;
-  const count = readVarint(reader);
+  const count = readPageVarint(reader);
   // Each record takes at least four bytes: refuse an impossible count before allocating for it.
   if (count > (input.length - reader.pos) / 4)
     throw new RecordPageError(`record page truncated: ${count} records cannot fit in ${input.length} bytes`);
@@ -255,8 +256,8 @@ function toRecord(f: unknown[], chunks: [number, number][], i: number): PageReco
 }
 
 /** The next length-prefixed slice; never past the end. */
-function readSlice(reader: { bytes: Uint8Array; pos: number }): Uint8Array {
-  const length = readVarint(reader);
+function readSlice(reader: ByteReader): Uint8Array {
+  const length = readPageVarint(reader);
   if (length > reader.bytes.length - reader.pos)
     throw new RecordPageError(
       `record page truncated: ${length} bytes announced, ${reader.bytes.length - reader.pos} left`,
@@ -266,25 +267,14 @@ function readSlice(reader: { bytes: Uint8Array; pos: number }): Uint8Array {
   return slice;
 }
 
-function writeVarint(out: Uint8Array, pos: number, value: number): number {
-  let v = value;
-  while (v >= 0x80) {
-    out[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[pos++] = v;
-  return pos;
+function readPageVarint(reader: ByteReader): number {
+  return readVarint(reader, MAX_VARINT_BYTES, (problem) => {
+    throw new RecordPageError(PAGE_VARINT_PROBLEMS[problem]);
+  });
 }
 
-function readVarint(reader: { bytes: Uint8Array; pos: number }): number {
-  let value = 0;
-  let scale = 1;
-  for (let n = 0; n < MAX_VARINT_BYTES; n++) {
-    const b = reader.bytes[reader.pos++];
-    if (b === undefined) throw new RecordPageError('record page truncated inside a length');
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return value;
-    scale *= 0x80;
-  }
-  throw new RecordPageError(`record page length longer than ${MAX_VARINT_BYTES} bytes`);
-}
+const PAGE_VARINT_PROBLEMS: Record<VarintProblem, string> = {
+  truncated: 'record page truncated inside a length',
+  too_long: `record page length longer than ${MAX_VARINT_BYTES} bytes`,
+  unsafe: 'record page length exceeds the safe integer range',
+};
