@@ -2,6 +2,7 @@
 //
 //   npm run bench:streams -- [--streams 8,16,64,256] [--duration 4] [--tokens 50] [--gap-ms 20]
 //                            [--streams-per-shard 256] [--clients fluidbench,node,python] [--json]
+//                            [--poll-ms 250] [--dump DIR]
 //
 // Starts an independent loopback target in its own process (scripts/bench/timing-target.ts: a
 // plain node:http server that streams one token every --gap-ms and logs when it received each
@@ -13,8 +14,11 @@
 // error (client read time − target write time) p50/p99, and CPU per chunk (fluidbench: every
 // workerd process of the stack, from /proc; the clients: their own process). Loopback, same
 // host: the error is loopback latency, scheduling and clock resolution (workerd: whole ms).
+// --dump DIR writes, per row, every chunk's target write time and client read time (epoch ms) with
+// the records' send marks, and the stack's log lines with their receipt times: enough to line the
+// large errors up with what the stack did then.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,12 +37,21 @@ const { values } = parseArgs({
     'streams-per-shard': { type: 'string' },
     clients: { type: 'string', default: 'fluidbench,node,python' },
     json: { type: 'boolean', default: false },
+    /**
+     * How often the bench asks the stack whether a fluidbench run is done. Locally each request to
+     * the API costs the one workerd thread the shards read on ~3–5 ms (wrangler dev's entry path
+     * included), which shows in the chunk errors; deployed, the API runs apart from the shards.
+     */
+    'poll-ms': { type: 'string', default: '250' },
+    /** Writes every chunk's error with absolute times (and the stack's log lines) to this directory. */
+    dump: { type: 'string' },
   },
 });
 const streamCounts = values.streams.split(',').map(Number);
 const durationS = Number(values.duration);
 const outputTokens = Number(values.tokens);
 const clients = new Set(values.clients.split(','));
+const pollMs = Number(values['poll-ms']);
 const HERE = import.meta.dirname;
 
 interface ClientRecord {
@@ -91,7 +104,14 @@ function runChild(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-function compare(records: readonly ClientRecord[], log: Record<string, TargetLogEntry>) {
+/** One chunk: the target's write time, the client's read time (epoch ms), request id, token index. */
+type ChunkTiming = [writeMs: number, readMs: number, id: string, token: number];
+
+function compare(
+  records: readonly ClientRecord[],
+  log: Record<string, TargetLogEntry>,
+  dump?: ChunkTiming[],
+) {
   const sendMs: number[] = [];
   const errMs: number[] = [];
   for (const r of records) {
@@ -103,7 +123,9 @@ function compare(records: readonly ClientRecord[], log: Record<string, TargetLog
       if (n <= 0) continue;
       tokens += n;
       const target = t.sentAtMs[Math.min(tokens, t.sentAtMs.length) - 1];
-      if (target !== undefined) errMs.push(r.sent_at_ms + offsetMs - target);
+      if (target === undefined) continue;
+      errMs.push(r.sent_at_ms + offsetMs - target);
+      dump?.push([target, r.sent_at_ms + offsetMs, r.id, tokens]);
     }
   }
   sendMs.sort((a, b) => a - b);
@@ -138,7 +160,16 @@ const takeLog = async (): Promise<Record<string, TargetLogEntry>> =>
 const endpoint = `${targetUrl}/v1/chat/completions`;
 const python = clients.has('python') && hasPython();
 
-const stack = clients.has('fluidbench') ? await startLocalStack({ port: 0, log: () => {} }) : undefined;
+const dumpDir = values.dump;
+if (dumpDir) mkdirSync(dumpDir, { recursive: true });
+/** The stack's output lines, each with the bench's receipt time (epoch ms). */
+const stackLines: string[] = [];
+const stack = clients.has('fluidbench')
+  ? await startLocalStack({
+      port: 0,
+      log: dumpDir ? (line) => stackLines.push(`${Date.now()} ${line}`) : () => {},
+    })
+  : undefined;
 const api = stack
   ? new ApiClient({ url: stack.url, token: { token: stack.token, source: 'the local stack' } })
   : undefined;
@@ -174,7 +205,7 @@ async function runFluidbench(streams: number, seconds: number): Promise<RunOutpu
   });
   let state = 'running';
   while (!['done', 'failed', 'cancelled'].includes(state)) {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pollMs));
     state = (await api.getRun(created.id)).state;
   }
   const cpuMs = workerdCpuMs() - cpu0;
@@ -248,7 +279,12 @@ try {
     for (const run of runs) {
       await takeLog();
       const { records, cpuMs, name, extra, cost } = await run.go();
-      const figures = compare(records, await takeLog());
+      const chunks: ChunkTiming[] | undefined = dumpDir ? [] : undefined;
+      const figures = compare(records, await takeLog(), chunks);
+      if (dumpDir && chunks) {
+        const file = path.join(dumpDir, `${streams}-${run.client}.json`);
+        writeFileSync(file, JSON.stringify({ chunks, records: records.map(({ chunks: _, ...r }) => r) }));
+      }
       rows.push({
         streams,
         client: name ? `${run.client} (${name})` : run.client,
@@ -261,6 +297,7 @@ try {
     }
   }
 } finally {
+  if (dumpDir) writeFileSync(path.join(dumpDir, 'stack.log'), stackLines.join('\n'));
   await stack?.stop();
   target.kill('SIGTERM');
 }

@@ -1,4 +1,5 @@
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
+import { msToNextTick } from '../../core/run/periodic-tick.ts';
 import { emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { PAGE_MAX_RECORDS } from '../../core/shard/record-batches.ts';
@@ -65,10 +66,17 @@ export class RecordFlusher {
     return true;
   }
 
-  /** Flushes every FLUSH_EVERY_MS until `ended` aborts; a failure is counted and retried on the next round. */
-  async loop(ended: AbortSignal): Promise<void> {
+  /**
+   * Flushes every FLUSH_EVERY_MS until `ended` aborts; a failure is counted and retried on the next
+   * round. On a fixed cadence, at origin + phase + k·FLUSH_EVERY_MS: the shard phases it half a
+   * heartbeat after its beats, so the D1 write and the heartbeat never hold its thread together.
+   */
+  async loop(ended: AbortSignal, cadence: { originMs: number; phaseMs: number }): Promise<void> {
     while (!ended.aborted) {
-      await abortableSleep(FLUSH_EVERY_MS, ended);
+      await abortableSleep(
+        msToNextTick(Date.now(), cadence.originMs, FLUSH_EVERY_MS, cadence.phaseMs),
+        ended,
+      );
       try {
         while (!ended.aborted && (await this.flushOnce())) {}
       } catch (error) {

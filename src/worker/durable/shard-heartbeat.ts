@@ -1,4 +1,5 @@
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
+import { msToNextTick } from '../../core/run/periodic-tick.ts';
 import type { ShardProgress } from '../../core/run/run-status.ts';
 import { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { type Settings, settingsOf } from '../env.ts';
@@ -17,9 +18,11 @@ export function sliceBudget(settings: Settings): InvocationBudget {
 }
 
 /**
- * Sends the progress every HEARTBEAT_MS until `stopped`; aborts the slice when told to stop. The
- * progress is not saved here: it is saved only with the records it counts (ShardStorage), so a
- * restart never counts a request whose record it lost — and then counts it again as lost.
+ * Sends the progress every HEARTBEAT_MS until `stopped`; aborts the slice when told to stop. On a
+ * fixed cadence from `originMs`, so the D1 flush, phased half a beat later, never runs in the same
+ * moment (periodic-tick.ts). The progress is not saved here: it is saved only with the records it
+ * counts (ShardStorage), so a restart never counts a request whose record it lost — and then
+ * counts it again as lost.
  */
 export async function heartbeatLoop(
   env: Env,
@@ -31,6 +34,8 @@ export async function heartbeatLoop(
     abort: AbortController;
     budget: InvocationBudget;
     stopped: () => boolean;
+    /** The cadence's origin (epoch ms): a beat at once, then at origin + k·HEARTBEAT_MS. */
+    originMs: number;
     /** Probe runs: set when the shard's counts decide the probe; the next heartbeat goes at once. */
     wake?: { now: boolean };
   },
@@ -49,7 +54,11 @@ export async function heartbeatLoop(
     } catch (error) {
       console.warn(`shard ${s.a.runId}/${s.a.index}: heartbeat failed: ${String(error)}`);
     }
-    await abortableSleep(settings.HEARTBEAT_MS, undefined, () => s.stopped() || s.wake?.now === true);
+    await abortableSleep(
+      msToNextTick(Date.now(), s.originMs, settings.HEARTBEAT_MS),
+      undefined,
+      () => s.stopped() || s.wake?.now === true,
+    );
   }
 }
 

@@ -257,9 +257,21 @@ export class Shard extends DurableObject<Env> {
       if (completed.length > 0) this.store.completeAll(completed.splice(0), progress);
     };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
+    // Heartbeats at origin + k·HEARTBEAT_MS, flushes half a beat later: each is a few ms of a
+    // thread the read loop shares, and run in the same moment their stalls would add up.
+    const originMs = Date.now();
     const background = [
-      flusher.loop(ended.signal),
-      heartbeatLoop(this.env, this.store, { a, progress, colo, abort, budget, stopped: () => stopped, wake }),
+      flusher.loop(ended.signal, { originMs, phaseMs: settings.HEARTBEAT_MS / 2 }),
+      heartbeatLoop(this.env, this.store, {
+        a,
+        progress,
+        colo,
+        abort,
+        budget,
+        stopped: () => stopped,
+        wake,
+        originMs,
+      }),
     ];
     try {
       const result = await runShardLoop({
