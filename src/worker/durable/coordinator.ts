@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { Analyzer } from '../../core/metrics/analysis.ts';
 import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
 import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
+import { nextCheckAtMs } from '../../core/run/coordinator-check.ts';
 import { deadlineOptionsOf, prefillPredictorOf, runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
@@ -330,7 +331,13 @@ export class Coordinator extends DurableObject<Env> {
       await this.finalize(run, after);
       return;
     }
-    await this.ctx.storage.setAlarm(now + settings.HEARTBEAT_MS);
+    await this.ctx.storage.setAlarm(
+      nextCheckAtMs(
+        now,
+        { heartbeatMs: settings.HEARTBEAT_MS, deadShardMs: settings.DEAD_SHARD_MS },
+        run.startAtMs + runTimeoutS(run.config) * 1000,
+      ),
+    );
   }
 
   private async finalize(run: RunRecord, shards: ShardEntry[]): Promise<void> {
