@@ -1,7 +1,7 @@
 // When the coordinator checks on its shards (its alarm). The check finds shards that stopped
 // heartbeating (silent for DEAD_SHARD_MS) and runs past their timeout; neither needs a check every
 // heartbeat, and locally each check holds the thread the shards timestamp on for several ms
-// (README, stream timing). Heartbeats and shard reports reach the coordinator by RPC, not by this.
+// (docs/timing.md). Heartbeats and shard reports reach the coordinator by RPC, not by this.
 
 /** Checks per DEAD_SHARD_MS: a silent shard is noticed at most a quarter of it late. */
 const CHECKS_PER_DEAD_INTERVAL = 4;

@@ -9,7 +9,7 @@ import type { ShardStorage } from './shard-storage.ts';
 
 /**
  * A page every 4 s while streams run: ~128 records a D1 row at 32 requests a second. Locally a D1
- * write holds the thread every shard shares for 6–13 ms (README, stream timing), so every other
+ * write holds the thread every shard shares for 6–13 ms (docs/timing.md), so every other
  * heartbeat rather than every one; the records are already safe in the shard's SQLite.
  */
 const FLUSH_EVERY_MS = 4_000;
