@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiClient, DEFAULT_PORT } from '../src/cli/api-client.ts';
 import { CliError } from '../src/cli/cli-error.ts';
@@ -7,7 +6,7 @@ import { readRunConfig } from '../src/cli/read-run-config.ts';
 import { fetchResults } from '../src/cli/run-command.ts';
 import { EXIT_INTERRUPTED, waitForRun } from '../src/cli/run-progress.ts';
 import { formatResults } from '../src/core/report/format-results.ts';
-import { isPortFree, type LocalStack, startLocalStack } from './local-stack.ts';
+import { isPortFree, type LocalStack, scratchDir, startLocalStack } from './local-stack.ts';
 
 // `npm run demo`: the whole stack on this machine, offline, in one command. Starts wrangler dev
 // (port 8787, or a free one), runs examples/local-sim.jsonc against the Worker's own simulator
@@ -47,7 +46,7 @@ async function demo(): Promise<number> {
   const port = (await isPortFree(DEFAULT_PORT)) ? DEFAULT_PORT : 0;
   if (port === 0) say(`port ${DEFAULT_PORT} is busy (npm run dev?): using a free port`);
   say('starting the local stack (wrangler dev, offline; first start bundles the Worker)…');
-  stateDir = await mkdtemp(path.join(os.tmpdir(), 'fluidbench-demo-'));
+  stateDir = await scratchDir('fluidbench-demo-');
   stack = await startLocalStack({
     port,
     persistDir: stateDir,

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,7 @@ export const OFFLINE_ENV: Readonly<Record<string, string>> = {
 export interface LocalStackOptions {
   /** Port on 127.0.0.1; 0 picks a free one (default 8787). */
   port?: number;
-  /** Where local D1 and Durable Object state live (default: a fresh temp dir, removed by stop). */
+  /** Where local D1 and Durable Object state live (default: a fresh scratchDir, removed by stop). */
   persistDir?: string;
   /** Extra Worker variables, passed as `--var KEY:VALUE` (e.g. SIM_CONFIG, HEARTBEAT_MS). */
   vars?: Record<string, string>;
@@ -47,6 +48,21 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Where throwaway state goes: a RAM disk (/dev/shm) when there is one, else the temp dir. Locally
+ * every Durable Object and D1 commit runs on the one workerd thread that also stamps every read, so
+ * a disk's fsync per commit stalls every stream's timestamps (docs/timing.md): 8 streams measured
+ * p99 chunk error 0.4 ms with state in RAM against 3–4 ms on this VM's disk.
+ */
+export async function scratchDir(prefix: string): Promise<string> {
+  try {
+    await access('/dev/shm', constants.W_OK);
+    return await mkdtemp(path.join('/dev/shm', prefix));
+  } catch {
+    return mkdtemp(path.join(os.tmpdir(), prefix));
+  }
+}
+
 /** Migrates a local D1, starts `wrangler dev`, and resolves once the Worker answers `/health`. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => {});
@@ -58,7 +74,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   const token = (await ensureDevVars()).CONTROL_TOKEN ?? '';
   const ownDir = options.persistDir === undefined;
-  const persistDir = options.persistDir ?? (await mkdtemp(path.join(os.tmpdir(), 'fluidbench-stack-')));
+  const persistDir = options.persistDir ?? (await scratchDir('fluidbench-stack-'));
   const env = { ...process.env, ...OFFLINE_ENV, NO_COLOR: '1', FORCE_COLOR: '0' };
   try {
     await migrate(persistDir, env, remember);
