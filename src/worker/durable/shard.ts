@@ -2,14 +2,9 @@ import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
 import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
 import { countOutcome, emptyProgress, emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
-import {
-  CALIBRATION_SIM,
-  instrumentCheckLeadMs,
-  instrumentSample,
-} from '../../core/shard/instrument-check.ts';
+import { instrumentCheckLeadMs } from '../../core/shard/instrument-check.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
 import { countProbeRequest } from '../../core/shard/probe-counts.ts';
-import { BATCH_MAX_RECORDS } from '../../core/shard/record-batches.ts';
 import {
   describeStop,
   runShardLoop,
@@ -32,23 +27,18 @@ import { adapterFor } from '../../core/stream/adapters.ts';
 import { createDeferQueue } from '../../core/stream/defer-task.ts';
 import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
 import { streamRequest } from '../../core/stream/stream-request.ts';
-import { parseTarget } from '../../core/stream/target-config.ts';
 import { buildPrompt } from '../../core/workload/prompt-builder.ts';
 import { type Settings, secretValue, settingsOf } from '../env.ts';
 import { aiBindingFetch, aiBindingOf } from '../workers-ai-binding.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
 import { RecordFlusher } from './record-flusher.ts';
 import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
 import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
+import { runInstrumentCheck } from './shard-instrument-check.ts';
 import { type ShardPhase, ShardStorage } from './shard-storage.ts';
 
 /** How long a read's bytes may wait to be decoded (its timestamp is already taken). */
 const DECODE_BATCH_MS = 2;
-/**
- * How long finished records may wait in memory before they are stored (sooner once a batch is
- * full): rows written are billed, and a batch a second is a row per ~32 requests at 32 streams.
- * A restart loses what waits here with the streams in flight (recorded as lost, as they are).
- */
-const STORE_EVERY_MS = 1_000;
 
 /**
  * One per (run, shard): derives its own share of the seeded workload, streams it, keeps every
@@ -244,18 +234,9 @@ export class Shard extends DurableObject<Env> {
     const ended = new AbortController();
     // Set when this shard's own probe counts decide the probe: heartbeat at once, not in 2 s.
     const wake = { now: false };
-    // Finished requests reach storage in batches (one transaction, a row per batch), at most
-    // STORE_EVERY_MS after the first of them finished, in a timer turn after the ready reads: a
-    // write never runs between a read becoming ready and its timestamp.
     // Decoding waits at most DECODE_BATCH_MS: one timer per batch of reads, not one per read.
     const defer = createDeferQueue(DECODE_BATCH_MS);
-    const completed: { pos: number; record: ShardRecord }[] = [];
-    let storeTimer: ReturnType<typeof setTimeout> | null = null;
-    const storeCompleted = (): void => {
-      if (storeTimer !== null) clearTimeout(storeTimer);
-      storeTimer = null;
-      if (completed.length > 0) this.store.completeAll(completed.splice(0), progress);
-    };
+    const completed = new CompletionBatcher(this.store, progress, defer);
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     // Heartbeats at origin + k·HEARTBEAT_MS, flushes half a beat later: each is a few ms of a
     // thread the read loop shares, and run in the same moment their stalls would add up.
@@ -345,16 +326,14 @@ export class Shard extends DurableObject<Env> {
               seq: planned.seq,
               warmup: planned.warmup,
             };
-            completed.push({ pos: planned.pos, record: stored });
-            if (completed.length === 1) storeTimer = setTimeout(storeCompleted, STORE_EVERY_MS);
-            else if (completed.length === BATCH_MAX_RECORDS) defer(storeCompleted);
+            completed.add(planned.pos, stored);
           };
         },
       });
       return limitHit ?? result.stop;
     } finally {
       ended.abort();
-      storeCompleted();
+      completed.flush();
       // The slice's exact checkpoint: a restart before the next slice repeats no send.
       this.store.completeAll([], progress);
       if (this.abort === abort) this.abort = null;
@@ -371,45 +350,12 @@ export class Shard extends DurableObject<Env> {
     }
   }
 
-  /**
-   * The instrument check (docs/metrics.md#instrument-check): a few requests, at once, to the
-   * Worker's own simulator (a loopback call, no network), which writes its send time into every
-   * token; done before the schedule's origin, once per shard.
-   */
+  /** The instrument check, once per shard, before the load (shard-instrument-check.ts). */
   private async instrumentCheck(a: ShardAssignment): Promise<void> {
-    const check = a.config.instrument_check;
-    if (!check || check.requests === 0 || this.store.get('instrument_check') !== undefined) return;
-    const target = parseTarget({
-      api: 'openai-chat',
-      base_url: 'http://fluidbench.internal/sim/v1',
-      model: 'fluidbench-sim',
-      extra_body: { sim: CALIBRATION_SIM },
-    });
-    // Through the loopback binding; any failure becomes a failed calibration request, never a failed slice.
-    const fetcher: typeof fetch = (input, init) => this.ctx.exports.default.fetch(new Request(input, init));
-    const signal = AbortSignal.timeout(Math.max(250, a.startAtMs - 100 - Date.now()));
-    const adapter = adapterFor('openai-chat');
-    const defer = createDeferQueue();
-    const results = await Promise.all(
-      Array.from({ length: check.requests }, (_, i) =>
-        streamRequest({
-          fetch: fetcher,
-          nowMs: Date.now,
-          adapter,
-          target,
-          ...(this.env.SIM_API_KEY ? { apiKey: this.env.SIM_API_KEY } : {}),
-          id: `${a.runId}-check-${a.index}-${i}`,
-          prompt: ' check',
-          promptTokens: 1,
-          maxTokens: check.output_tokens,
-          timeoutMs: 5_000,
-          signal,
-          collectText: true,
-          defer,
-        }),
-      ),
-    );
-    this.store.set('instrument_check', instrumentSample(results));
+    if (this.store.get('instrument_check') !== undefined) return;
+    const loopback: typeof fetch = (input, init) => this.ctx.exports.default.fetch(new Request(input, init));
+    const sample = await runInstrumentCheck(a, loopback, this.env.SIM_API_KEY);
+    if (sample) this.store.set('instrument_check', sample);
   }
 
   /**
