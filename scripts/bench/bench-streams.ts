@@ -285,10 +285,16 @@ try {
       await takeLog();
       const { records, cpuMs, name, extra, cost } = await run.go();
       const chunks: ChunkTiming[] | undefined = dumpDir ? [] : undefined;
-      const figures = compare(records, await takeLog(), chunks);
+      const log = await takeLog();
+      const figures = compare(records, log, chunks);
       if (dumpDir && chunks) {
         const file = path.join(dumpDir, `${streams}-${run.client}.json`);
-        writeFileSync(file, JSON.stringify({ chunks, records: records.map(({ chunks: _, ...r }) => r) }));
+        // Each record with the target's receipt of it (epoch ms), for the send → receipt tail.
+        const dumped = records.map(({ chunks: _, ...r }) => ({
+          ...r,
+          received_at_ms: log[r.id]?.receivedAtMs ?? null,
+        }));
+        writeFileSync(file, JSON.stringify({ chunks, records: dumped }));
       }
       rows.push({
         streams,
