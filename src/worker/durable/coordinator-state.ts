@@ -11,6 +11,9 @@ import type { ShardFinal, StartRunInput } from './run-protocol.ts';
 // What the coordinator keeps in its storage about the run and each shard, and the rules it applies
 // to that state (how a run ends, its ETA, probe counts per region).
 
+/** Where the coordinator stores each shard's entry (`shard:0007`, all under the `shard:` prefix). */
+export const shardKey = (index: number) => `shard:${String(index).padStart(4, '0')}`;
+
 export interface RunRecord extends StartRunInput {
   state: RunState;
   startAtMs: number;

@@ -1,9 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import { Analyzer } from '../../core/metrics/analysis.ts';
-import type { RunSummaryState } from '../../core/metrics/run-summary.ts';
-import { buildResults, startedAtMs } from '../../core/report/run-results.ts';
+import { startedAtMs } from '../../core/report/run-results.ts';
 import { nextCheckAtMs } from '../../core/run/coordinator-check.ts';
-import { deadlineOptionsOf, prefillPredictorOf, runTimeoutS } from '../../core/run/run-config.ts';
+import { runTimeoutS } from '../../core/run/run-config.ts';
 import { isTerminal, type RunState } from '../../core/run/run-state.ts';
 import {
   addProgress,
@@ -12,26 +10,22 @@ import {
   type RunStatus,
   type ShardProgress,
 } from '../../core/run/run-status.ts';
-import { instrumentCheckLeadMs } from '../../core/shard/instrument-check.ts';
 import { judgeProbeCounts, type ProbeStop } from '../../core/shard/probe-counts.ts';
 import { isClosedLoop } from '../../core/workload/arrivals.ts';
 import { settingsOf } from '../env.ts';
-import { recordRunHistory } from '../history/record-history.ts';
-import { transitionRun, updateRun } from '../storage/runs-store.ts';
+import { checkSilentShards } from './coordinator-dead-shards.ts';
+import { finalizeRun } from './coordinator-finalize.ts';
+import { startRun } from './coordinator-start.ts';
 import {
-  endOf,
   etaSeconds,
   probeCountsByRegion,
   publicShardStatus,
   type RunRecord,
   type ShardEntry,
+  shardKey,
 } from './coordinator-state.ts';
 import { type ProbeRunStatus, type ShardFinal, type StartRunInput, shardStub } from './run-protocol.ts';
-import { loadPieces, storePieces } from './storage-pieces.ts';
-
-const MAX_POKES = 3;
-
-const shardKey = (index: number) => `shard:${String(index).padStart(4, '0')}`;
+import { storePieces } from './storage-pieces.ts';
 
 /**
  * One per run: starts the shards, tracks their heartbeats, handles cancel, notices dead shards and
@@ -54,69 +48,7 @@ export class Coordinator extends DurableObject<Env> {
 
   async start(input: StartRunInput): Promise<void> {
     if (await this.run()) return; // a retried start
-    const settings = settingsOf(this.env);
-    // Shards run their instrument check before the schedule's origin.
-    const startAtMs =
-      Date.now() + settings.START_DELAY_MS + instrumentCheckLeadMs(input.config.instrument_check);
-    const run: RunRecord = {
-      ...input,
-      state: 'running',
-      startAtMs,
-      reason: null,
-      cancelReason: null,
-      failReason: null,
-      finishedAtMs: null,
-    };
-    const weights = input.plan.shards.map((s) => s.weight);
-    for (const shard of input.plan.shards)
-      await this.putShard({
-        index: shard.index,
-        region: shard.region,
-        state: 'starting',
-        colo: null,
-        progress: emptyProgress(null),
-        last_heartbeat_ms: null,
-        stop_reason: null,
-        pokes: 0,
-        hasSummary: false,
-      });
-    await this.ctx.storage.put('run', run);
-    await transitionRun(this.env.DB, input.runId, ['queued'], { state: 'running', startedAtMs: startAtMs });
-    try {
-      await Promise.all(
-        input.plan.shards.map((shard) =>
-          shardStub(this.env, input.runId, shard.index, shard.region).start({
-            runId: input.runId,
-            index: shard.index,
-            region: shard.region,
-            weights,
-            config: input.config,
-            startAtMs,
-            ...(input.probe !== undefined ? { probe: input.probe } : {}),
-          }),
-        ),
-      );
-    } catch (error) {
-      // Not every shard could start: stop the ones that did and end the run as failed, cleanly.
-      const reason = `could not start every shard: ${String(error)}`;
-      Object.assign(run, { state: 'failed', reason, finishedAtMs: Date.now() } satisfies Partial<RunRecord>);
-      await this.ctx.storage.put('run', run);
-      await Promise.all(
-        input.plan.shards.map((shard) =>
-          shardStub(this.env, input.runId, shard.index)
-            .cancel()
-            .catch(() => undefined),
-        ),
-      );
-      await updateRun(this.env.DB, input.runId, {
-        state: 'failed',
-        reason,
-        startedAtMs: startedAtMs(run),
-        finishedAtMs: run.finishedAtMs,
-      });
-      throw error;
-    }
-    await this.ctx.storage.setAlarm(Date.now() + settings.HEARTBEAT_MS);
+    await startRun(this.env, this.ctx.storage, input);
   }
 
   /** A shard's heartbeat. The answer tells it whether the run wants it to stop. */
@@ -298,37 +230,17 @@ export class Coordinator extends DurableObject<Env> {
     const now = Date.now();
     const shards = await this.shards();
     if (shards.every((s) => isShardOver(s.state))) {
-      await this.finalize(run, shards);
+      await finalizeRun(this.env, this.ctx.storage, run, shards);
       return;
     }
     if (run.cancelReason === null && now > run.startAtMs + runTimeoutS(run.config) * 1000) {
       await this.cancel(`timeout: the run exceeded its run timeout (${runTimeoutS(run.config)} s)`);
       return;
     }
-    for (const listed of shards) {
-      if (isShardOver(listed.state)) continue;
-      const seen = listed.last_heartbeat_ms ?? run.startAtMs;
-      if (now - seen < settings.DEAD_SHARD_MS) continue;
-      if (listed.pokes < MAX_POKES)
-        // Re-arms the shard's alarm if it lost it; it resumes from its own stored progress.
-        await shardStub(this.env, run.runId, listed.index)
-          .resume()
-          .catch(() => undefined);
-      // Re-read after the await: a heartbeat or the shard's final report may have come in meanwhile.
-      const s = await this.ctx.storage.get<ShardEntry>(shardKey(listed.index));
-      if (!s || isShardOver(s.state) || s.last_heartbeat_ms !== listed.last_heartbeat_ms) continue;
-      if (s.pokes >= MAX_POKES) {
-        s.state = 'dead';
-        s.stop_reason = `no heartbeat for ${Math.round((now - seen) / 1000)} s after ${MAX_POKES} restarts`;
-      } else {
-        s.pokes++;
-        s.last_heartbeat_ms = now;
-      }
-      await this.putShard(s);
-    }
+    await checkSilentShards(this.env, this.ctx.storage, run, shards, now, settings.DEAD_SHARD_MS);
     const after = await this.shards();
     if (after.every((s) => isShardOver(s.state))) {
-      await this.finalize(run, after);
+      await finalizeRun(this.env, this.ctx.storage, run, after);
       return;
     }
     await this.ctx.storage.setAlarm(
@@ -336,52 +248,6 @@ export class Coordinator extends DurableObject<Env> {
         now,
         { heartbeatMs: settings.HEARTBEAT_MS, deadShardMs: settings.DEAD_SHARD_MS },
         run.startAtMs + runTimeoutS(run.config) * 1000,
-      ),
-    );
-  }
-
-  private async finalize(run: RunRecord, shards: ShardEntry[]): Promise<void> {
-    if (run.state !== 'finalizing') {
-      run.state = 'finalizing';
-      await this.ctx.storage.put('run', run);
-      await transitionRun(this.env.DB, run.runId, ['queued', 'running'], { state: 'finalizing' });
-    }
-    const prefillPredictor = prefillPredictorOf(run.config);
-    const analyzer = new Analyzer({
-      deadlines: deadlineOptionsOf(run.config),
-      ...(prefillPredictor !== undefined ? { prefillPredictor } : {}),
-    });
-    for (const s of shards) {
-      if (!s.hasSummary) continue;
-      const json = await loadPieces(this.ctx.storage, `summary:${s.index}:`);
-      if (json) analyzer.absorb(JSON.parse(json) as Record<string, RunSummaryState>, []);
-    }
-    const total = shards.reduce((sum, s) => addProgress(sum, s.progress), emptyProgress(0));
-    const { state, reason } = endOf(run, shards, total);
-    const finishedAtMs = Date.now();
-    const results = buildResults({
-      run: { ...run, state, reason, finishedAtMs },
-      shards,
-      report: analyzer.report(),
-    });
-    await updateRun(this.env.DB, run.runId, {
-      state,
-      reason,
-      startedAtMs: startedAtMs({ ...run, finishedAtMs }),
-      finishedAtMs,
-      resultsJson: JSON.stringify(results),
-    });
-    // Before the run is marked ended here, so a retried finalize writes them again (idempotent).
-    // A probe's figures belong to its search (stored as its capacity), not to the history.
-    if (!run.probe) await recordRunHistory(this.env, results);
-    Object.assign(run, { state, reason, finishedAtMs });
-    await this.ctx.storage.put('run', run);
-    // The shards keep their raw records until now; they can let them go.
-    await Promise.all(
-      shards.map((s) =>
-        shardStub(this.env, run.runId, s.index)
-          .release()
-          .catch(() => undefined),
       ),
     );
   }

@@ -1,10 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { abortableSleep } from '../../core/run/abortable-sleep.ts';
-import { deadlineOptionsOf, prefillPredictorOf } from '../../core/run/run-config.ts';
-import { countOutcome, emptyProgress, emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
+import { emptyProgress, emptyUsage, type ShardProgress } from '../../core/run/run-status.ts';
 import { instrumentCheckLeadMs } from '../../core/shard/instrument-check.ts';
 import type { InvocationBudget } from '../../core/shard/invocation-budget.ts';
-import { countProbeRequest } from '../../core/shard/probe-counts.ts';
 import {
   describeStop,
   runShardLoop,
@@ -12,29 +10,16 @@ import {
   withPositions,
 } from '../../core/shard/shard-loop.ts';
 import { countShardRequests, planShardRequests } from '../../core/shard/shard-plan.ts';
-import {
-  countFinished,
-  lostRecord,
-  promptRandom,
-  requestIdOf,
-  runNonce,
-  type ShardRecord,
-  type ShardSummary,
-  summarizeRecords,
-} from '../../core/shard/shard-record.ts';
 import { afterFailedAlarm, planSlice, shardFailure } from '../../core/shard/slice-plan.ts';
-import { adapterFor } from '../../core/stream/adapters.ts';
 import { createDeferQueue } from '../../core/stream/defer-task.ts';
-import { HeaderWaitGauge } from '../../core/stream/header-wait-gauge.ts';
-import { streamRequest } from '../../core/stream/stream-request.ts';
-import { buildPrompt } from '../../core/workload/prompt-builder.ts';
-import { type Settings, secretValue, settingsOf } from '../env.ts';
-import { aiBindingFetch, aiBindingOf } from '../workers-ai-binding.ts';
+import { type Settings, settingsOf } from '../env.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import { RecordFlusher } from './record-flusher.ts';
-import { coordinatorStub, type ShardAssignment, type ShardFinal } from './run-protocol.ts';
+import { coordinatorStub, type ShardAssignment } from './run-protocol.ts';
+import { failedShardFinal, recoverInFlight, shardFinal } from './shard-final.ts';
 import { heartbeatLoop, lookupColo, sliceBudget } from './shard-heartbeat.ts';
 import { runInstrumentCheck } from './shard-instrument-check.ts';
+import { type SendSlice, ShardSender } from './shard-send.ts';
 import { type ShardPhase, ShardStorage } from './shard-storage.ts';
 
 /** How long a read's bytes may wait to be decoded (its timestamp is already taken). */
@@ -125,25 +110,8 @@ export class Shard extends DurableObject<Env> {
       return;
     }
     const reason = shardFailure(a, failed, error);
-    const progress = { ...emptyProgress(null), ...this.store.get('progress') };
-    progress.in_flight = 0;
-    progress.records_flushed = this.store.flushedRecords();
     // Best effort: what it measured still counts. None may keep the failure from being reported.
-    try {
-      this.recoverInFlight(a, progress);
-    } catch {}
-    const budget = sliceBudget(settingsOf(this.env));
-    await new RecordFlusher(this.store, this.env.DB, a, progress, budget).final().catch(() => {});
-    let summary: ShardSummary = { regions: {}, sends: { count: 0, firstMs: null, lastMs: null } };
-    try {
-      summary = summarizeRecords(
-        this.store.records(),
-        deadlineOptionsOf(a.config),
-        prefillPredictorOf(a.config),
-      );
-    } catch {}
-    const colo = this.store.get('colo') ?? null;
-    const final: ShardFinal = { progress, colo, stopReason: reason, failure: reason, ...summary };
+    const final = await failedShardFinal(this.env, this.store, a, reason);
     this.store.set('stop', reason);
     this.store.set('phase', 'finished' satisfies ShardPhase);
     this.store.set('final', final);
@@ -160,7 +128,7 @@ export class Shard extends DurableObject<Env> {
     progress.slices++;
     // Saved counters may lag the flushes of the last moments before a restart.
     progress.records_flushed = this.store.flushedRecords();
-    this.recoverInFlight(a, progress);
+    recoverInFlight(this.store, a, progress);
     this.store.set('progress', progress);
     const poisoned = settings.TEST_SHARD_THROW;
     if (poisoned !== undefined && poisoned === `${a.config.name}/${a.index}`)
@@ -189,7 +157,7 @@ export class Shard extends DurableObject<Env> {
     }
     this.store.set('stop', describeStop(stop, a.config.limits));
     this.store.set('phase', 'finished' satisfies ShardPhase);
-    this.store.set('final', this.summarize(a, progress, colo));
+    this.store.set('final', shardFinal(this.store, a, progress, colo));
     await this.report(a);
   }
 
@@ -206,15 +174,7 @@ export class Shard extends DurableObject<Env> {
     this.abort = abort;
     if (this.store.get('cancelled')) abort.abort();
 
-    const apiKeyName = config.target.api_key_secret;
-    const apiKey = apiKeyName ? secretValue(this.env, apiKeyName) : undefined;
-    const adapter = adapterFor(config.target.api);
-    const gauge = new HeaderWaitGauge();
-    const timeoutMs = config.timeouts.request_s * 1000;
-    const secret = (name: string): string | undefined => secretValue(this.env, name);
-    const fetcher = shardFetch(this.env, config.target.ai_binding);
-    // Prompts differ between runs of the same seed, so a provider's cache never serves a rerun.
-    const nonce = runNonce(a.runId);
+    const sender = new ShardSender(this.env, a);
 
     // Caps split the run's limits exactly over shards; the slice ends at its first stop rule.
     const now = Date.now();
@@ -237,6 +197,15 @@ export class Shard extends DurableObject<Env> {
     // Decoding waits at most DECODE_BATCH_MS: one timer per batch of reads, not one per read.
     const defer = createDeferQueue(DECODE_BATCH_MS);
     const completed = new CompletionBatcher(this.store, progress, defer);
+    const sends: SendSlice = {
+      store: this.store,
+      progress,
+      budget,
+      signal: abort.signal,
+      wake,
+      completed,
+      defer,
+    };
     const flusher = new RecordFlusher(this.store, this.env.DB, a, progress, budget);
     // Heartbeats at origin + k·HEARTBEAT_MS, flushes half a beat later: each is a few ms of a
     // thread the read loop shares, and run in the same moment their stalls would add up.
@@ -274,61 +243,7 @@ export class Shard extends DurableObject<Env> {
         signal: abort.signal,
         // A throwing prepare (a bug, a poisoned request): stop the sends in flight before failing.
         onFailure: () => abort.abort(),
-        prepare: (planned) => {
-          const id = requestIdOf(a.runId, planned.seq);
-          const prompt = buildPrompt(
-            planned.promptTokens,
-            promptRandom(config.workload.seed, planned.seq, nonce),
-          );
-          return async (scheduledAtMs) => {
-            progress.dispatched++;
-            progress.in_flight++;
-            budget.subrequests++;
-            this.store.markDispatched(
-              {
-                pos: planned.pos,
-                seq: planned.seq,
-                id,
-                scheduledAtMs: scheduledAtMs ?? null,
-                dispatchedAtMs: Date.now(),
-                promptTokens: planned.promptTokens,
-                warmup: planned.warmup,
-              },
-              progress,
-            );
-            const { record, headerWaitSaturated } = await streamRequest({
-              fetch: fetcher,
-              nowMs: Date.now,
-              adapter,
-              target: config.target,
-              ...(apiKey !== undefined ? { apiKey } : {}),
-              secret,
-              id,
-              prompt,
-              promptTokens: planned.promptTokens,
-              maxTokens: planned.outputTokens,
-              ...(scheduledAtMs !== undefined ? { scheduledAtMs } : {}),
-              timeoutMs,
-              signal: abort.signal,
-              gauge,
-              defer,
-            });
-            countFinished(progress, record, {
-              warmup: planned.warmup,
-              headerWaitSaturated,
-              maxAwaitingHeaders: gauge.maxWaiting,
-            });
-            if (a.probe && countProbeRequest(progress, a.probe, record, planned.warmup)) wake.now = true;
-            const stored: ShardRecord = {
-              ...record,
-              region: a.region,
-              shard: a.index,
-              seq: planned.seq,
-              warmup: planned.warmup,
-            };
-            completed.add(planned.pos, stored);
-          };
-        },
+        prepare: (planned) => sender.prepare(planned, sends),
       });
       return limitHit ?? result.stop;
     } finally {
@@ -358,44 +273,10 @@ export class Shard extends DurableObject<Env> {
     if (sample) this.store.set('instrument_check', sample);
   }
 
-  /**
-   * Sends whose streams are gone (open when the isolate died, or when a slice failed) cannot be
-   * resumed: each is recorded as a lost request, never sent again (docs/run-lifecycle.md#restarts).
-   */
-  private recoverInFlight(a: ShardAssignment, progress: ShardProgress): void {
-    const lost = this.store.interrupted().map((row) => {
-      countOutcome(progress, 'network_error', 0, row.warmup);
-      const record = lostRecord(row, a, Date.now());
-      if (a.probe) countProbeRequest(progress, a.probe, record, row.warmup);
-      return { pos: row.pos, record };
-    });
-    if (lost.length > 0) this.store.completeAll(lost, progress);
-  }
-
-  private summarize(a: ShardAssignment, progress: ShardProgress, colo: string | null): ShardFinal {
-    const instrumentCheck = this.store.get('instrument_check');
-    return {
-      progress,
-      colo,
-      ...(instrumentCheck ? { instrumentCheck } : {}),
-      stopReason: this.store.get('stop') ?? 'completed',
-      ...summarizeRecords(this.store.records(), deadlineOptionsOf(a.config), prefillPredictorOf(a.config)),
-    };
-  }
-
   private async report(a: ShardAssignment): Promise<void> {
     const final = this.store.get('final');
     if (!final) throw new Error('invariant: a finished shard has no final summary');
     // Throws when the coordinator is unreachable; the alarm retry sends it again.
     await coordinatorStub(this.env, a.runId).shardFinished(a.index, final);
   }
-}
-
-/** The shard's `fetch`: the network, or the Workers AI binding a workers-ai target names. */
-function shardFetch(env: Env, aiBinding: string | undefined): typeof fetch {
-  if (aiBinding === undefined) return (input, init) => fetch(input, init);
-  const ai = aiBindingOf(env, aiBinding);
-  // Checked when the run was created; a binding removed since fails each request as network_error.
-  if (!ai) return async () => Promise.reject(new TypeError(`no Workers AI binding named ${aiBinding}`));
-  return aiBindingFetch(ai);
 }
