@@ -8,10 +8,8 @@
 // that stamps every read (docs/timing.md), at the price of losing the state at reboot.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { OFFLINE_ENV } from './local-stack.ts';
+import { OFFLINE_ENV, ROOT, WRANGLER } from './local-stack.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const WRANGLER = path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const args = process.argv.slice(2);
 const at = args.indexOf('--persist-to');
 const persist = at >= 0 && args[at + 1] ? ['--persist-to', args[at + 1]!] : [];

@@ -11,8 +11,8 @@ import { DEFAULT_PORT, parseDotenv } from '../src/cli/api-client.ts';
 // directory, then `wrangler dev` (workerd with the Worker, its Durable Objects and D1) on a
 // loopback port. The same commands a user runs, started programmatically for the demo and tests.
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const WRANGLER = path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const WRANGLER = path.join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
 /** Keeps wrangler from contacting npm, Cloudflare telemetry and the request.cf endpoint. */
 export const OFFLINE_ENV: Readonly<Record<string, string>> = {

@@ -12,6 +12,7 @@
 // Both run in the same process, alternating, `--repeats` times; the figure is fluidbench − bare,
 // per chunk, from process.cpuUsage() (user + system), median and spread over the repeats.
 import { parseArgs } from 'node:util';
+import { percentile } from '../../src/core/metrics/percentile.ts';
 import { adapterFor } from '../../src/core/stream/adapters.ts';
 import { createDeferQueue } from '../../src/core/stream/defer-task.ts';
 import { streamRequest } from '../../src/core/stream/stream-request.ts';
@@ -118,7 +119,7 @@ async function measure(run: () => Promise<number>): Promise<number> {
   return (cpuUs() - t0) / chunks;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => percentile(xs, 0.5) ?? Number.NaN;
 const fmt = (x: number): string => x.toFixed(1);
 
 await bare(); // warm-up: JIT both paths before measuring

@@ -35,9 +35,14 @@ export class CompletionBatcher {
     else if (this.waiting.length === BATCH_MAX_RECORDS) this.defer(this.store_);
   }
 
-  /** Stores what waits now (the slice's end). */
+  /**
+   * The slice's end: stores what waits, and in the same transaction saves the slice's exact
+   * checkpoint (even with nothing waiting), so a restart before the next slice repeats no send.
+   */
   flush(): void {
-    this.store_();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.store.completeAll(this.waiting.splice(0), this.progress);
   }
 
   private readonly store_ = (): void => {

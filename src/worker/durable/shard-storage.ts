@@ -130,8 +130,9 @@ export class ShardStorage {
   /**
    * Stores finished requests in batch rows with the counters and the checkpoint, in one
    * transaction: the only place the counters are saved while streams run (and with a
-   * reservation), so what a restart reads counts exactly the stored records and open sends. A request that is not open (a stale stream of an interrupted slice, already
-   * recorded as lost) is dropped, so every position has one record.
+   * reservation), so what a restart reads counts exactly the stored records and open sends. A
+   * request that is not open (a stale stream of an interrupted slice, already recorded as lost) is
+   * dropped, so every position has one record.
    */
   completeAll(done: readonly { pos: number; record: ShardRecord }[], progress: ShardProgress): void {
     const records = done.filter((d) => this.ledger.finish(d.pos)).map((d) => d.record);
@@ -158,19 +159,21 @@ export class ShardStorage {
       .toArray();
     let taken = batchesInPage(sizes);
     if (taken === 0) return null;
+    const firstBatch = sizes[0]!.id;
+    // Each batch read and parsed once; a page that must shrink drops whole batches from its end.
+    const batches: ShardRecord[][] = [];
+    for (const row of this.sql.exec<{ records: string }>(
+      `SELECT records FROM batches WHERE id BETWEEN ? AND ? ORDER BY id`,
+      firstBatch,
+      sizes[taken - 1]!.id,
+    ))
+      batches.push(JSON.parse(row.records) as ShardRecord[]);
     for (;;) {
-      const firstBatch = sizes[0]!.id;
-      const lastBatch = sizes[taken - 1]!.id;
-      const records: ShardRecord[] = [];
-      for (const row of this.sql.exec<{ records: string }>(
-        `SELECT records FROM batches WHERE id BETWEEN ? AND ? ORDER BY id`,
-        firstBatch,
-        lastBatch,
-      ))
-        records.push(...(JSON.parse(row.records) as ShardRecord[]));
+      const records = batches.slice(0, taken).flat();
       // The JSON caps keep a page's encoding far below D1's row limit; should a page of unusual
       // records not fit, it holds fewer whole batches (still a function of the batches alone).
-      if (taken === 1 || takePage(records) === records.length) return { firstBatch, lastBatch, records };
+      if (taken === 1 || takePage(records) === records.length)
+        return { firstBatch, lastBatch: sizes[taken - 1]!.id, records };
       taken--;
     }
   }

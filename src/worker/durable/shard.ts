@@ -249,8 +249,6 @@ export class Shard extends DurableObject<Env> {
     } finally {
       ended.abort();
       completed.flush();
-      // The slice's exact checkpoint: a restart before the next slice repeats no send.
-      this.store.completeAll([], progress);
       if (this.abort === abort) this.abort = null;
       await background[0];
       try {

@@ -114,7 +114,8 @@ export async function readPages(
       for (let i = start; i < end; i++) {
         const { shard: _s, seq: _q, warmup, ...record } = page.records[i]!;
         if (warmup && !o.includeWarmup) continue;
-        if (records.length === o.limit) return { records, next: { ...page, index: i } };
+        if (records.length === o.limit)
+          return { records, next: { shard: page.shard, page: page.page, index: i } };
         records.push(record);
       }
       pos = nextPage(page);
